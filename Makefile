@@ -1,0 +1,180 @@
+# muppy-snap — GNU make build.
+#
+#   make                 build the tools, the library and the payload
+#   make check           install missing Debian packages, build, run all tests
+#   make SANITIZE=address,undefined check
+#                        the same with the CLI and library under sanitizers
+#   make demo            build and show the tool on a bundled leaking program
+#   make fuzz            run the snapshot parser fuzzer (FUZZ_SECONDS=600)
+#   make install         PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR honoured
+#
+# Developers and CI get -Werror (DEVELOPER=1, or CI set); users do not.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+PKGLIBDIR ?= $(LIBDIR)/muppy-snap
+
+VERSION := 0.1.0
+CC ?= cc
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+FUZZ_SECONDS ?= 600
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wvla -Wundef \
+	-Wno-missing-field-initializers
+ifneq ($(DEVELOPER)$(CI),)
+WARNINGS += -Werror
+endif
+
+comma := ,
+ifeq ($(SANITIZE),)
+O := build
+SAN_FLAGS :=
+else
+O := build/san-$(subst $(comma),-,$(SANITIZE))
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ilib \
+	-DMUPPY_VERSION='"$(VERSION)"' \
+	-DMUPPY_PKGLIBDIR='"$(PKGLIBDIR)"' $(WARNINGS) $(CFLAGS)
+ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) -MD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+
+# Library: every .c in lib/ and its subfolders but the payload.
+LIB_SRC := $(sort $(wildcard lib/*.c lib/inject/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIB := $(O)/libmuppy.a
+LIB_LIBS := -lelf -lunwind-ptrace -lunwind-generic -lunwind -lpthread
+
+# Command-line tools: cli/<tool>.c each, plus shared cli/common*.c.
+CLI_MAINS := $(sort $(wildcard cli/muppy-*.c))
+CLI_COMMON := $(sort $(filter-out $(CLI_MAINS),$(wildcard cli/*.c)))
+PROGS := $(CLI_MAINS:cli/%.c=$(O)/%)
+
+# The payload: one .so per lib/payload/, no sanitizers, links nothing.
+PAYLOAD_SRC := $(sort $(wildcard lib/payload/*.c))
+PAYLOAD := $(if $(PAYLOAD_SRC),$(O)/muppy-payload.so)
+PYTHON_INC := $(shell python3-config --includes 2>/dev/null)
+
+# Unit tests (CMocka): tests/unit/test_<module>.c; extra link flags per
+# test in test_<module>_LDFLAGS.
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+# Helper programs for integration tests: tests/progs/<name>.c.
+TPROG_SRC := $(sort $(wildcard tests/progs/*.c))
+TPROG_BIN := $(TPROG_SRC:tests/progs/%.c=$(O)/tests/progs/%)
+TPROG_SO_SRC := $(sort $(wildcard tests/progs/so/*.c))
+TPROG_SO := $(TPROG_SO_SRC:tests/progs/so/%.c=$(O)/tests/progs/%.so)
+
+MANPAGES := $(sort $(wildcard man/*.[1-8]))
+
+.PHONY: all check deps unit test-cli test-integration manlint fuzz \
+	fuzz-smoke demo install uninstall clean
+
+all: $(PROGS) $(PAYLOAD)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/muppy-%: $(O)/cli/muppy-%.o $(CLI_COMMON:%.c=$(O)/%.o) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+# The payload runs inside the target: -fPIC, hidden by default, no libc
+# beyond what every Python process already has, no sanitizers.
+PAYLOAD_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ilib $(PYTHON_INC) $(WARNINGS) \
+	-O2 -g -fPIC -fvisibility=hidden -fno-strict-aliasing \
+	-fno-omit-frame-pointer -MD -MP
+$(O)/payload/%.o: lib/payload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PAYLOAD_CFLAGS) -c -o $@ $<
+$(O)/muppy-payload.so: $(PAYLOAD_SRC:lib/payload/%.c=$(O)/payload/%.o)
+	$(CC) -shared -Wl,-z,defs -Wl,-z,now -Wl,--no-undefined \
+		-o $@ $^ -lpthread -ldl
+
+$(O)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) \
+		$(test_$*_LDFLAGS) -lcmocka $(LIB_LIBS)
+
+$(O)/tests/progs/%: tests/progs/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -MD -MP -pthread -o $@ $< $(LIB) $(LIB_LIBS) -lm
+$(O)/tests/progs/%.so: tests/progs/so/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -MD -MP -fPIC -shared -o $@ $< -lpthread
+
+# --- tests ------------------------------------------------------------
+deps:
+	@scripts/install-deps
+
+# Unit tests always run under ASan/UBSan; with SANITIZE set, so does
+# everything else.
+UNIT_O := $(if $(SANITIZE),$(O),build/san-address-undefined)
+check: deps
+	$(MAKE) tests
+	$(if $(SANITIZE),,$(MAKE) SANITIZE=address,undefined unit-bins)
+	scripts/run-tests $(O) $(UNIT_O)
+
+.PHONY: unit-bins
+unit-bins: $(UNIT_BIN)
+
+.PHONY: tests
+tests: $(PROGS) $(PAYLOAD) $(UNIT_BIN) $(TPROG_BIN) $(TPROG_SO)
+
+manlint:
+	@for m in $(MANPAGES); do \
+		mandoc -T lint -W warning $$m || exit 1; done
+
+# --- fuzzing (clang's libFuzzer) --------------------------------------
+FUZZ_BIN := build/fuzz/fuzz-snapshot
+FUZZ_SRC := $(filter-out lib/inject/%,$(LIB_SRC))
+$(FUZZ_BIN): tests/fuzz/fuzz-snapshot.c $(FUZZ_SRC) lib/muppy.h
+	@mkdir -p $(@D)
+	clang -std=gnu11 -D_GNU_SOURCE -Ilib -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz-snapshot.c $(FUZZ_SRC)
+
+fuzz: deps $(FUZZ_BIN)
+	mkdir -p build/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=tests/fuzz/snapshot.dict build/fuzz/corpus tests/data
+
+# --- demo ----------------------------------------------------------------
+demo: deps all
+	scripts/demo $(O)
+
+# --- install -------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(if $(PAYLOAD),install -d $(DESTDIR)$(PKGLIBDIR))
+	$(if $(PAYLOAD),install -m 644 $(PAYLOAD) $(DESTDIR)$(PKGLIBDIR)/)
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	rm -f $(PROGS:$(O)/%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(DESTDIR)$(PKGLIBDIR)/muppy-payload.so
+	-rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
+	done
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmuppy: the public interface of muppy-snap's library.
+ *
+ * The command-line tools in cli/ include this header only.  Functions that
+ * act return 0 or a negative errno value; detail text goes into the
+ * caller's struct muppy_error, where the first error wins.  The library
+ * never prints to stderr and never exits.
+ */
+#ifndef MUPPY_H
+#define MUPPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MUPPY_MUST_CHECK __attribute__((warn_unused_result))
+#define MUPPY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Exit codes of the command-line tools; each is listed in the man pages. */
+enum muppy_exit {
+	MUPPY_EXIT_OK = 0,
+	MUPPY_EXIT_ERROR = 1,        /* I/O error, out of memory */
+	MUPPY_EXIT_BADFILE = 2,      /* a snapshot file is malformed */
+	MUPPY_EXIT_GROWTH = 3,       /* --fail-on-growth threshold exceeded */
+	MUPPY_EXIT_SUSPECTS = 4,     /* --fail-on-suspects found suspects */
+	MUPPY_EXIT_NOPROC = 10,      /* no such process */
+	MUPPY_EXIT_PERM = 11,        /* permission denied */
+	MUPPY_EXIT_UNSUPPORTED = 12, /* not a supported CPython */
+	MUPPY_EXIT_TIMEOUT = 13,     /* no safe point within --timeout */
+	MUPPY_EXIT_GONE = 14,        /* the target exited during the snapshot */
+	MUPPY_EXIT_USAGE = 64,       /* bad command line (argp's EX_USAGE) */
+};
+
+/* Error text for one operation; the first error set is kept. */
+struct muppy_error {
+	char msg[512];
+};
+
+void muppy_error_clear(struct muppy_error *err);
+void muppy_error_set(struct muppy_error *err, const char *fmt, ...)
+	MUPPY_PRINTF(2, 3);
+
+/*
+ * Escaping of text that comes from the target (type names, command line,
+ * paths).  The escaped form is printable: every byte that is a control
+ * character (C0, DEL, the C1 range U+0080..U+009F), a backslash, part of
+ * invalid UTF-8, or a Unicode line/paragraph separator or bidi control is
+ * written as \xHH per byte; \\, \t, \n and \r have short forms.  Any other
+ * valid UTF-8 passes unchanged.  muppy_unescape() inverts it exactly.
+ */
+/* Escapes len bytes of src; returns a new NUL-terminated string or NULL. */
+char *muppy_escape(const void *src, size_t len);
+/* Decodes an escaped string; -EINVAL if it is not in canonical form. */
+int muppy_unescape(const char *s, char **out, size_t *outlen) MUPPY_MUST_CHECK;
+/* True when s is exactly what muppy_escape() produces for some input. */
+bool muppy_is_escaped(const char *s, size_t len);
+
+/* Largest count or byte total a snapshot can hold: 2^63 - 1. */
+#define MUPPY_MAX_VALUE INT64_MAX
+
+/* One row of a snapshot: all live objects of one type. */
+struct muppy_type_stat {
+	char *name;     /* escaped module.qualname ("dict" for builtins) */
+	uint64_t count; /* objects */
+	uint64_t bytes; /* sum of sys.getsizeof() */
+};
+
+/* Summary of one process's heap; see muppy-snapshot(5). */
+struct muppy_snapshot {
+	unsigned minor;       /* format minor version it was read from */
+	int64_t pid;
+	char *cmdline;        /* escaped; arguments joined by spaces */
+	int64_t time_ms;      /* capture time, ms since the Unix epoch */
+	char *python;         /* escaped, e.g. "3.11.2" */
+	char *implementation; /* escaped, e.g. "cpython" */
+	char *executable;     /* escaped path */
+	uint64_t rss;         /* resident set size in bytes */
+	bool gc;              /* a full collection ran before the walk */
+	uint64_t gc_freed;    /* objects that collection freed (0 if none) */
+	uint64_t hold_us;     /* microseconds the walk held the interpreter */
+	uint64_t objects;     /* sum of the rows' counts */
+	uint64_t bytes;       /* sum of the rows' bytes */
+	size_t ntypes;
+	struct muppy_type_stat *types;
+	size_t cap;           /* allocated rows (internal) */
+};
+
+/* A new empty snapshot (all fields zero, strings ""), or NULL. */
+struct muppy_snapshot *muppy_snapshot_new(void);
+void muppy_snapshot_free(struct muppy_snapshot *s);
+/* Replaces a string field with the escaped form of raw bytes. */
+int muppy_snapshot_set_raw(char **field, const void *raw, size_t len)
+	MUPPY_MUST_CHECK;
+/* Appends a row; name is raw bytes and is escaped here. */
+int muppy_snapshot_add_raw(struct muppy_snapshot *s, const void *name,
+			   size_t len, uint64_t count, uint64_t bytes)
+	MUPPY_MUST_CHECK;
+/*
+ * Puts rows in canonical order (bytes descending, then name), merges rows
+ * of equal name and sets objects/bytes to the sums.  -EOVERFLOW when a sum
+ * exceeds MUPPY_MAX_VALUE.
+ */
+int muppy_snapshot_finish(struct muppy_snapshot *s) MUPPY_MUST_CHECK;
+
+/*
+ * Parsing.  name is used in messages ("FILE:LINE: problem").  The parser is
+ * strict: on any problem it returns -EINVAL (or -ENOMEM, -EIO) and explains
+ * in err; it never reads outside buf.
+ */
+int muppy_snapshot_parse(const char *buf, size_t len, const char *name,
+			 struct muppy_snapshot **out, struct muppy_error *err)
+	MUPPY_MUST_CHECK;
+int muppy_snapshot_read(FILE *f, const char *name, struct muppy_snapshot **out,
+			struct muppy_error *err) MUPPY_MUST_CHECK;
+/* Reads the file at path ("-" is standard input). */
+int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
+			struct muppy_error *err) MUPPY_MUST_CHECK;
+/* Writes s in the snapshot format; -errno on a write error. */
+int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
+	MUPPY_MUST_CHECK;
+
+/* Formats ms since the epoch as 2026-11-25T12:52:54.123Z (buf >= 32). */
+void muppy_time_format(char *buf, size_t size, int64_t ms);
+/* Parses YYYY-MM-DDTHH:MM:SS[.fff]Z; -EINVAL when malformed. */
+int muppy_time_parse(const char *s, int64_t *ms) MUPPY_MUST_CHECK;
+
+/* Parses "123", "10k", "1.5M", "2GiB" (binary units); -EINVAL/-ERANGE. */
+int muppy_parse_size(const char *s, uint64_t *out) MUPPY_MUST_CHECK;
+/* Human-readable bytes: "512 B", "1.5 KiB", "12.0 MiB" (buf >= 32). */
+void muppy_human_bytes(char *buf, size_t size, uint64_t bytes);
+/* Same with a sign: "+1.5 KiB", "-512 B", "0 B". */
+void muppy_human_delta(char *buf, size_t size, int64_t bytes);
+
+/* Comparison of two snapshots. */
+enum muppy_sort {
+	MUPPY_SORT_SIZE,  /* by absolute byte change (or bytes), largest first */
+	MUPPY_SORT_COUNT, /* by absolute count change (or count) */
+	MUPPY_SORT_NAME,  /* by type name, bytewise */
+};
+
+struct muppy_diff_row {
+	const char *name; /* points into one of the snapshots */
+	uint64_t old_count, old_bytes;
+	uint64_t new_count, new_bytes;
+	int64_t d_count, d_bytes; /* new - old */
+};
+
+struct muppy_diff {
+	const struct muppy_snapshot *old, *new;
+	size_t nrows; /* only types whose count or bytes changed */
+	struct muppy_diff_row *rows;
+	int64_t d_objects, d_bytes; /* change of the totals */
+};
+
+int muppy_diff_compute(const struct muppy_snapshot *old,
+		       const struct muppy_snapshot *new,
+		       struct muppy_diff **out) MUPPY_MUST_CHECK;
+void muppy_diff_sort(struct muppy_diff *d, enum muppy_sort by);
+void muppy_diff_free(struct muppy_diff *d);
+
+enum muppy_format {
+	MUPPY_FORMAT_TABLE,
+	MUPPY_FORMAT_TSV,
+	MUPPY_FORMAT_JSON,
+	MUPPY_FORMAT_SNAP, /* snapshots only */
+};
+
+struct muppy_print_opts {
+	enum muppy_format format;
+	size_t limit;         /* rows shown; 0 = all */
+	const char *old_name; /* file names shown in headers (may be NULL) */
+	const char *new_name;
+};
+
+/* Prints a diff; -errno on a write error. */
+int muppy_diff_print(FILE *f, const struct muppy_diff *d,
+		     const struct muppy_print_opts *o) MUPPY_MUST_CHECK;
+
+#endif

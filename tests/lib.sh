@@ -1,0 +1,80 @@
+# Shell library for muppy-snap's tests; each tests/*/*.test sources it.
+#
+# Exit codes (as in automake and strace): 0 pass, 1 fail, 77 skip,
+# 99 framework failure.  Every test gets a private temp dir $T, removed on
+# exit, and every victim started with start_victim is killed and reaped.
+set -eu
+
+: "${MUPPY_BUILD:?run the tests through scripts/run-tests}"
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+TESTNAME=${0#"$SRCDIR"/}
+MUPPY_DIFF="$MUPPY_BUILD/muppy-diff"
+MUPPY_SNAP="$MUPPY_BUILD/muppy-snap"
+DATA="$SRCDIR/tests/data"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/muppy-test.XXXXXX")
+_victims=
+
+_cleanup() {
+	_rc=$?
+	for _p in $_victims; do
+		kill -9 "$_p" 2>/dev/null || true
+		wait "$_p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+	exit "$_rc"
+}
+trap _cleanup EXIT
+trap 'exit 99' HUP INT TERM
+
+fail() { echo "FAIL: $TESTNAME: $*" >&2; exit 1; }
+skip() { echo "SKIP: $TESTNAME: $*" >&2; exit 77; }
+framework_failure() { echo "ERROR: $TESTNAME: $*" >&2; exit 99; }
+
+# start_victim VAR CMD...: runs CMD in the background, stores its pid in VAR.
+start_victim() {
+	_var=$1; shift
+	"$@" &
+	_victims="$_victims $!"
+	eval "$_var=\$!"
+}
+
+# stop_victim PID: kills and reaps one victim, prints its exit status.
+stop_victim() {
+	kill -9 "$1" 2>/dev/null || true
+	_st=0; wait "$1" 2>/dev/null || _st=$?
+	echo "$_st"
+}
+
+# wait_for_file PATH [SECONDS]: waits until PATH exists and is not empty.
+wait_for_file() {
+	_n=$(( ${2:-10} * 20 ))
+	while [ ! -s "$1" ]; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || framework_failure "timed out waiting for $1"
+		sleep 0.05
+	done
+}
+
+# run_cmd EXPECTED_RC CMD...: runs CMD with stdout in $T/out and stderr in
+# $T/err and fails unless it exits with EXPECTED_RC.
+run_cmd() {
+	_want=$1; shift
+	_got=0
+	"$@" >"$T/out" 2>"$T/err" </dev/null || _got=$?
+	if [ "$_got" != "$_want" ]; then
+		echo "--- stdout" >&2; head -c 4000 "$T/out" >&2
+		echo "--- stderr" >&2; head -c 4000 "$T/err" >&2
+		fail "exit $_got, want $_want: $*"
+	fi
+}
+
+# match_file EXPECTED ACTUAL: compares with diff -u.
+match_file() {
+	diff -u "$1" "$2" >&2 || fail "output differs from $1"
+}
+
+# match_grep FILE PATTERN: FILE must contain a line matching PATTERN.
+match_grep() {
+	grep -q -e "$2" "$1" || { cat "$1" >&2; fail "no line matching '$2' in $1"; }
+}
