@@ -152,8 +152,15 @@ struct muppy_diff {
 	size_t nrows; /* only types whose count or bytes changed */
 	struct muppy_diff_row *rows;
 	int64_t d_objects, d_bytes; /* change of the totals */
+	enum muppy_sort sort; /* order of rows (muppy_diff_sort) */
 };
 
+/*
+ * Compares old with new; rows come sorted by MUPPY_SORT_SIZE and point
+ * into the snapshots, which must outlive the diff.  -EINVAL when a
+ * snapshot repeats a type name, -EOVERFLOW for a value above
+ * MUPPY_MAX_VALUE, -ENOMEM.
+ */
 int muppy_diff_compute(const struct muppy_snapshot *old,
 		       const struct muppy_snapshot *new,
 		       struct muppy_diff **out) MUPPY_MUST_CHECK;

@@ -7,4 +7,40 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* format.c: output that remembers its first write error. */
+struct muppy__out {
+	FILE *f;
+	int err; /* first write error as -errno, or 0 */
+};
+
+void muppy__out_init(struct muppy__out *o, FILE *f);
+void muppy__out_write(struct muppy__out *o, const char *s, size_t len);
+void muppy__out_str(struct muppy__out *o, const char *s);
+void muppy__out_printf(struct muppy__out *o, const char *fmt, ...)
+	MUPPY_PRINTF(2, 3);
+/* Writes s in width columns, right-aligned unless left. */
+void muppy__out_cell(struct muppy__out *o, const char *s, size_t width,
+		     bool left);
+/* Flushes; returns the first write error or 0. */
+int muppy__out_finish(struct muppy__out *o) MUPPY_MUST_CHECK;
+
+/* format.c: table helpers. */
+/* Type names longer than this are shortened in tables (not in tsv/json). */
+#define MUPPY__TABLE_NAME_MAX 120
+/*
+ * How many leading bytes of the escaped string s (len bytes) fit in max
+ * bytes without cutting a UTF-8 sequence or an escape such as \xHH.
+ */
+size_t muppy__escaped_cut(const char *s, size_t len, size_t max);
+/* Writes an escaped type name, shortened to the limit above plus "...". */
+void muppy__out_name(struct muppy__out *o, const char *name);
+/* Terminal columns of UTF-8 text, counted as one per character. */
+size_t muppy__text_width(const char *s);
+/* "+12", "-3", "0" (buf >= 24). */
+void muppy__format_signed(char *buf, size_t size, int64_t v);
+
+/* json.c: JSON output. */
+/* Writes s as a JSON string ("null" for NULL); s must be valid UTF-8. */
+void muppy__json_string(struct muppy__out *o, const char *s);
+
 #endif
