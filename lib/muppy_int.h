@@ -43,4 +43,18 @@ void muppy__format_signed(char *buf, size_t size, int64_t v);
 /* Writes s as a JSON string ("null" for NULL); s must be valid UTF-8. */
 void muppy__json_string(struct muppy__out *o, const char *s);
 
+/* escape.c: length of the longest prefix of s that is in escaped form
+ * (escaped up to the step that goes wrong). */
+size_t muppy__escaped_len(const char *s, size_t len);
+
+/* snapshot.c: rows whose name is already in escaped form (the parser). */
+/* Appends a copy of the len bytes at name; they must be escaped. */
+int muppy__snapshot_add_escaped(struct muppy_snapshot *s, const char *name,
+				size_t len, uint64_t count, uint64_t bytes)
+	MUPPY_MUST_CHECK;
+
+/* time.c: the range muppy_time_parse() accepts (years 0000 to 9999). */
+#define MUPPY__TIME_MIN_MS INT64_C(-62167219200000)
+#define MUPPY__TIME_MAX_MS INT64_C(253402300799999)
+
 #endif

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Escaping of untrusted text (type names, command lines, paths).
+ *
+ * The escaped form is printable UTF-8 without control characters, bidi
+ * controls or line separators; every other byte is written as \xHH (or
+ * \\, \t, \n, \r).  The mapping is a bijection between byte strings and
+ * canonical escaped strings: muppy_is_escaped() accepts exactly the
+ * outputs of muppy_escape(), and it checks this by re-running the
+ * escaper step by step on the decoded text, so the two cannot disagree.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muppy_int.h"
+
+/* Longest output of one escape step: three bytes as \xHH each. */
+#define STEP_MAX 16
+/* Longest input one escape step looks at (a four-byte sequence). */
+#define LOOKAHEAD 4
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (Unicode table 3-7), or 0
+ * when the byte at p does not start one within avail bytes.
+ */
+static size_t utf8_len(const uint8_t *p, size_t avail, uint32_t *cp)
+{
+	uint8_t b = p[0];
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t n, i;
+	uint32_t c;
+
+	if (b < 0x80) {
+		*cp = b;
+		return 1;
+	}
+	if (b >= 0xc2 && b <= 0xdf) {
+		n = 2;
+		c = b & 0x1f;
+	} else if (b >= 0xe0 && b <= 0xef) {
+		n = 3;
+		c = b & 0x0f;
+		if (b == 0xe0)
+			lo = 0xa0;
+		else if (b == 0xed)
+			hi = 0x9f; /* no surrogates */
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		n = 4;
+		c = b & 0x07;
+		if (b == 0xf0)
+			lo = 0x90;
+		else if (b == 0xf4)
+			hi = 0x8f; /* nothing above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		uint8_t t = p[i];
+
+		if (i == 1 ? (t < lo || t > hi) : (t < 0x80 || t > 0xbf))
+			return 0;
+		c = (c << 6) | (t & 0x3f);
+	}
+	*cp = c;
+	return n;
+}
+
+/* Code points written as escaped bytes although they are valid UTF-8. */
+static bool cp_needs_escape(uint32_t c)
+{
+	return c < 0x20 || c == 0x7f || c == '\\' ||
+	       (c >= 0x80 && c <= 0x9f) ||           /* C1 controls */
+	       c == 0x200e || c == 0x200f ||          /* LRM, RLM */
+	       c == 0x2028 || c == 0x2029 ||          /* line/para separator */
+	       (c >= 0x202a && c <= 0x202e) ||        /* LRE..RLO */
+	       (c >= 0x2066 && c <= 0x2069) ||        /* LRI..PDI */
+	       c == 0xfeff;                           /* BOM, ZWNBSP */
+}
+
+static size_t put_byte(char *out, uint8_t b)
+{
+	switch (b) {
+	case '\\': out[0] = '\\'; out[1] = '\\'; return 2;
+	case '\t': out[0] = '\\'; out[1] = 't'; return 2;
+	case '\n': out[0] = '\\'; out[1] = 'n'; return 2;
+	case '\r': out[0] = '\\'; out[1] = 'r'; return 2;
+	default:
+		out[0] = '\\';
+		out[1] = 'x';
+		out[2] = hexdigits[b >> 4];
+		out[3] = hexdigits[b & 0xf];
+		return 4;
+	}
+}
+
+/*
+ * One step of the escaper: looks at up to LOOKAHEAD bytes of in (avail > 0
+ * of them remain), writes the escaped text of the bytes it consumes to out
+ * (STEP_MAX bytes), returns how many it consumed and sets *outlen.
+ */
+static size_t escape_step(const uint8_t *in, size_t avail, char *out,
+			  size_t *outlen)
+{
+	uint32_t c;
+	size_t n = utf8_len(in, avail, &c), i, o = 0;
+
+	if (n == 0) {
+		*outlen = put_byte(out, in[0]);
+		return 1;
+	}
+	if (cp_needs_escape(c)) {
+		for (i = 0; i < n; i++)
+			o += put_byte(out + o, in[i]);
+	} else {
+		memcpy(out, in, n);
+		o = n;
+	}
+	*outlen = o;
+	return n;
+}
+
+char *muppy_escape(const void *src, size_t len)
+{
+	const uint8_t *in = src;
+	size_t pos = 0, o = 0, n, olen;
+	char *buf;
+
+	if (len > (SIZE_MAX - 1) / 4)
+		return NULL;
+	buf = malloc(len * 4 + 1);
+	if (!buf)
+		return NULL;
+	while (pos < len) {
+		n = escape_step(in + pos, len - pos, buf + o, &olen);
+		pos += n;
+		o += olen;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1; /* uppercase is not canonical */
+}
+
+/*
+ * Decodes one byte of escaped text at s[pos] (len bytes in all): sets *b
+ * and returns the length of its source text, or 0 on bad syntax.
+ */
+static size_t decode_one(const char *s, size_t len, size_t pos, uint8_t *b)
+{
+	int h, l;
+
+	if (s[pos] != '\\') {
+		*b = (uint8_t)s[pos];
+		return 1;
+	}
+	if (pos + 1 >= len)
+		return 0;
+	switch (s[pos + 1]) {
+	case '\\': *b = '\\'; return 2;
+	case 't': *b = '\t'; return 2;
+	case 'n': *b = '\n'; return 2;
+	case 'r': *b = '\r'; return 2;
+	case 'x':
+		if (pos + 3 >= len)
+			return 0;
+		h = hexval(s[pos + 2]);
+		l = hexval(s[pos + 3]);
+		if (h < 0 || l < 0)
+			return 0;
+		*b = (uint8_t)(h << 4 | l);
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+size_t muppy__escaped_len(const char *s, size_t len)
+{
+	uint8_t win[LOOKAHEAD];
+	char out[STEP_MAX];
+	size_t pos = 0, limit = len, olen, nwin, p, k;
+
+	while (pos < limit) {
+		/* Decode up to LOOKAHEAD bytes; stop before bad syntax. */
+		for (nwin = 0, p = pos; nwin < LOOKAHEAD && p < limit; nwin++) {
+			k = decode_one(s, limit, p, &win[nwin]);
+			if (k == 0) {
+				limit = p;
+				break;
+			}
+			p += k;
+		}
+		if (nwin == 0)
+			break;
+		/*
+		 * Escaping the decoded bytes must reproduce the text exactly;
+		 * then by induction escape(unescape(s)) == s.
+		 */
+		escape_step(win, nwin, out, &olen);
+		if (olen > limit - pos || memcmp(out, s + pos, olen) != 0)
+			break;
+		pos += olen;
+	}
+	return pos;
+}
+
+bool muppy_is_escaped(const char *s, size_t len)
+{
+	return muppy__escaped_len(s, len) == len;
+}
+
+int muppy_unescape(const char *s, char **out, size_t *outlen)
+{
+	size_t len = strlen(s), pos = 0, o = 0;
+	char *buf;
+	uint8_t b;
+
+	if (!muppy_is_escaped(s, len))
+		return -EINVAL;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (pos < len) {
+		pos += decode_one(s, len, pos, &b);
+		buf[o++] = (char)b;
+	}
+	buf[o] = '\0';
+	*out = buf;
+	if (outlen)
+		*outlen = o;
+	return 0;
+}

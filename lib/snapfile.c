@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot file format, version 1.x; see muppy-snapshot(5).
+ *
+ * The parser is line-oriented: muppy_snapshot_parse() splits a buffer and
+ * muppy_snapshot_read() streams lines with getline(); both feed the same
+ * state machine, which never looks outside the line it was given.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muppy_int.h"
+
+#define FORMAT_MAJOR 1
+#define FORMAT_MINOR 0
+/* Bytes of an offending value quoted in a message. */
+#define SHOW_MAX 48
+
+enum field {
+	F_PID, F_CMDLINE, F_TIME, F_PYTHON, F_IMPLEMENTATION, F_EXECUTABLE,
+	F_RSS, F_GC, F_GC_FREED, F_HOLD_US, F_OBJECTS, F_BYTES, F_TYPES,
+	NFIELDS
+};
+
+/* In the order the writer writes them. */
+static const char *const field_names[NFIELDS] = {
+	[F_PID] = "pid",
+	[F_CMDLINE] = "cmdline",
+	[F_TIME] = "time",
+	[F_PYTHON] = "python",
+	[F_IMPLEMENTATION] = "implementation",
+	[F_EXECUTABLE] = "executable",
+	[F_RSS] = "rss",
+	[F_GC] = "gc",
+	[F_GC_FREED] = "gc_freed",
+	[F_HOLD_US] = "hold_us",
+	[F_OBJECTS] = "objects",
+	[F_BYTES] = "bytes",
+	[F_TYPES] = "types",
+};
+
+struct parser {
+	const char *name;
+	struct muppy_error *err;
+	struct muppy_snapshot *s;
+	size_t lineno;
+	bool in_rows;
+	size_t field_line[NFIELDS]; /* 0 until the field is seen */
+	uint64_t hdr_types;
+	uint64_t sum_count, sum_bytes;
+	size_t *row_line; /* line of each row, for duplicate messages */
+	size_t row_line_cap;
+};
+
+/* Quotes untrusted text for a message: shortened, and always escaped. */
+static const char *show(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t n = len > SHOW_MAX ? SHOW_MAX : len;
+	char *e;
+
+	if (muppy_is_escaped(s, len)) {
+		/* Cut between escapes and characters (at most 4 tries). */
+		while (n > 0 && !muppy_is_escaped(s, n))
+			n--;
+		snprintf(buf, size, "%.*s%s", (int)n, s, len > n ? "..." : "");
+		return buf;
+	}
+	e = muppy_escape(s, n);
+	snprintf(buf, size, "%s%s", e ? e : "?", len > n ? "..." : "");
+	free(e);
+	return buf;
+}
+
+static int fail(struct parser *p, size_t line, const char *fmt, ...)
+	MUPPY_PRINTF(3, 4);
+static int fail(struct parser *p, size_t line, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	muppy_error_set(p->err, "%s:%zu: %s", p->name, line, msg);
+	return -EINVAL;
+}
+
+static int oom(struct parser *p)
+{
+	muppy_error_set(p->err, "%s: out of memory", p->name);
+	return -ENOMEM;
+}
+
+/* Decimal without sign or leading zeros, at most MUPPY_MAX_VALUE. */
+static bool parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || (s[0] == '0' && len > 1))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9 || v > ((uint64_t)MUPPY_MAX_VALUE - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static int parse_magic(struct parser *p, const char *line, size_t len)
+{
+	static const char magic[] = "# muppy-snapshot ";
+	const size_t mlen = sizeof(magic) - 1;
+	const char *v = line + mlen, *dot;
+	uint64_t major, minor;
+	size_t vlen;
+	char q[256];
+
+	if (len < mlen || memcmp(line, magic, mlen) != 0)
+		return fail(p, p->lineno, "not a muppy snapshot (the first "
+			    "line is not '# muppy-snapshot %d.%d')",
+			    FORMAT_MAJOR, FORMAT_MINOR);
+	vlen = len - mlen;
+	dot = memchr(v, '.', vlen);
+	if (!dot || !parse_u64(v, (size_t)(dot - v), &major) ||
+	    !parse_u64(dot + 1, vlen - (size_t)(dot - v) - 1, &minor) ||
+	    major > UINT32_MAX || minor > UINT32_MAX)
+		return fail(p, p->lineno, "bad format version '%s'",
+			    show(q, sizeof(q), v, vlen));
+	if (major != FORMAT_MAJOR)
+		return fail(p, p->lineno, "unsupported format version %s "
+			    "(this muppy reads %d.x)",
+			    show(q, sizeof(q), v, vlen), FORMAT_MAJOR);
+	p->s->minor = (unsigned)minor;
+	return 0;
+}
+
+/*
+ * Fails unless text (len bytes at column col, counted from 0) is in
+ * escaped form; quotes it from the first byte that is not.
+ */
+static int check_escaped(struct parser *p, const char *what,
+			 const char *text, size_t len, size_t col)
+{
+	size_t ok = muppy__escaped_len(text, len);
+	char q[256];
+
+	if (ok == len)
+		return 0;
+	return fail(p, p->lineno, "%s not in escaped form at column %zu: '%s'",
+		    what, col + ok + 1, show(q, sizeof(q), text + ok, len - ok));
+}
+
+static int set_string(struct parser *p, char **field, const char *v,
+		      size_t len)
+{
+	char *copy = strndup(v, len);
+
+	if (!copy)
+		return oom(p);
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Stores the value of a known header field; false when it is malformed. */
+static int set_field(struct parser *p, enum field f, const char *line,
+		     const char *v, size_t len, bool *ok)
+{
+	struct muppy_snapshot *s = p->s;
+	uint64_t u = 0;
+	char tbuf[64];
+	int rc;
+
+	*ok = true;
+	switch (f) {
+	case F_CMDLINE:
+	case F_PYTHON:
+	case F_IMPLEMENTATION:
+	case F_EXECUTABLE:
+		rc = check_escaped(p, field_names[f], v, len,
+				   (size_t)(v - line));
+		if (rc < 0)
+			return rc;
+		return set_string(p, f == F_CMDLINE ? &s->cmdline :
+				  f == F_PYTHON ? &s->python :
+				  f == F_IMPLEMENTATION ? &s->implementation :
+				  &s->executable, v, len);
+	case F_TIME:
+		if (len >= sizeof(tbuf)) {
+			*ok = false;
+			return 0;
+		}
+		memcpy(tbuf, v, len);
+		tbuf[len] = '\0';
+		*ok = muppy_time_parse(tbuf, &s->time_ms) == 0;
+		return 0;
+	case F_GC:
+		if (len == 3 && memcmp(v, "yes", 3) == 0)
+			s->gc = true;
+		else if (len == 2 && memcmp(v, "no", 2) == 0)
+			s->gc = false;
+		else
+			*ok = false;
+		return 0;
+	default:
+		break;
+	}
+	if (!parse_u64(v, len, &u) || (f == F_PID && u == 0)) {
+		*ok = false;
+		return 0;
+	}
+	switch (f) {
+	case F_PID: s->pid = (int64_t)u; break;
+	case F_RSS: s->rss = u; break;
+	case F_GC_FREED: s->gc_freed = u; break;
+	case F_HOLD_US: s->hold_us = u; break;
+	case F_OBJECTS: s->objects = u; break;
+	case F_BYTES: s->bytes = u; break;
+	case F_TYPES: p->hdr_types = u; break;
+	default: break;
+	}
+	return 0;
+}
+
+static bool is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static int parse_header(struct parser *p, const char *line, size_t len)
+{
+	const char *key = line + 2, *sp, *v;
+	size_t klen, vlen, i;
+	char q[256];
+	bool ok;
+	int f, rc;
+
+	if (p->in_rows)
+		return fail(p, p->lineno, "header line after the first row");
+	sp = len > 2 && line[1] == ' ' ? memchr(key, ' ', len - 2) : NULL;
+	if (!sp || sp == key)
+		return fail(p, p->lineno,
+			    "bad header line, expected '# KEY VALUE'");
+	klen = (size_t)(sp - key);
+	for (i = 0; i < klen; i++)
+		if (!is_key_char(key[i]))
+			return fail(p, p->lineno,
+				    "bad header line, expected '# KEY VALUE'");
+	v = sp + 1;
+	vlen = len - klen - 3;
+
+	for (f = 0; f < NFIELDS; f++)
+		if (strlen(field_names[f]) == klen &&
+		    memcmp(field_names[f], key, klen) == 0)
+			break;
+	if (f == NFIELDS) {
+		if (p->s->minor <= FORMAT_MINOR)
+			return fail(p, p->lineno,
+				    "unknown header field '%.*s'", (int)klen,
+				    key);
+		/* A newer minor version: skip the field, keep the rules. */
+		return check_escaped(p, "value", v, vlen, (size_t)(v - line));
+	}
+	if (p->field_line[f])
+		return fail(p, p->lineno,
+			    "duplicate header field '%s' (first on line %zu)",
+			    field_names[f], p->field_line[f]);
+	p->field_line[f] = p->lineno;
+	rc = set_field(p, (enum field)f, line, v, vlen, &ok);
+	if (rc < 0)
+		return rc;
+	if (!ok)
+		return fail(p, p->lineno, "bad value for %s: '%s'",
+			    field_names[f], show(q, sizeof(q), v, vlen));
+	return 0;
+}
+
+/* Every required field must be there when the rows (or the end) begin. */
+static int check_fields(struct parser *p, size_t line)
+{
+	int f;
+
+	for (f = 0; f < NFIELDS; f++)
+		if (!p->field_line[f])
+			return fail(p, line, "missing header field '%s'",
+				    field_names[f]);
+	return 0;
+}
+
+static int parse_row(struct parser *p, const char *line, size_t len)
+{
+	static const char bad_row[] =
+		"bad row, expected COUNT<TAB>BYTES<TAB>NAME: '%s'";
+	const char *end = line + len, *t1, *t2;
+	uint64_t count, bytes;
+	size_t *lines;
+	char q[256];
+	int rc;
+
+	if (!p->in_rows) {
+		p->in_rows = true;
+		rc = check_fields(p, p->lineno);
+		if (rc < 0)
+			return rc;
+	}
+	t1 = memchr(line, '\t', len);
+	t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(end - t1 - 1)) : NULL;
+	if (!t2)
+		return fail(p, p->lineno, bad_row, show(q, sizeof(q), line, len));
+	if (!parse_u64(line, (size_t)(t1 - line), &count))
+		return fail(p, p->lineno, "bad count '%s'",
+			    show(q, sizeof(q), line, (size_t)(t1 - line)));
+	if (!parse_u64(t1 + 1, (size_t)(t2 - t1 - 1), &bytes))
+		return fail(p, p->lineno, "bad byte count '%s'",
+			    show(q, sizeof(q), t1 + 1, (size_t)(t2 - t1 - 1)));
+	rc = check_escaped(p, "type name", t2 + 1, (size_t)(end - t2 - 1),
+			   (size_t)(t2 + 1 - line));
+	if (rc < 0)
+		return rc;
+	if (count > (uint64_t)MUPPY_MAX_VALUE - p->sum_count)
+		return fail(p, p->lineno, "total count exceeds %" PRId64,
+			    MUPPY_MAX_VALUE);
+	if (bytes > (uint64_t)MUPPY_MAX_VALUE - p->sum_bytes)
+		return fail(p, p->lineno, "total bytes exceed %" PRId64,
+			    MUPPY_MAX_VALUE);
+	p->sum_count += count;
+	p->sum_bytes += bytes;
+
+	if (p->s->ntypes == p->row_line_cap) {
+		size_t cap = p->row_line_cap ? p->row_line_cap * 2 : 64;
+
+		if (cap > SIZE_MAX / sizeof(*lines))
+			return oom(p);
+		lines = realloc(p->row_line, cap * sizeof(*lines));
+		if (!lines)
+			return oom(p);
+		p->row_line = lines;
+		p->row_line_cap = cap;
+	}
+	p->row_line[p->s->ntypes] = p->lineno;
+	rc = muppy__snapshot_add_escaped(p->s, t2 + 1, (size_t)(end - t2 - 1),
+					 count, bytes);
+	return rc < 0 ? oom(p) : 0;
+}
+
+/* One line without its '\n'. */
+static int feed_line(struct parser *p, const char *line, size_t len)
+{
+	p->lineno++;
+	if (memchr(line, '\0', len))
+		return fail(p, p->lineno, "NUL byte in line");
+	if (memchr(line, '\r', len))
+		return fail(p, p->lineno, "carriage return in line");
+	if (p->lineno == 1)
+		return parse_magic(p, line, len);
+	if (len == 0)
+		return fail(p, p->lineno, "empty line");
+	if (line[0] == '#')
+		return parse_header(p, line, len);
+	return parse_row(p, line, len);
+}
+
+struct row_ref {
+	const char *name;
+	size_t idx;
+};
+
+static int by_name_then_index(const void *a, const void *b)
+{
+	const struct row_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The first row (in file order) that repeats an earlier row's name. */
+static int check_duplicates(struct parser *p)
+{
+	const struct muppy_snapshot *s = p->s;
+	size_t i, dup = SIZE_MAX, first = 0;
+	struct row_ref *ref;
+	char q[256];
+
+	if (s->ntypes < 2)
+		return 0;
+	ref = malloc(s->ntypes * sizeof(*ref));
+	if (!ref)
+		return oom(p);
+	for (i = 0; i < s->ntypes; i++) {
+		ref[i].name = s->types[i].name;
+		ref[i].idx = i;
+	}
+	qsort(ref, s->ntypes, sizeof(*ref), by_name_then_index);
+	/* Within a run of equal names the first is the original. */
+	for (i = 1; i < s->ntypes; i++) {
+		if (strcmp(ref[i].name, ref[i - 1].name) == 0 &&
+		    ref[i].idx < dup) {
+			dup = ref[i].idx;
+			first = ref[i - 1].idx;
+		}
+	}
+	free(ref);
+	if (dup == SIZE_MAX)
+		return 0;
+	return fail(p, p->row_line[dup],
+		    "duplicate type name '%s' (first on line %zu)",
+		    show(q, sizeof(q), s->types[dup].name,
+			 strlen(s->types[dup].name)),
+		    p->row_line[first]);
+}
+
+static int parse_end(struct parser *p)
+{
+	const struct muppy_snapshot *s = p->s;
+	int rc;
+
+	if (p->lineno == 0)
+		return fail(p, 1, "empty file");
+	if (!p->in_rows) {
+		rc = check_fields(p, p->lineno + 1);
+		if (rc < 0)
+			return rc;
+	}
+	rc = check_duplicates(p);
+	if (rc < 0)
+		return rc;
+	if (s->objects != p->sum_count)
+		return fail(p, p->field_line[F_OBJECTS],
+			    "objects is %" PRIu64 " but the rows sum to %" PRIu64,
+			    s->objects, p->sum_count);
+	if (s->bytes != p->sum_bytes)
+		return fail(p, p->field_line[F_BYTES],
+			    "bytes is %" PRIu64 " but the rows sum to %" PRIu64,
+			    s->bytes, p->sum_bytes);
+	if (p->hdr_types != s->ntypes)
+		return fail(p, p->field_line[F_TYPES],
+			    "types is %" PRIu64 " but there are %zu rows",
+			    p->hdr_types, s->ntypes);
+	rc = muppy_snapshot_finish(p->s);
+	if (rc < 0)
+		return fail(p, p->lineno, "%s", strerror(-rc));
+	return 0;
+}
+
+static int parser_init(struct parser *p, const char *name,
+		       struct muppy_error *err)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	p->err = err;
+	p->s = muppy_snapshot_new();
+	return p->s ? 0 : oom(p);
+}
+
+/* Hands the snapshot to *out on success; frees everything else. */
+static int parser_done(struct parser *p, int rc, struct muppy_snapshot **out)
+{
+	if (rc == 0)
+		rc = parse_end(p);
+	free(p->row_line);
+	if (rc < 0) {
+		muppy_snapshot_free(p->s);
+		return rc;
+	}
+	*out = p->s;
+	return 0;
+}
+
+int muppy_snapshot_parse(const char *buf, size_t len, const char *name,
+			 struct muppy_snapshot **out, struct muppy_error *err)
+{
+	struct parser p;
+	size_t pos = 0, n;
+	const char *nl;
+	int rc;
+
+	rc = parser_init(&p, name, err);
+	if (rc < 0)
+		return rc;
+	while (pos < len) {
+		nl = memchr(buf + pos, '\n', len - pos);
+		n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		rc = feed_line(&p, buf + pos, n);
+		if (rc < 0)
+			break;
+		pos += n + (nl != NULL);
+	}
+	return parser_done(&p, rc, out);
+}
+
+int muppy_snapshot_read(FILE *f, const char *name,
+			struct muppy_snapshot **out, struct muppy_error *err)
+{
+	struct parser p;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc;
+
+	rc = parser_init(&p, name, err);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		errno = 0;
+		n = getline(&line, &cap, f);
+		if (n < 0)
+			break;
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		rc = feed_line(&p, line, (size_t)n);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && ferror(f)) {
+		muppy_error_set(err, "%s: read error: %s", name,
+				strerror(errno ? errno : EIO));
+		rc = -EIO;
+	} else if (rc == 0 && !feof(f)) {
+		/* getline() itself failed, most likely out of memory. */
+		rc = oom(&p);
+	}
+	free(line);
+	return parser_done(&p, rc, out);
+}
+
+int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
+			struct muppy_error *err)
+{
+	FILE *f;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		return muppy_snapshot_read(stdin, "(standard input)", out, err);
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		muppy_error_set(err, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = muppy_snapshot_read(f, path, out, err);
+	fclose(f);
+	return rc;
+}
+
+/* --- writing ---------------------------------------------------------- */
+
+static int by_name_ptr(const void *a, const void *b)
+{
+	const struct muppy_type_stat *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static bool has_duplicates(const struct muppy_snapshot *s, int *rc)
+{
+	const struct muppy_type_stat **v;
+	bool dup = false;
+	size_t i;
+
+	*rc = 0;
+	if (s->ntypes < 2)
+		return false;
+	v = malloc(s->ntypes * sizeof(*v));
+	if (!v) {
+		*rc = -ENOMEM;
+		return false;
+	}
+	for (i = 0; i < s->ntypes; i++)
+		v[i] = &s->types[i];
+	qsort(v, s->ntypes, sizeof(*v), by_name_ptr);
+	for (i = 1; i < s->ntypes && !dup; i++)
+		dup = strcmp(v[i - 1]->name, v[i]->name) == 0;
+	free(v);
+	return dup;
+}
+
+static bool escaped_str(const char *s)
+{
+	return s && muppy_is_escaped(s, strlen(s));
+}
+
+/* Only what the parser accepts may be written. */
+static int check_writable(const struct muppy_snapshot *s)
+{
+	const uint64_t max = MUPPY_MAX_VALUE;
+	uint64_t count = 0, bytes = 0;
+	size_t i;
+	int rc;
+
+	if (s->pid <= 0 || s->time_ms < MUPPY__TIME_MIN_MS ||
+	    s->time_ms > MUPPY__TIME_MAX_MS || !escaped_str(s->cmdline) ||
+	    !escaped_str(s->python) || !escaped_str(s->implementation) ||
+	    !escaped_str(s->executable) || s->rss > max ||
+	    s->gc_freed > max || s->hold_us > max)
+		return -EINVAL;
+	for (i = 0; i < s->ntypes; i++) {
+		const struct muppy_type_stat *t = &s->types[i];
+
+		if (!escaped_str(t->name) || t->count > max - count ||
+		    t->bytes > max - bytes)
+			return -EINVAL;
+		count += t->count;
+		bytes += t->bytes;
+	}
+	if (count != s->objects || bytes != s->bytes)
+		return -EINVAL;
+	if (has_duplicates(s, &rc))
+		return -EINVAL;
+	return rc;
+}
+
+int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
+{
+	char when[32];
+	int rc, bad = 0;
+	size_t i;
+
+	rc = check_writable(s);
+	if (rc < 0)
+		return rc;
+	muppy_time_format(when, sizeof(when), s->time_ms);
+	errno = 0;
+	bad |= fprintf(f, "# muppy-snapshot %d.%d\n", FORMAT_MAJOR,
+		       FORMAT_MINOR) < 0;
+	bad |= fprintf(f, "# pid %" PRId64 "\n# cmdline %s\n# time %s\n"
+		       "# python %s\n# implementation %s\n# executable %s\n",
+		       s->pid, s->cmdline, when, s->python, s->implementation,
+		       s->executable) < 0;
+	bad |= fprintf(f, "# rss %" PRIu64 "\n# gc %s\n# gc_freed %" PRIu64
+		       "\n# hold_us %" PRIu64 "\n", s->rss,
+		       s->gc ? "yes" : "no", s->gc_freed, s->hold_us) < 0;
+	bad |= fprintf(f, "# objects %" PRIu64 "\n# bytes %" PRIu64
+		       "\n# types %zu\n", s->objects, s->bytes, s->ntypes) < 0;
+	for (i = 0; i < s->ntypes && !bad; i++)
+		bad |= fprintf(f, "%" PRIu64 "\t%" PRIu64 "\t%s\n",
+			       s->types[i].count, s->types[i].bytes,
+			       s->types[i].name) < 0;
+	if (bad || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
