@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the command-line tools; see common.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+struct name_value {
+	const char *name;
+	int value;
+};
+
+static bool lookup(const struct name_value *t, size_t n, const char *s,
+		   int *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(t[i].name, s)) {
+			*out = t[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool cli_parse_format(const char *s, bool allow_snap, enum muppy_format *out)
+{
+	static const struct name_value t[] = {
+		{ "table", MUPPY_FORMAT_TABLE },
+		{ "tsv", MUPPY_FORMAT_TSV },
+		{ "json", MUPPY_FORMAT_JSON },
+		{ "snap", MUPPY_FORMAT_SNAP },
+	};
+	int v;
+
+	if (!lookup(t, sizeof(t) / sizeof(t[0]), s, &v))
+		return false;
+	if (v == MUPPY_FORMAT_SNAP && !allow_snap)
+		return false;
+	*out = (enum muppy_format)v;
+	return true;
+}
+
+bool cli_parse_sort(const char *s, enum muppy_sort *out)
+{
+	static const struct name_value t[] = {
+		{ "size", MUPPY_SORT_SIZE },
+		{ "count", MUPPY_SORT_COUNT },
+		{ "name", MUPPY_SORT_NAME },
+	};
+	int v;
+
+	if (!lookup(t, sizeof(t) / sizeof(t[0]), s, &v))
+		return false;
+	*out = (enum muppy_sort)v;
+	return true;
+}
+
+bool cli_parse_limit(const char *s, size_t *out)
+{
+	size_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (d > 9 || v > (SIZE_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", program_invocation_short_name, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int cli_load_snapshot(const char *path, struct muppy_snapshot **out)
+{
+	struct muppy_error err;
+	int rc;
+
+	muppy_error_clear(&err);
+	rc = muppy_snapshot_load(path, out, &err);
+	if (!rc)
+		return MUPPY_EXIT_OK;
+	if (err.msg[0])
+		cli_error("%s", err.msg);
+	else
+		cli_error("%s: %s", path, strerror(-rc));
+	return rc == -ENOMEM ? MUPPY_EXIT_ERROR : MUPPY_EXIT_BADFILE;
+}
+
+int cli_close_stdout(void)
+{
+	bool failed = ferror(stdout);
+
+	errno = 0;
+	if (fclose(stdout) == EOF || failed) {
+		cli_error("write error: %s", strerror(errno ? errno : EIO));
+		return MUPPY_EXIT_ERROR;
+	}
+	return MUPPY_EXIT_OK;
+}
