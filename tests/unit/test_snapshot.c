@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for lib/snapshot.c: building and finishing a snapshot. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "muppy_int.h"
+
+#define MAXROWS 8
+#define MAX ((uint64_t)MUPPY_MAX_VALUE)
+
+struct row {
+	const char *name; /* raw bytes, NUL-terminated */
+	uint64_t count, bytes;
+};
+
+struct finish_case {
+	const char *what;
+	struct row in[MAXROWS];
+	int rc;
+	struct row out[MAXROWS]; /* escaped names, canonical order */
+	uint64_t objects, bytes;
+};
+
+static const struct finish_case finish_cases[] = {
+	{ "empty", { { NULL } }, 0, { { NULL } }, 0, 0 },
+	{ "one row", { { "dict", 3, 300 } }, 0, { { "dict", 3, 300 } }, 3, 300 },
+	{
+		"bytes descending",
+		{ { "a", 1, 10 }, { "b", 1, 30 }, { "c", 1, 20 } },
+		0,
+		{ { "b", 1, 30 }, { "c", 1, 20 }, { "a", 1, 10 } },
+		3, 60,
+	},
+	{
+		"ties by name, bytewise",
+		{ { "b", 1, 8 }, { "B", 2, 8 }, { "a", 3, 8 }, { "\xc3\xa9", 1, 8 },
+		  { "", 1, 8 }, { "a.b", 1, 8 } },
+		0,
+		{ { "", 1, 8 }, { "B", 2, 8 }, { "a", 3, 8 }, { "a.b", 1, 8 },
+		  { "b", 1, 8 }, { "\xc3\xa9", 1, 8 } },
+		9, 48,
+	},
+	{
+		/* Escaped names sort by their escaped bytes: '\' < 'a'. */
+		"escaped names",
+		{ { "a", 1, 8 }, { "\x01", 1, 8 }, { "\t", 1, 8 } },
+		0,
+		{ { "\\t", 1, 8 }, { "\\x01", 1, 8 }, { "a", 1, 8 } },
+		3, 24,
+	},
+	{
+		"equal names merge",
+		{ { "str", 1, 50 }, { "dict", 2, 10 }, { "str", 4, 5 },
+		  { "dict", 1, 100 }, { "str", 0, 0 } },
+		0,
+		{ { "dict", 3, 110 }, { "str", 5, 55 } },
+		8, 165,
+	},
+	{
+		"zero rows stay",
+		{ { "x", 0, 0 } },
+		0,
+		{ { "x", 0, 0 } },
+		0, 0,
+	},
+	{
+		"maximum values",
+		{ { "a", MAX, 0 }, { "b", 0, MAX } },
+		0,
+		{ { "b", 0, MAX }, { "a", MAX, 0 } },
+		MAX, MAX,
+	},
+	{
+		"count above the maximum",
+		{ { "a", MAX + 1, 0 } },
+		-EOVERFLOW, { { NULL } }, 0, 0,
+	},
+	{
+		"bytes above the maximum",
+		{ { "a", 0, UINT64_MAX } },
+		-EOVERFLOW, { { NULL } }, 0, 0,
+	},
+	{
+		"merged count overflows",
+		{ { "a", MAX, 1 }, { "b", 1, 1 }, { "a", 1, 1 } },
+		-EOVERFLOW, { { NULL } }, 0, 0,
+	},
+	{
+		"merged bytes overflow",
+		{ { "a", 1, MAX }, { "a", 1, 1 }, { "c", 1, 1 } },
+		-EOVERFLOW, { { NULL } }, 0, 0,
+	},
+	{
+		"total count overflows",
+		{ { "a", MAX, 1 }, { "b", 1, 1 } },
+		-EOVERFLOW, { { NULL } }, 0, 0,
+	},
+	{
+		"total bytes overflow",
+		{ { "a", 1, MAX - 1 }, { "b", 1, 2 } },
+		-EOVERFLOW, { { NULL } }, 0, 0,
+	},
+};
+
+static void test_finish(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(finish_cases); i++) {
+		const struct finish_case *c = &finish_cases[i];
+		struct muppy_snapshot *s = muppy_snapshot_new();
+		int rc;
+
+		assert_non_null(s);
+		for (j = 0; j < MAXROWS && c->in[j].name; j++)
+			assert_int_equal(muppy_snapshot_add_raw(s, c->in[j].name,
+					 strlen(c->in[j].name), c->in[j].count,
+					 c->in[j].bytes), 0);
+		rc = muppy_snapshot_finish(s);
+		if (rc != c->rc)
+			fail_msg("%s: rc %d, want %d", c->what, rc, c->rc);
+		if (rc == 0) {
+			for (j = 0; j < MAXROWS && c->out[j].name; j++) {
+				assert_true(j < s->ntypes);
+				if (strcmp(s->types[j].name, c->out[j].name))
+					fail_msg("%s: row %zu is '%s', want '%s'",
+						 c->what, j, s->types[j].name,
+						 c->out[j].name);
+				assert_int_equal(s->types[j].count,
+						 c->out[j].count);
+				assert_int_equal(s->types[j].bytes,
+						 c->out[j].bytes);
+			}
+			assert_int_equal(s->ntypes, j);
+			assert_int_equal(s->objects, c->objects);
+			assert_int_equal(s->bytes, c->bytes);
+		}
+		/* Even after -EOVERFLOW the snapshot frees cleanly (ASan). */
+		muppy_snapshot_free(s);
+	}
+}
+
+/* finish() is idempotent. */
+static void test_finish_twice(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(muppy_snapshot_add_raw(s, "b", 1, 1, 1), 0);
+	assert_int_equal(muppy_snapshot_add_raw(s, "a", 1, 2, 2), 0);
+	assert_int_equal(muppy_snapshot_add_raw(s, "b", 1, 3, 3), 0);
+	assert_int_equal(muppy_snapshot_finish(s), 0);
+	assert_int_equal(muppy_snapshot_finish(s), 0);
+	assert_int_equal(s->ntypes, 2);
+	assert_string_equal(s->types[0].name, "b");
+	assert_int_equal(s->types[0].count, 4);
+	assert_int_equal(s->objects, 6);
+	muppy_snapshot_free(s);
+}
+
+static void test_new(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+
+	(void)state;
+	assert_non_null(s);
+	assert_string_equal(s->cmdline, "");
+	assert_string_equal(s->python, "");
+	assert_string_equal(s->implementation, "");
+	assert_string_equal(s->executable, "");
+	assert_int_equal(s->minor, 0);
+	assert_int_equal(s->pid, 0);
+	assert_int_equal(s->ntypes, 0);
+	assert_null(s->types);
+	muppy_snapshot_free(s);
+	muppy_snapshot_free(NULL);
+}
+
+static void test_set_raw(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(muppy_snapshot_set_raw(&s->cmdline,
+			 "python3\0-c\0x\ty", 14), 0);
+	assert_string_equal(s->cmdline, "python3\\x00-c\\x00x\\ty");
+	assert_int_equal(muppy_snapshot_set_raw(&s->cmdline, "", 0), 0);
+	assert_string_equal(s->cmdline, "");
+	assert_int_equal(muppy_snapshot_set_raw(&s->executable,
+			 "/tmp/\xe2\x80\xae/py", 11), 0);
+	assert_string_equal(s->executable, "/tmp/\\xe2\\x80\\xae/py");
+	muppy_snapshot_free(s);
+}
+
+/* Names keep embedded NULs (escaped) and the rows grow past any cap. */
+static void test_add_many(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+	char name[32];
+	size_t i;
+	int n;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(muppy_snapshot_add_raw(s, "a\0b", 3, 1, 1), 0);
+	assert_string_equal(s->types[0].name, "a\\x00b");
+	for (i = 0; i < 10000; i++) {
+		n = snprintf(name, sizeof(name), "mod.C%zu", i % 5000);
+		assert_int_equal(muppy_snapshot_add_raw(s, name, (size_t)n, 1,
+							i % 5000), 0);
+	}
+	assert_true(s->cap >= s->ntypes);
+	assert_int_equal(muppy__snapshot_add_escaped(s, "x\\ty", 4, 1, 0), 0);
+	assert_string_equal(s->types[s->ntypes - 1].name, "x\\ty");
+	assert_int_equal(muppy_snapshot_finish(s), 0);
+	assert_int_equal(s->ntypes, 5002);
+	assert_int_equal(s->objects, 10002);
+	assert_string_equal(s->types[0].name, "mod.C4999");
+	assert_int_equal(s->types[0].bytes, 2 * 4999);
+	for (i = 1; i < s->ntypes; i++)
+		assert_true(s->types[i - 1].bytes > s->types[i].bytes ||
+			    (s->types[i - 1].bytes == s->types[i].bytes &&
+			     strcmp(s->types[i - 1].name,
+				    s->types[i].name) < 0));
+	muppy_snapshot_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new),
+		cmocka_unit_test(test_set_raw),
+		cmocka_unit_test(test_finish),
+		cmocka_unit_test(test_finish_twice),
+		cmocka_unit_test(test_add_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
