@@ -59,7 +59,8 @@ PROGS := $(CLI_MAINS:cli/%.c=$(O)/%)
 # The payload: one .so per lib/payload/, no sanitizers, links nothing.
 PAYLOAD_SRC := $(sort $(wildcard lib/payload/*.c))
 PAYLOAD := $(if $(PAYLOAD_SRC),$(O)/muppy-payload.so)
-PYTHON_INC := $(shell python3-config --includes 2>/dev/null)
+PYTHON_CONFIG ?= /usr/bin/python3-config
+PYTHON_INC := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 
 # Unit tests (CMocka): tests/unit/test_<module>.c; extra link flags per
 # test in test_<module>_LDFLAGS.

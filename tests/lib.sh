@@ -78,3 +78,17 @@ match_file() {
 match_grep() {
 	grep -q -e "$2" "$1" || { cat "$1" >&2; fail "no line matching '$2' in $1"; }
 }
+
+# list_pythons: every CPython 3 interpreter on the machine, one path a line:
+# Debian's static /usr/bin/python3, its debug build python3-dbg, and every
+# 3.x that pyenv has.
+list_pythons() {
+	for _p in /usr/bin/python3 /usr/bin/python3-dbg; do
+		[ -x "$_p" ] && echo "$_p"
+	done
+	_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+	for _p in "$_root"/versions/3.*/bin/python3; do
+		[ -x "$_p" ] && echo "$_p"
+	done
+	return 0
+}

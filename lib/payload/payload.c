@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The payload: loaded into the target by the injector, it starts one
+ * thread that takes the interpreter, summarizes the heap, sends the
+ * summary to muppy-snap and unloads the library it runs from.  See
+ * protocol.h for the conversation.
+ *
+ * Rules: the seized thread only runs payload_prepare() and then leaves
+ * through pthread_create (a tail call), so it never returns into this
+ * library; the payload thread never runs Python code while it holds
+ * borrowed pointers; it writes with MSG_NOSIGNAL (no SIGPIPE in the
+ * target); every path ends in leave(), which closes our descriptors and
+ * jumps to dlclose() with pthread_exit() as the return address.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "payload.h"
+#include "protocol.h"
+
+HIDDEN struct payload_state {
+	int sock;            /* our end of the socketpair */
+	int peer;            /* muppy-snap's end, in this process */
+	pthread_attr_t attr;
+	struct pyapi api;
+	struct muppy_request req;
+	struct muppy_reply reply;
+	char *names;         /* records sent after the reply */
+	size_t names_len, names_cap;
+} muppy_p;
+#define P muppy_p
+
+HIDDEN int payload_prepare(struct muppy_start_out *out);
+HIDDEN void *payload_main(void *arg);
+HIDDEN __attribute__((noreturn)) void payload_leave(void *handle,
+		void *dlclose_fn, void *exit_fn, void *ret_insn);
+
+/*
+ * muppy_payload_start(struct muppy_start_out *out): runs on the seized
+ * thread.  After payload_prepare() it tail-calls
+ * pthread_create(&out->thread, &P.attr, payload_main, NULL), whose return
+ * goes straight to our caller.
+ */
+__asm__(
+	".text\n"
+	".globl muppy_payload_start\n"
+	".type muppy_payload_start, @function\n"
+	"muppy_payload_start:\n"
+	"	push %rbx\n"
+	"	mov %rdi, %rbx\n"
+	"	call payload_prepare\n"
+	"	test %eax, %eax\n"
+	"	jnz 1f\n"
+	"	lea 8(%rbx), %rdi\n"
+	"	lea muppy_p+8(%rip), %rsi\n"
+	"	lea payload_main(%rip), %rdx\n"
+	"	xor %ecx, %ecx\n"
+	"	pop %rbx\n"
+	"	jmp *pthread_create@GOTPCREL(%rip)\n"
+	"1:	pop %rbx\n"
+	"	ret\n"
+	".size muppy_payload_start, .-muppy_payload_start\n"
+	/*
+	 * payload_leave(handle, dlclose, pthread_exit, ret): calls
+	 * dlclose(handle) so that it returns to a `ret` in libc, which
+	 * returns to pthread_exit: nothing of ours is on the stack or runs
+	 * once the library is gone.  dlclose is entered with rsp = 8 mod 16
+	 * and so is pthread_exit.
+	 */
+	".globl payload_leave\n"
+	".hidden payload_leave\n"
+	".type payload_leave, @function\n"
+	"payload_leave:\n"
+	"	and $-16, %rsp\n"
+	"	sub $8, %rsp\n"
+	"	push %rdx\n"
+	"	push %rcx\n"
+	"	xor %edx, %edx\n"
+	"	jmp *%rsi\n"
+	".size payload_leave, .-payload_leave\n");
+
+_Static_assert(offsetof(struct muppy_start_out, thread) == 8,
+	       "muppy_payload_start stores the thread at out + 8");
+
+int payload_prepare(struct muppy_start_out *out)
+{
+	int sv[2];
+
+	_Static_assert(offsetof(struct payload_state, attr) == 8,
+		       "muppy_payload_start passes muppy_p + 8 as the attr");
+	out->thread = 0;
+	out->sock = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		out->status = errno;
+		return -1;
+	}
+	/* A default attr owns no memory: it needs no pthread_attr_destroy. */
+	if (pthread_attr_init(&P.attr) != 0 ||
+	    pthread_attr_setdetachstate(&P.attr, PTHREAD_CREATE_DETACHED)) {
+		close(sv[0]);
+		close(sv[1]);
+		out->status = ENOMEM;
+		return -1;
+	}
+	P.sock = sv[0];
+	P.peer = sv[1];
+	out->sock = sv[1];
+	out->status = 0;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for the request; false when muppy-snap went away or took too long. */
+static bool read_request(void)
+{
+	size_t got = 0;
+	uint64_t end = now_ns() + 10ull * 1000000000u;
+
+	while (got < sizeof(P.req)) {
+		struct pollfd pfd = { .fd = P.sock, .events = POLLIN };
+		uint64_t now = now_ns();
+		ssize_t n;
+
+		if (now >= end)
+			return false;
+		if (poll(&pfd, 1, (int)((end - now) / 1000000u) + 1) <= 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		n = recv(P.sock, (char *)&P.req + got, sizeof(P.req) - got,
+			 MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return false;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	return P.req.magic == MUPPY_PROTO_MAGIC &&
+	       P.req.version == MUPPY_PROTO_VERSION;
+}
+
+/* True when muppy-snap closed its end or the deadline passed. */
+static bool abandoned(void)
+{
+	struct pollfd pfd = { .fd = P.sock, .events = POLLRDHUP };
+
+	if (now_ns() > P.req.deadline_ns)
+		return true;
+	return poll(&pfd, 1, 0) > 0;
+}
+
+static bool send_all(const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(P.sock, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static void fail(enum muppy_status st, const char *msg)
+{
+	P.reply.status = st;
+	snprintf(P.reply.message, sizeof(P.reply.message), "%s", msg);
+}
+
+static bool names_put(const void *data, size_t len)
+{
+	if (P.names_len + len > P.names_cap) {
+		size_t cap = P.names_cap ? P.names_cap : 65536;
+		char *p;
+
+		while (cap < P.names_len + len)
+			cap *= 2;
+		p = pmem_realloc(P.names, P.names_cap, cap);
+		if (!p)
+			return false;
+		P.names = p;
+		P.names_cap = cap;
+	}
+	memcpy(P.names + P.names_len, data, len);
+	P.names_len += len;
+	return true;
+}
+
+/* type.__dict__[attr].__get__(t): C getters only, never a metaclass's. */
+static PyObject *type_attr(const struct pyapi *api, PyTypeObject *t,
+			   const char *attr)
+{
+	PyObject *key = api->PyUnicode_InternFromString(attr);
+	PyObject *descr, *v = NULL;
+
+	if (!key) {
+		api->PyErr_Clear();
+		return NULL;
+	}
+	descr = api->PyType_Lookup(api->PyType_Type, key);
+	if (descr && Py_TYPE(descr)->tp_descr_get)
+		v = Py_TYPE(descr)->tp_descr_get(descr, (PyObject *)t,
+						 (PyObject *)Py_TYPE(t));
+	if (!v)
+		api->PyErr_Clear();
+	api->Py_DecRef(key);
+	return v;
+}
+
+/* UTF-8 bytes of a str (lone surrogates kept as such); new reference. */
+static PyObject *str_bytes(const struct pyapi *api, PyObject *s)
+{
+	PyObject *b;
+
+	if (!s || !(Py_TYPE(s)->tp_flags & Py_TPFLAGS_UNICODE_SUBCLASS))
+		return NULL;
+	b = api->PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
+	if (!b)
+		api->PyErr_Clear();
+	return b;
+}
+
+/* Appends one record: count, bytes, name as repr(type) would show it. */
+static bool put_type(const struct pyapi *api, const struct type_stat *st)
+{
+	PyObject *mod = type_attr(api, st->type, "__module__");
+	PyObject *qual = type_attr(api, st->type, "__qualname__");
+	PyObject *mb = str_bytes(api, mod), *qb = str_bytes(api, qual);
+	char *m = NULL, *q = NULL;
+	Py_ssize_t ml = 0, ql = 0;
+	uint32_t len = 0;
+	bool ok, with_mod;
+
+	if (mb && api->PyBytes_AsStringAndSize(mb, &m, &ml) < 0)
+		m = NULL;
+	if (qb && api->PyBytes_AsStringAndSize(qb, &q, &ql) < 0)
+		q = NULL;
+	if (!q) { /* no usable __qualname__: fall back to tp_name */
+		q = (char *)st->type->tp_name;
+		ql = q ? (Py_ssize_t)strlen(q) : 0;
+		m = NULL;
+	}
+	api->PyErr_Clear();
+	with_mod = m && !(ml == 8 && memcmp(m, "builtins", 8) == 0);
+	len = (uint32_t)((with_mod ? (size_t)ml + 1 : 0) + (size_t)ql);
+	ok = names_put(&st->count, 8) && names_put(&st->bytes, 8) &&
+	     names_put(&len, 4) && (!with_mod || (names_put(m, (size_t)ml) &&
+						  names_put(".", 1))) &&
+	     names_put(q, (size_t)ql);
+	if (mb)
+		api->Py_DecRef(mb);
+	if (qb)
+		api->Py_DecRef(qb);
+	if (mod)
+		api->Py_DecRef(mod);
+	if (qual)
+		api->Py_DecRef(qual);
+	return ok;
+}
+
+/* gc.collect() as Pympler's muppy does; returns the number it freed. */
+static void collect(const struct pyapi *api)
+{
+	PyObject *gc = api->PyImport_ImportModule("gc");
+	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, "collect") : NULL;
+	PyObject *n = fn ? api->PyObject_CallObject(fn, NULL) : NULL;
+
+	if (n) {
+		Py_ssize_t v = api->PyLong_AsSsize_t(n);
+
+		P.reply.gc_freed = v > 0 ? (uint64_t)v : 0;
+		P.reply.gc_ran = 1;
+		api->Py_DecRef(n);
+	}
+	api->PyErr_Clear();
+	if (fn)
+		api->Py_DecRef(fn);
+	if (gc)
+		api->Py_DecRef(gc);
+}
+
+static PyObject *get_objects(const struct pyapi *api)
+{
+	PyObject *gc = api->PyImport_ImportModule("gc");
+	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, "get_objects")
+			  : NULL;
+	PyObject *list = fn ? api->PyObject_CallObject(fn, NULL) : NULL;
+
+	api->PyErr_Clear();
+	if (fn)
+		api->Py_DecRef(fn);
+	if (gc)
+		api->Py_DecRef(gc);
+	if (list && Py_TYPE(list) != api->PyList_Type) {
+		api->Py_DecRef(list);
+		list = NULL;
+	}
+	return list;
+}
+
+/* Everything done while holding the interpreter. */
+static void summarize(const struct pyapi *api)
+{
+	struct walk_result res;
+	PyObject *roots;
+	uint64_t t0;
+	int r;
+
+	if (P.req.flags & MUPPY_REQ_GC)
+		collect(api);
+	t0 = now_ns();
+	roots = get_objects(api);
+	if (!roots) {
+		fail(MUPPY_ST_INTERNAL, "gc.get_objects() failed");
+		return;
+	}
+	r = walk_heap(api, roots, roots, &res);
+	api->Py_DecRef(roots);
+	P.reply.walk_ns = now_ns() - t0;
+	if (r < 0) {
+		fail(MUPPY_ST_NOMEM, "out of memory for the walk's bookkeeping");
+		return;
+	}
+	P.reply.objects = res.objects;
+	P.reply.bytes = res.bytes;
+	P.reply.mem_peak = res.mem_peak;
+	for (size_t i = 0; i < res.nstats; i++) {
+		if (!put_type(api, &res.stats[i])) {
+			fail(MUPPY_ST_NOMEM, "out of memory for type names");
+			break;
+		}
+		P.reply.ntypes++;
+	}
+	walk_result_free(&res);
+}
+
+static bool finalizing(const struct pyapi *api)
+{
+	if (api->Py_IsFinalizing)
+		return api->Py_IsFinalizing();
+	return api->Py_Finalizing && *api->Py_Finalizing;
+}
+
+/* Why the interpreter cannot be taken now; NULL when it can. */
+static const char *not_ready(const struct pyapi *api, enum muppy_status *st)
+{
+	*st = MUPPY_ST_UNSUPPORTED;
+	if (api->free_threaded)
+		return "free-threaded CPython build";
+	if (api->PyEval_ThreadsInitialized &&
+	    !api->PyEval_ThreadsInitialized())
+		return "this Python 3.6 process never started a thread, so it "
+		       "has no GIL to take";
+	*st = MUPPY_ST_NOT_READY;
+	if (!api->Py_IsInitialized() || finalizing(api))
+		return "the interpreter is not running (starting or shutting "
+		       "down)";
+	return NULL;
+}
+
+static void run(void)
+{
+	const struct pyapi *api = &P.api;
+	enum muppy_status st;
+	const char *why_not;
+	char why[128];
+	uint64_t t0;
+	int g;
+
+	if (!pyapi_resolve(&P.api, why, sizeof(why))) {
+		fail(MUPPY_ST_NOT_PYTHON, why);
+		return;
+	}
+	why_not = not_ready(api, &st);
+	if (why_not) {
+		fail(st, why_not);
+		return;
+	}
+	snprintf(P.reply.version, sizeof(P.reply.version), "%.*s",
+		 (int)strcspn(api->Py_GetVersion(), " "), api->Py_GetVersion());
+
+	g = api->PyGILState_Ensure();
+	t0 = now_ns();
+	if (abandoned() || finalizing(api))
+		fail(MUPPY_ST_TIMEOUT, "muppy-snap stopped waiting");
+	else
+		summarize(api);
+	P.reply.hold_ns = now_ns() - t0;
+	api->PyGILState_Release(g);
+}
+
+void *payload_main(void *arg)
+{
+	void *handle = NULL;
+	unsigned char *ret_insn;
+	sigset_t all;
+	Dl_info info;
+	bool go;
+
+	(void)arg;
+	/* Signals are for the target's own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+	go = read_request();
+	close(P.peer); /* muppy-snap has its own copy by now, or is gone */
+	P.reply.magic = MUPPY_PROTO_MAGIC;
+	if (go) {
+		run();
+		if (send_all(&P.reply, sizeof(P.reply)) &&
+		    P.reply.status == MUPPY_ST_OK)
+			send_all(P.names, P.names_len);
+	}
+	close(P.sock);
+	pmem_free(P.names, P.names_cap);
+
+	/* Leave: dlclose(ourselves) returning into pthread_exit. */
+	dladdr1((void *)payload_main, &info, &handle, RTLD_DL_LINKMAP);
+	/* Any 0xc3 byte in libc's code is a `ret` when jumped to. */
+	for (ret_insn = (unsigned char *)dlclose; *ret_insn != 0xc3; ret_insn++)
+		;
+	payload_leave(handle, (void *)dlclose, (void *)pthread_exit, ret_insn);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the payload that runs inside the target Python process.
+ *
+ * The payload is built with one CPython version's headers but runs in all
+ * of 3.6 to 3.13: it uses the headers only for the object layout fields
+ * that are the same in all of them (ob_refcnt, ob_type, ob_size and the
+ * PyTypeObject slots tp_name .. tp_is_gc), never their inline functions or
+ * macros that changed (Py_INCREF knows immortal objects since 3.12).  The
+ * C API is called through pointers found in the process (struct pyapi).
+ */
+#ifndef MUPPY_PAYLOAD_H
+#define MUPPY_PAYLOAD_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIDDEN __attribute__((visibility("hidden")))
+
+/* The process's own C API; NULL where this version lacks a function. */
+struct pyapi {
+	int (*Py_IsInitialized)(void);
+	int (*Py_IsFinalizing)(void);    /* 3.13; _Py_IsFinalizing 3.7-3.12 */
+	void **Py_Finalizing;            /* 3.6: _Py_Finalizing variable */
+	int (*PyEval_ThreadsInitialized)(void);
+	int (*PyGILState_Ensure)(void);
+	void (*PyGILState_Release)(int);
+	PyObject *(*PyImport_ImportModule)(const char *);
+	PyObject *(*PyObject_GetAttrString)(PyObject *, const char *);
+	PyObject *(*PyObject_CallObject)(PyObject *, PyObject *);
+	Py_ssize_t (*PyLong_AsSsize_t)(PyObject *);
+	void (*PyErr_Clear)(void);
+	void (*Py_IncRef)(PyObject *);
+	void (*Py_DecRef)(PyObject *);
+	size_t (*PySys_GetSizeOf)(PyObject *);
+	PyObject *(*PyType_Lookup)(PyTypeObject *, PyObject *);
+	PyObject *(*PyUnicode_InternFromString)(const char *);
+	PyObject *(*PyUnicode_AsEncodedString)(PyObject *, const char *,
+					       const char *);
+	int (*PyBytes_AsStringAndSize)(PyObject *, char **, Py_ssize_t *);
+	PyObject *(*PyDict_GetItemString)(PyObject *, const char *);
+	const char *(*Py_GetVersion)(void);
+	PyTypeObject *PyType_Type;
+	PyTypeObject *PyList_Type;
+	PyTypeObject *PyUnicode_Type;
+	PyTypeObject *PyMethodDescr_Type;
+	PyTypeObject *PyWrapperDescr_Type;
+	bool free_threaded;              /* Py_GIL_DISABLED build */
+};
+
+/* Fills api from the process; false (with a reason) if it is not usable. */
+HIDDEN bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen);
+
+/* Per-type totals found by the walk. */
+struct type_stat {
+	PyTypeObject *type;
+	uint64_t count;
+	uint64_t bytes;
+};
+
+struct walk_result {
+	struct type_stat *stats; /* one per distinct type object */
+	size_t nstats, stats_cap;
+	uint64_t objects, bytes;
+	size_t mem_peak;         /* bookkeeping bytes in use at most */
+};
+
+/*
+ * Walks every GC-tracked object and everything reachable from them through
+ * tp_traverse, once each, skipping `skip`.  Called with the GIL held.
+ * Returns 0 or -ENOMEM.
+ */
+HIDDEN int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
+		     struct walk_result *res);
+HIDDEN void walk_result_free(struct walk_result *res);
+
+/* Bookkeeping memory: mmap-backed, all of it returned by pmem_release. */
+HIDDEN void *pmem_alloc(size_t size);
+HIDDEN void *pmem_realloc(void *p, size_t old, size_t size);
+HIDDEN void pmem_free(void *p, size_t size);
+HIDDEN size_t pmem_peak(void);
+
+#endif

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap walk: every object the garbage collector tracks, plus everything
+ * reachable from them through tp_traverse, each counted once.
+ *
+ * "Seen" is one bit per 16-byte granule of address space: every object is
+ * at least 16 bytes (refcount and type), so no two objects start in the
+ * same granule.  Bits live in 8 KiB bitmaps, one per 1 MiB of address
+ * space that holds objects, found through a small open-addressing table
+ * with the last hit cached.
+ *
+ * Sizes are sys.getsizeof's.  Where a type's __sizeof__ is written in
+ * Python, calling it could run arbitrary code in the middle of the walk,
+ * so such objects are held (a strong reference) and sized after the walk.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "payload.h"
+
+#define CHUNK_SHIFT 20                       /* 1 MiB of address space */
+#define GRANULE_SHIFT 4                      /* 16 bytes */
+#define BITMAP_BYTES ((1u << (CHUNK_SHIFT - GRANULE_SHIFT)) / 8)
+#define SLAB_BITMAPS 64
+
+struct chunk {
+	uintptr_t key; /* address >> CHUNK_SHIFT, plus one; 0 = empty */
+	uint8_t *bits;
+};
+
+struct ptr_stack {
+	PyObject **v;
+	size_t n, cap;
+};
+
+struct walk {
+	const struct pyapi *api;
+	struct chunk *chunks;
+	size_t nchunks, chunk_cap;  /* cap is a power of two */
+	struct chunk *last;
+	uint8_t **slabs;            /* bitmap slabs, for freeing */
+	size_t nslabs, slab_cap, slab_used;
+	struct ptr_stack todo;      /* seen, not yet traversed */
+	struct ptr_stack later;     /* held until they can be sized */
+	size_t *type_index;         /* open addressing: type -> stats + 1 */
+	size_t type_cap;
+	struct walk_result *res;
+	PyObject *sizeof_name;
+	bool failed;
+};
+
+static size_t hash_ptr(uintptr_t v)
+{
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	return (size_t)v;
+}
+
+static int push(struct ptr_stack *s, PyObject *o)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		PyObject **v = pmem_realloc(s->v, s->cap * sizeof(*v),
+					    cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = o;
+	return 0;
+}
+
+static uint8_t *new_bitmap(struct walk *w)
+{
+	if (w->nslabs == 0 || w->slab_used == SLAB_BITMAPS) {
+		uint8_t *slab;
+
+		if (w->nslabs == w->slab_cap) {
+			size_t cap = w->slab_cap ? w->slab_cap * 2 : 64;
+			uint8_t **v = pmem_realloc(w->slabs,
+						   w->slab_cap * sizeof(*v),
+						   cap * sizeof(*v));
+			if (!v)
+				return NULL;
+			w->slabs = v;
+			w->slab_cap = cap;
+		}
+		slab = pmem_alloc((size_t)SLAB_BITMAPS * BITMAP_BYTES);
+		if (!slab)
+			return NULL;
+		w->slabs[w->nslabs++] = slab;
+		w->slab_used = 0;
+	}
+	return w->slabs[w->nslabs - 1] + BITMAP_BYTES * w->slab_used++;
+}
+
+static int grow_chunks(struct walk *w)
+{
+	size_t cap = w->chunk_cap ? w->chunk_cap * 2 : 1024;
+	struct chunk *t = pmem_alloc(cap * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->chunk_cap; i++) {
+		struct chunk *c = &w->chunks[i];
+		size_t j;
+
+		if (!c->key)
+			continue;
+		for (j = hash_ptr(c->key) & (cap - 1); t[j].key;
+		     j = (j + 1) & (cap - 1))
+			;
+		t[j] = *c;
+	}
+	pmem_free(w->chunks, w->chunk_cap * sizeof(*t));
+	w->chunks = t;
+	w->chunk_cap = cap;
+	w->last = NULL;
+	return 0;
+}
+
+static struct chunk *find_chunk(struct walk *w, uintptr_t key)
+{
+	size_t j;
+
+	if (w->last && w->last->key == key)
+		return w->last;
+	if ((w->nchunks + 1) * 2 > w->chunk_cap && grow_chunks(w) < 0)
+		return NULL;
+	for (j = hash_ptr(key) & (w->chunk_cap - 1); w->chunks[j].key;
+	     j = (j + 1) & (w->chunk_cap - 1))
+		if (w->chunks[j].key == key)
+			return w->last = &w->chunks[j];
+	w->chunks[j].bits = new_bitmap(w);
+	if (!w->chunks[j].bits)
+		return NULL;
+	w->chunks[j].key = key;
+	w->nchunks++;
+	return w->last = &w->chunks[j];
+}
+
+/* Marks o as seen; 1 if it was new, 0 if seen before, -ENOMEM. */
+static int mark(struct walk *w, PyObject *o)
+{
+	uintptr_t a = (uintptr_t)o;
+	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
+	uint8_t m = (uint8_t)(1u << (bit & 7));
+
+	if (!c)
+		return -ENOMEM;
+	if (c->bits[bit >> 3] & m)
+		return 0;
+	c->bits[bit >> 3] |= m;
+	return 1;
+}
+
+static bool is_gc(PyObject *o)
+{
+	PyTypeObject *t = Py_TYPE(o);
+
+	return (t->tp_flags & Py_TPFLAGS_HAVE_GC) &&
+	       (t->tp_is_gc == NULL || t->tp_is_gc(o));
+}
+
+static int visit(PyObject *o, void *arg)
+{
+	struct walk *w = arg;
+	int r;
+
+	if (!o || w->failed)
+		return 0;
+	r = mark(w, o);
+	if (r > 0)
+		r = push(&w->todo, o);
+	if (r < 0)
+		w->failed = true;
+	return 0;
+}
+
+static int grow_types(struct walk *w)
+{
+	struct walk_result *res = w->res;
+	size_t cap = w->type_cap ? w->type_cap * 2 : 1024;
+	size_t *t = pmem_alloc(cap * sizeof(*t));
+	struct type_stat *s;
+
+	if (!t)
+		return -ENOMEM;
+	s = pmem_realloc(res->stats, res->stats_cap * sizeof(*s),
+			 cap / 2 * sizeof(*s));
+	if (!s) {
+		pmem_free(t, cap * sizeof(*t));
+		return -ENOMEM;
+	}
+	res->stats = s;
+	res->stats_cap = cap / 2;
+	for (size_t i = 0; i < res->nstats; i++) {
+		size_t j = hash_ptr((uintptr_t)s[i].type) & (cap - 1);
+
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = i + 1;
+	}
+	pmem_free(w->type_index, w->type_cap * sizeof(*t));
+	w->type_index = t;
+	w->type_cap = cap;
+	return 0;
+}
+
+/* The slot of type t in the index: its row, or the empty slot for it. */
+static size_t *type_slot(struct walk *w, PyTypeObject *t)
+{
+	size_t j;
+
+	for (j = hash_ptr((uintptr_t)t) & (w->type_cap - 1); w->type_index[j];
+	     j = (j + 1) & (w->type_cap - 1))
+		if (w->res->stats[w->type_index[j] - 1].type == t)
+			break;
+	return &w->type_index[j];
+}
+
+/* The row of type t, added if new; NULL on ENOMEM. */
+static struct type_stat *stat_of(struct walk *w, PyTypeObject *t)
+{
+	struct walk_result *res = w->res;
+	size_t *slot = type_slot(w, t);
+
+	if (*slot)
+		return &res->stats[*slot - 1];
+	if ((res->nstats + 1) * 2 > w->type_cap) {
+		if (grow_types(w) < 0)
+			return NULL;
+		slot = type_slot(w, t);
+	}
+	res->stats[res->nstats] = (struct type_stat){ .type = t };
+	*slot = ++res->nstats;
+	return &res->stats[res->nstats - 1];
+}
+
+/* True when sys.getsizeof(o) runs only C code: __sizeof__ is a C method. */
+static bool sizeof_is_c(struct walk *w, PyTypeObject *t)
+{
+	PyObject *m = w->api->PyType_Lookup(t, w->sizeof_name);
+
+	return m && Py_TYPE(m) == w->api->PyMethodDescr_Type;
+}
+
+static uint64_t size_of(const struct pyapi *api, PyObject *o)
+{
+	size_t s = api->PySys_GetSizeOf(o);
+
+	if (s == (size_t)-1) {
+		api->PyErr_Clear();
+		return 0;
+	}
+	return s;
+}
+
+static int account(struct walk *w, PyObject *o)
+{
+	PyTypeObject *t = Py_TYPE(o);
+	struct type_stat *st = stat_of(w, t);
+
+	if (!st)
+		return -ENOMEM;
+	st->count++;
+	w->res->objects++;
+	if (sizeof_is_c(w, t)) {
+		uint64_t s = size_of(w->api, o);
+
+		st->bytes += s;
+		w->res->bytes += s;
+		return 0;
+	}
+	w->api->Py_IncRef(o);
+	return push(&w->later, o);
+}
+
+static int walk_one(struct walk *w, PyObject *o)
+{
+	int r = account(w, o);
+
+	if (r < 0)
+		return r;
+	if (is_gc(o)) {
+		traverseproc trav = Py_TYPE(o)->tp_traverse;
+
+		if (trav)
+			trav(o, visit, w);
+		if (w->failed)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Objects whose __sizeof__ is Python code, now that the walk is done. */
+static void size_later(struct walk *w)
+{
+	for (size_t i = 0; i < w->later.n; i++) {
+		PyObject *o = w->later.v[i];
+		uint64_t s = size_of(w->api, o);
+		size_t *slot = type_slot(w, Py_TYPE(o)); /* account() added it */
+
+		w->res->stats[*slot - 1].bytes += s;
+		w->res->bytes += s;
+		w->api->Py_DecRef(o);
+	}
+	w->later.n = 0;
+}
+
+static void walk_free(struct walk *w)
+{
+	for (size_t i = 0; i < w->nslabs; i++)
+		pmem_free(w->slabs[i], (size_t)SLAB_BITMAPS * BITMAP_BYTES);
+	pmem_free(w->slabs, w->slab_cap * sizeof(*w->slabs));
+	pmem_free(w->chunks, w->chunk_cap * sizeof(*w->chunks));
+	pmem_free(w->todo.v, w->todo.cap * sizeof(PyObject *));
+	pmem_free(w->later.v, w->later.cap * sizeof(PyObject *));
+	pmem_free(w->type_index, w->type_cap * sizeof(size_t));
+}
+
+int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
+	      struct walk_result *res)
+{
+	struct walk w = { .api = api, .res = res };
+	PyListObject *list = (PyListObject *)roots;
+	int r = -ENOMEM;
+
+	memset(res, 0, sizeof(*res));
+	w.sizeof_name = api->PyUnicode_InternFromString("__sizeof__");
+	if (!w.sizeof_name) {
+		api->PyErr_Clear();
+		return -ENOMEM;
+	}
+	if (mark(&w, skip) < 0 || grow_types(&w) < 0)
+		goto out;
+	/* The list cannot change: no Python code runs until size_later(). */
+	for (Py_ssize_t i = 0; i < Py_SIZE(list); i++) {
+		PyObject *o = list->ob_item[i];
+
+		r = mark(&w, o);
+		if (r == 0)
+			continue;
+		if (r > 0)
+			r = walk_one(&w, o);
+		while (r >= 0 && w.todo.n)
+			r = walk_one(&w, w.todo.v[--w.todo.n]);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	size_later(&w); /* also drops the references after a failure */
+	api->Py_DecRef(w.sizeof_name);
+	res->mem_peak = pmem_peak();
+	walk_free(&w);
+	if (r < 0)
+		walk_result_free(res);
+	return r;
+}
+
+void walk_result_free(struct walk_result *res)
+{
+	pmem_free(res->stats, res->stats_cap * sizeof(*res->stats));
+	res->stats = NULL;
+	res->nstats = res->stats_cap = 0;
+}

@@ -1,0 +1,80 @@
+"""In-process reference for muppy-snap, imported by the test victims.
+
+summary() applies muppy-snap's rules from inside the process: every object
+the garbage collector tracks plus everything reachable from them through
+gc.get_referents (tp_traverse), transitively, each once; bytes are
+sys.getsizeof; the type is named as repr(type) names it (module.qualname,
+builtins by the plain name), read through type's own descriptors so that
+a metaclass cannot change it.  The oracle's own bookkeeping is marked as
+seen before the walk so it does not count itself.
+"""
+import gc
+import sys
+
+_module = type.__dict__['__module__']
+_qualname = type.__dict__['__qualname__']
+
+
+def type_name(t):
+    """The type's name as bytes, exactly as the payload builds it."""
+    try:
+        q = _qualname.__get__(t)
+    except Exception:
+        q = None
+    if not isinstance(q, str):
+        return t.__name__.encode('utf-8', 'surrogatepass')
+    try:
+        m = _module.__get__(t)
+    except Exception:
+        m = None
+    q = q.encode('utf-8', 'surrogatepass')
+    if isinstance(m, str):
+        m = m.encode('utf-8', 'surrogatepass')
+        if m != b'builtins':
+            return m + b'.' + q
+    return q
+
+
+def summary(collect=True):
+    """{name(bytes): [count, bytes]} and the totals (objects, bytes)."""
+    if collect:
+        gc.collect()
+    roots = gc.get_objects()
+    stack = []
+    seen = set()
+    rows = {}
+    names = {}
+    frame = sys._getframe()
+    for o in (roots, stack, seen, rows, names, frame):
+        seen.add(id(o))
+    total_n = total_b = 0
+    referents = gc.get_referents
+    getsizeof = sys.getsizeof
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack.append(root)
+        while stack:
+            o = stack.pop()
+            t = type(o)
+            name = names.get(t)
+            if name is None:
+                name = names[t] = type_name(t)
+            try:
+                size = getsizeof(o)
+            except Exception:
+                size = 0
+            row = rows.get(name)
+            if row is None:
+                row = rows[name] = [0, 0]
+            row[0] += 1
+            row[1] += size
+            total_n += 1
+            total_b += size
+            for r in referents(o):
+                if id(r) not in seen:
+                    seen.add(id(r))
+                    stack.append(r)
+    del roots, stack, seen, names, frame
+    return rows, total_n, total_b
