@@ -195,6 +195,9 @@ int main(int argc, char **argv)
 	struct args a = { .sort = MUPPY_SORT_SIZE,
 			  .format = MUPPY_FORMAT_TABLE };
 
+	/* getopt names argv[0] in its messages; say muppy-diff like the rest. */
+	if (argc > 0)
+		argv[0] = program_invocation_short_name;
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	return diff_two(&a);
 }
