@@ -78,7 +78,8 @@ bool cli_parse_limit(const char *s, size_t *out)
 	return true;
 }
 
-static void vmessage(const char *prefix, const char *fmt, va_list ap)
+static MUPPY_PRINTF(2, 0) void vmessage(const char *prefix, const char *fmt,
+					 va_list ap)
 {
 	fprintf(stderr, "%s: %s", program_invocation_short_name, prefix);
 	vfprintf(stderr, fmt, ap);
