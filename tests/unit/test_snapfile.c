@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for lib/snapfile.c: parsing, reading and writing snapshot
+ * files.  Run from the top of the source tree (scripts/run-tests does);
+ * the sample files are in tests/data.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "muppy_int.h"
+
+#define DATA "tests/data"
+
+#define HEAD "# muppy-snapshot 1.0\n"
+#define FIELDS                                   \
+	"# pid 4242\n"                           \
+	"# cmdline python3 app.py --port 8080\n" \
+	"# time 2026-11-25T12:52:54.123Z\n"      \
+	"# python 3.11.2\n"                      \
+	"# implementation cpython\n"             \
+	"# executable /usr/bin/python3.11\n"     \
+	"# rss 104857600\n"                      \
+	"# gc yes\n"                             \
+	"# gc_freed 17\n"                        \
+	"# hold_us 183042\n"
+#define TOTALS "# objects 120345\n# bytes 11876543\n# types 3\n"
+#define ROWS                              \
+	"98765\t5530840\t__main__.Leak\n" \
+	"12000\t3100000\tdict\n"          \
+	"9580\t3245703\tstr\n"
+#define SORTED                            \
+	"98765\t5530840\t__main__.Leak\n" \
+	"9580\t3245703\tstr\n"            \
+	"12000\t3100000\tdict\n"
+#define GOOD HEAD FIELDS TOTALS ROWS
+#define CANONICAL HEAD FIELDS TOTALS SORTED
+
+/* Parses len bytes from an exact-size heap copy, so ASan sees overreads. */
+static int parse(const char *text, size_t len, struct muppy_snapshot **s,
+		 struct muppy_error *err)
+{
+	char *copy = malloc(len ? len : 1);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, text, len);
+	muppy_error_clear(err);
+	*s = NULL;
+	rc = muppy_snapshot_parse(copy, len, "t.snap", s, err);
+	free(copy);
+	return rc;
+}
+
+/* Same through a stream, with getline(). */
+static int read_stream(const char *text, size_t len,
+		       struct muppy_snapshot **s, struct muppy_error *err)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+	int rc;
+
+	assert_non_null(f);
+	muppy_error_clear(err);
+	*s = NULL;
+	rc = muppy_snapshot_read(f, "t.snap", s, err);
+	fclose(f);
+	return rc;
+}
+
+static char *write_mem(const struct muppy_snapshot *s, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	assert_int_equal(muppy_snapshot_write(f, s), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+struct parse_case {
+	const char *what;
+	const char *text;
+	size_t len; /* 0: strlen(text) */
+	const char *err; /* NULL: parses, and writes as canonical */
+	const char *canonical; /* NULL: CANONICAL */
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "canonical", CANONICAL, 0, NULL, NULL },
+	{ "unsorted rows", GOOD, 0, NULL, NULL },
+	{ "no final newline", HEAD FIELDS TOTALS
+	  "98765\t5530840\t__main__.Leak\n9580\t3245703\tstr\n"
+	  "12000\t3100000\tdict", 0, NULL, NULL },
+	{ "fields in any order", HEAD TOTALS
+	  "# hold_us 183042\n"
+	  "# gc_freed 17\n"
+	  "# gc yes\n"
+	  "# rss 104857600\n"
+	  "# executable /usr/bin/python3.11\n"
+	  "# implementation cpython\n"
+	  "# python 3.11.2\n"
+	  "# time 2026-11-25T12:52:54.123Z\n"
+	  "# cmdline python3 app.py --port 8080\n"
+	  "# pid 4242\n" ROWS, 0, NULL, NULL },
+	{ "nine fractional digits",
+	  HEAD "# time 2026-11-25T12:52:54.123456789Z\n"
+	  "# pid 4242\n"
+	  "# cmdline python3 app.py --port 8080\n"
+	  "# python 3.11.2\n"
+	  "# implementation cpython\n"
+	  "# executable /usr/bin/python3.11\n"
+	  "# rss 104857600\n"
+	  "# gc yes\n"
+	  "# gc_freed 17\n"
+	  "# hold_us 183042\n" TOTALS ROWS, 0, NULL, NULL },
+	{ "newer minor, unknown fields",
+	  "# muppy-snapshot 1.12\n# zzz 1\n" FIELDS "# threads  4 \n"
+	  TOTALS "# note \n" ROWS, 0, NULL, NULL },
+	{ "no rows",
+	  HEAD FIELDS "# objects 0\n# bytes 0\n# types 0\n", 0, NULL,
+	  HEAD FIELDS "# objects 0\n# bytes 0\n# types 0\n" },
+	{ "empty values and names",
+	  HEAD "# pid 1\n# cmdline \n# time 2026-11-25T12:52:54.123Z\n"
+	  "# python \n# implementation \n# executable \n# rss 0\n"
+	  "# gc no\n# gc_freed 0\n# hold_us 0\n"
+	  "# objects 2\n# bytes 0\n# types 2\n0\t0\t \n2\t0\t\n", 0, NULL,
+	  HEAD "# pid 1\n# cmdline \n# time 2026-11-25T12:52:54.123Z\n"
+	  "# python \n# implementation \n# executable \n# rss 0\n"
+	  "# gc no\n# gc_freed 0\n# hold_us 0\n"
+	  "# objects 2\n# bytes 0\n# types 2\n2\t0\t\n0\t0\t \n" },
+	{ "largest values",
+	  HEAD "# pid 9223372036854775807\n# cmdline \\x00\n"
+	  "# time 9999-12-31T23:59:59.999Z\n"
+	  "# python \xe2\x98\x83\n# implementation \\\\\n# executable \\t\n"
+	  "# rss 9223372036854775807\n# gc no\n"
+	  "# gc_freed 9223372036854775807\n"
+	  "# hold_us 9223372036854775807\n"
+	  "# objects 9223372036854775807\n# bytes 9223372036854775807\n"
+	  "# types 2\n9223372036854775807\t0\ta\n0\t9223372036854775807\tb\n",
+	  0, NULL,
+	  HEAD "# pid 9223372036854775807\n# cmdline \\x00\n"
+	  "# time 9999-12-31T23:59:59.999Z\n"
+	  "# python \xe2\x98\x83\n# implementation \\\\\n# executable \\t\n"
+	  "# rss 9223372036854775807\n# gc no\n"
+	  "# gc_freed 9223372036854775807\n"
+	  "# hold_us 9223372036854775807\n"
+	  "# objects 9223372036854775807\n# bytes 9223372036854775807\n"
+	  "# types 2\n0\t9223372036854775807\tb\n9223372036854775807\t0\ta\n" },
+
+	/* Errors. */
+	{ "empty", "", 0, "t.snap:1: empty file", NULL },
+	{ "only a newline", "\n", 1, "t.snap:1: not a muppy snapshot (the "
+	  "first line is not '# muppy-snapshot 1.0')", NULL },
+	{ "magic only", HEAD, 0, "t.snap:2: missing header field 'pid'", NULL },
+	{ "magic without newline", "# muppy-snapshot 1.0", 0,
+	  "t.snap:2: missing header field 'pid'", NULL },
+	{ "magic prefix", "# muppy-snapshot", 0, "t.snap:1: not a muppy "
+	  "snapshot (the first line is not '# muppy-snapshot 1.0')", NULL },
+	{ "no minor", "# muppy-snapshot 1\n", 0,
+	  "t.snap:1: bad format version '1'", NULL },
+	{ "huge minor", "# muppy-snapshot 1.4294967296\n", 0,
+	  "t.snap:1: bad format version '1.4294967296'", NULL },
+	{ "major 0", "# muppy-snapshot 0.9\n", 0, "t.snap:1: unsupported "
+	  "format version 0.9 (this muppy reads 1.x)", NULL },
+	{ "major 10", "# muppy-snapshot 10.0\n" FIELDS, 0, "t.snap:1: "
+	  "unsupported format version 10.0 (this muppy reads 1.x)", NULL },
+	{ "hostile version", "# muppy-snapshot 2.0\x1b[2J\n", 0,
+	  "t.snap:1: bad format version '2.0\\x1b[2J'", NULL },
+	{ "BOM", "\xef\xbb\xbf" GOOD, 0, "t.snap:1: not a muppy snapshot "
+	  "(the first line is not '# muppy-snapshot 1.0')", NULL },
+	{ "CRLF magic", "# muppy-snapshot 1.0\r\n", 0,
+	  "t.snap:1: carriage return in line", NULL },
+	{ "NUL in row", GOOD "1\t1\tx\0y\n", sizeof(GOOD "1\t1\tx\0y\n") - 1,
+	  "t.snap:18: NUL byte in line", NULL },
+	{ "NUL after last newline", GOOD "\0", sizeof(GOOD), "t.snap:18: "
+	  "NUL byte in line", NULL },
+	{ "blank line at end", GOOD "\n", 0, "t.snap:18: empty line", NULL },
+	{ "lone #", HEAD "#\n", 0, "t.snap:2: bad header line, expected "
+	  "'# KEY VALUE'", NULL },
+	{ "# and space", HEAD "# \n", 0, "t.snap:2: bad header line, expected "
+	  "'# KEY VALUE'", NULL },
+	{ "key only", HEAD "# pid\n", 0, "t.snap:2: bad header line, expected "
+	  "'# KEY VALUE'", NULL },
+	{ "two spaces", HEAD "#  pid 1\n", 0, "t.snap:2: bad header line, "
+	  "expected '# KEY VALUE'", NULL },
+	{ "uppercase key", HEAD "# PID 1\n", 0, "t.snap:2: bad header line, "
+	  "expected '# KEY VALUE'", NULL },
+	{ "tab separator", HEAD "# pid\t1\n", 0, "t.snap:2: bad header line, "
+	  "expected '# KEY VALUE'", NULL },
+	{ "unknown key in 1.0", HEAD "# threads 4\n", 0,
+	  "t.snap:2: unknown header field 'threads'", NULL },
+	{ "unknown key, bad value", "# muppy-snapshot 1.1\n# threads \t4\n",
+	  0, "t.snap:2: value not in escaped form at column 11: '\\t4'",
+	  NULL },
+	{ "duplicate in newer minor", "# muppy-snapshot 1.1\n" FIELDS
+	  "# rss 1\n", 0, "t.snap:12: duplicate header field 'rss' (first "
+	  "on line 8)", NULL },
+	{ "pid sign", HEAD "# pid +1\n", 0,
+	  "t.snap:2: bad value for pid: '+1'", NULL },
+	{ "pid too big", HEAD "# pid 9223372036854775808\n", 0,
+	  "t.snap:2: bad value for pid: '9223372036854775808'", NULL },
+	{ "pid empty", HEAD "# pid \n", 0, "t.snap:2: bad value for pid: ''",
+	  NULL },
+	{ "gc YES", HEAD "# gc YES\n", 0, "t.snap:2: bad value for gc: 'YES'",
+	  NULL },
+	{ "gc 1", HEAD "# gc 1\n", 0, "t.snap:2: bad value for gc: '1'",
+	  NULL },
+	{ "time with offset", HEAD "# time 2026-11-25T12:52:54+01:00\n", 0,
+	  "t.snap:2: bad value for time: '2026-11-25T12:52:54+01:00'", NULL },
+	{ "long bad value", HEAD "# rss 1234567890123456789012345678901234"
+	  "5678901234567890\n", 0, "t.snap:2: bad value for rss: '1234567890"
+	  "12345678901234567890123456789012345678...'", NULL },
+	{ "bad cmdline", HEAD "# cmdline a\xc3(b\n", 0, "t.snap:2: cmdline "
+	  "not in escaped form at column 12: '\\xc3(b'", NULL },
+	{ "raw C1", HEAD "# python 3\xc2\x85\n", 0, "t.snap:2: python not "
+	  "in escaped form at column 11: '\\xc2\\x85'", NULL },
+	{ "row before fields", HEAD "1\t1\tx\n", 0,
+	  "t.snap:2: missing header field 'pid'", NULL },
+	{ "duplicate after totals", HEAD FIELDS "# objects 0\n# bytes 0\n"
+	  "# types 0\n" "# rss 3\n", 0, "t.snap:15: duplicate header field "
+	  "'rss' (first on line 8)", NULL },
+	{ "header after row", GOOD "# types 3\n", 0,
+	  "t.snap:18: header line after the first row", NULL },
+	{ "space-separated row", HEAD FIELDS TOTALS "1 2 x\n", 0,
+	  "t.snap:15: bad row, expected COUNT<TAB>BYTES<TAB>NAME: '1 2 x'",
+	  NULL },
+	{ "one tab", HEAD FIELDS TOTALS "1\t2\n", 0, "t.snap:15: bad row, "
+	  "expected COUNT<TAB>BYTES<TAB>NAME: '1\\t2'", NULL },
+	{ "empty count", HEAD FIELDS TOTALS "\t2\tx\n", 0,
+	  "t.snap:15: bad count ''", NULL },
+	{ "negative count", HEAD FIELDS TOTALS "-1\t2\tx\n", 0,
+	  "t.snap:15: bad count '-1'", NULL },
+	{ "hex count", HEAD FIELDS TOTALS "0x1\t2\tx\n", 0,
+	  "t.snap:15: bad count '0x1'", NULL },
+	{ "00 bytes", HEAD FIELDS TOTALS "1\t00\tx\n", 0,
+	  "t.snap:15: bad byte count '00'", NULL },
+	{ "space in bytes", HEAD FIELDS TOTALS "1\t 2\tx\n", 0,
+	  "t.snap:15: bad byte count ' 2'", NULL },
+	{ "bytes overflow", HEAD FIELDS TOTALS
+	  "1\t18446744073709551616\tx\n", 0,
+	  "t.snap:15: bad byte count '18446744073709551616'", NULL },
+	{ "bytes sum overflows", HEAD FIELDS TOTALS
+	  "1\t9223372036854775807\tx\n1\t1\ty\n", 0,
+	  "t.snap:16: total bytes exceed 9223372036854775807", NULL },
+	{ "tab in name", HEAD FIELDS TOTALS "1\t2\tx\ty\n", 0,
+	  "t.snap:15: type name not in escaped form at column 6: '\\ty'",
+	  NULL },
+	{ "escaped valid UTF-8 in name", HEAD FIELDS TOTALS "1\t2\t\\xc3\\xa9\n",
+	  0, "t.snap:15: type name not in escaped form at column 5: "
+	  "'\\\\xc3\\\\xa9'", NULL },
+	{ "duplicate name", HEAD FIELDS TOTALS "1\t2\tb\n1\t2\ta\n1\t3\tc\n"
+	  "5\t5\ta\n1\t1\tb\n", 0,
+	  "t.snap:18: duplicate type name 'a' (first on line 16)", NULL },
+	{ "duplicate escaped name", HEAD FIELDS TOTALS "1\t2\t\\x1b\n"
+	  "1\t3\t\\x1b\n", 0,
+	  "t.snap:16: duplicate type name '\\x1b' (first on line 15)", NULL },
+	{ "objects wrong", HEAD FIELDS TOTALS "1\t2\tx\n", 0,
+	  "t.snap:12: objects is 120345 but the rows sum to 1", NULL },
+	{ "bytes wrong", HEAD FIELDS "# objects 1\n# bytes 3\n# types 1\n"
+	  "1\t2\tx\n", 0, "t.snap:13: bytes is 3 but the rows sum to 2",
+	  NULL },
+	{ "types wrong", HEAD FIELDS "# objects 1\n# bytes 2\n# types 2\n"
+	  "1\t2\tx\n", 0, "t.snap:14: types is 2 but there are 1 rows",
+	  NULL },
+	{ "types wrong, no rows", HEAD FIELDS "# objects 0\n# bytes 0\n"
+	  "# types 1\n", 0, "t.snap:14: types is 1 but there are 0 rows",
+	  NULL },
+	{ "missing at end", HEAD FIELDS "# objects 0\n# bytes 0\n", 0,
+	  "t.snap:14: missing header field 'types'", NULL },
+};
+
+static void check_parse_case(const struct parse_case *c, bool stream)
+{
+	size_t len = c->len ? c->len : strlen(c->text), wlen;
+	const char *want = c->canonical ? c->canonical : CANONICAL;
+	struct muppy_snapshot *s;
+	struct muppy_error err;
+	char *w;
+	int rc;
+
+	if (stream)
+		rc = len ? read_stream(c->text, len, &s, &err) :
+			   parse(c->text, len, &s, &err);
+	else
+		rc = parse(c->text, len, &s, &err);
+	if (c->err) {
+		if (rc != -EINVAL || strcmp(err.msg, c->err) != 0)
+			fail_msg("%s%s: rc %d, message\n  '%s', want\n  '%s'",
+				 c->what, stream ? " (stream)" : "", rc,
+				 err.msg, c->err);
+		assert_null(s);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("%s%s: rc %d: %s", c->what, stream ? " (stream)" : "",
+			 rc, err.msg);
+	assert_string_equal(err.msg, "");
+	w = write_mem(s, &wlen);
+	if (wlen != strlen(want) || memcmp(w, want, wlen) != 0)
+		fail_msg("%s: wrote\n%s\nwant\n%s", c->what, w, want);
+	free(w);
+	muppy_snapshot_free(s);
+}
+
+static void test_parse(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(parse_cases); i++) {
+		check_parse_case(&parse_cases[i], false);
+		check_parse_case(&parse_cases[i], true);
+	}
+}
+
+static void test_fields(void **state)
+{
+	struct muppy_snapshot *s;
+	struct muppy_error err;
+
+	(void)state;
+	assert_int_equal(parse(GOOD, strlen(GOOD), &s, &err), 0);
+	assert_int_equal(s->minor, 0);
+	assert_int_equal(s->pid, 4242);
+	assert_string_equal(s->cmdline, "python3 app.py --port 8080");
+	assert_int_equal(s->time_ms, INT64_C(1795611174123));
+	assert_string_equal(s->python, "3.11.2");
+	assert_string_equal(s->implementation, "cpython");
+	assert_string_equal(s->executable, "/usr/bin/python3.11");
+	assert_int_equal(s->rss, 104857600);
+	assert_true(s->gc);
+	assert_int_equal(s->gc_freed, 17);
+	assert_int_equal(s->hold_us, 183042);
+	assert_int_equal(s->objects, 120345);
+	assert_int_equal(s->bytes, 11876543);
+	assert_int_equal(s->ntypes, 3);
+	assert_string_equal(s->types[0].name, "__main__.Leak");
+	assert_string_equal(s->types[1].name, "str");
+	assert_int_equal(s->types[1].count, 9580);
+	assert_int_equal(s->types[1].bytes, 3245703);
+	assert_string_equal(s->types[2].name, "dict");
+	muppy_snapshot_free(s);
+
+	assert_int_equal(parse("# muppy-snapshot 1.3\n" FIELDS TOTALS ROWS,
+			       strlen("# muppy-snapshot 1.3\n" FIELDS TOTALS
+				      ROWS), &s, &err), 0);
+	assert_int_equal(s->minor, 3);
+	muppy_snapshot_free(s);
+}
+
+/* Every prefix of a good file fails cleanly, but for the last name. */
+static void test_prefixes(void **state)
+{
+	const size_t len = strlen(GOOD);
+	struct muppy_snapshot *s;
+	struct muppy_error err;
+	size_t n;
+
+	(void)state;
+	for (n = 0; n <= len; n++) {
+		int rc = parse(GOOD, n, &s, &err);
+
+		/* Cutting the last name ("str\n") keeps the totals right. */
+		if (n >= len - 4) {
+			assert_int_equal(rc, 0);
+			muppy_snapshot_free(s);
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			assert_true(strncmp(err.msg, "t.snap:", 7) == 0);
+		}
+	}
+}
+
+/* A built snapshot round-trips field by field. */
+static void test_roundtrip_built(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new(), *back;
+	struct muppy_error err;
+	char *w;
+	size_t len, i;
+
+	(void)state;
+	assert_non_null(s);
+	s->pid = 31337;
+	s->time_ms = -1;
+	s->rss = 1;
+	s->gc = true;
+	s->gc_freed = 2;
+	s->hold_us = 3;
+	assert_int_equal(muppy_snapshot_set_raw(&s->cmdline, "a\0b\n", 4), 0);
+	assert_int_equal(muppy_snapshot_set_raw(&s->python, "3.13.0", 6), 0);
+	assert_int_equal(muppy_snapshot_set_raw(&s->implementation, "\\", 1),
+			 0);
+	assert_int_equal(muppy_snapshot_set_raw(&s->executable, "\xff", 1), 0);
+	assert_int_equal(muppy_snapshot_add_raw(s, "x\ty", 3, 5, 6), 0);
+	assert_int_equal(muppy_snapshot_add_raw(s, "", 0, 1, 6), 0);
+	assert_int_equal(muppy_snapshot_add_raw(s, "\xe2\x80\xa8", 3, 7, 8),
+			 0);
+	assert_int_equal(muppy_snapshot_add_raw(s, "x\ty", 3, 1, 1), 0);
+	assert_int_equal(muppy_snapshot_finish(s), 0);
+	w = write_mem(s, &len);
+	assert_string_equal(w,
+		"# muppy-snapshot 1.0\n"
+		"# pid 31337\n"
+		"# cmdline a\\x00b\\n\n"
+		"# time 1969-12-31T23:59:59.999Z\n"
+		"# python 3.13.0\n"
+		"# implementation \\\\\n"
+		"# executable \\xff\n"
+		"# rss 1\n"
+		"# gc yes\n"
+		"# gc_freed 2\n"
+		"# hold_us 3\n"
+		"# objects 14\n"
+		"# bytes 21\n"
+		"# types 3\n"
+		"7\t8\t\\xe2\\x80\\xa8\n"
+		"6\t7\tx\\ty\n"
+		"1\t6\t\n");
+	assert_int_equal(muppy_snapshot_parse(w, len, "w", &back, &err), 0);
+	assert_int_equal(back->pid, s->pid);
+	assert_string_equal(back->cmdline, s->cmdline);
+	assert_int_equal(back->time_ms, s->time_ms);
+	assert_string_equal(back->python, s->python);
+	assert_string_equal(back->implementation, s->implementation);
+	assert_string_equal(back->executable, s->executable);
+	assert_int_equal(back->rss, s->rss);
+	assert_int_equal(back->gc, s->gc);
+	assert_int_equal(back->gc_freed, s->gc_freed);
+	assert_int_equal(back->hold_us, s->hold_us);
+	assert_int_equal(back->objects, s->objects);
+	assert_int_equal(back->bytes, s->bytes);
+	assert_int_equal(back->ntypes, s->ntypes);
+	for (i = 0; i < s->ntypes; i++) {
+		assert_string_equal(back->types[i].name, s->types[i].name);
+		assert_int_equal(back->types[i].count, s->types[i].count);
+		assert_int_equal(back->types[i].bytes, s->types[i].bytes);
+	}
+	muppy_snapshot_free(back);
+	muppy_snapshot_free(s);
+	free(w);
+}
+
+/* The writer refuses what the parser would reject. */
+static void test_write_invalid(void **state)
+{
+	struct muppy_snapshot *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int what;
+
+	(void)state;
+	for (what = 0; what < 9; what++) {
+		s = muppy_snapshot_new();
+		assert_non_null(s);
+		s->pid = 1;
+		assert_int_equal(muppy_snapshot_add_raw(s, "a", 1, 1, 1), 0);
+		assert_int_equal(muppy_snapshot_add_raw(s, "b", 1, 1, 1), 0);
+		assert_int_equal(muppy_snapshot_finish(s), 0);
+		switch (what) {
+		case 0: s->pid = 0; break;
+		case 1: s->pid = -5; break;
+		case 2: s->time_ms = MUPPY__TIME_MAX_MS + 1; break;
+		case 3: s->time_ms = MUPPY__TIME_MIN_MS - 1; break;
+		case 4: s->objects++; break;
+		case 5: s->rss = UINT64_MAX; break;
+		case 6: s->types[1].name[0] = 'a'; break; /* duplicate */
+		case 7: s->types[0].name[0] = '\t'; break;
+		case 8: free(s->python); s->python = strdup("\\x41");
+			assert_non_null(s->python); break;
+		}
+		f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		if (muppy_snapshot_write(f, s) != -EINVAL)
+			fail_msg("case %d written", what);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(len, 0);
+		free(buf);
+		buf = NULL;
+		muppy_snapshot_free(s);
+	}
+}
+
+static void test_write_error(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+	FILE *f = fopen("/dev/full", "w");
+
+	(void)state;
+	assert_non_null(s);
+	if (!f) {
+		muppy_snapshot_free(s);
+		skip();
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	s->pid = 1;
+	assert_int_equal(muppy_snapshot_write(f, s), -ENOSPC);
+	fclose(f);
+	muppy_snapshot_free(s);
+}
+
+static void test_load_errors(void **state)
+{
+	struct muppy_snapshot *s = NULL;
+	struct muppy_error err;
+	FILE *f;
+
+	(void)state;
+	muppy_error_clear(&err);
+	assert_int_equal(muppy_snapshot_load(DATA "/no-such.snap", &s, &err),
+			 -ENOENT);
+	assert_string_equal(err.msg,
+		DATA "/no-such.snap: No such file or directory");
+	assert_null(s);
+
+	/* Reading a directory fails in getline() with EISDIR. */
+	muppy_error_clear(&err);
+	f = fopen(DATA, "r");
+	assert_non_null(f);
+	assert_int_equal(muppy_snapshot_read(f, "dir", &s, &err), -EIO);
+	assert_string_equal(err.msg, "dir: read error: Is a directory");
+	assert_null(s);
+	fclose(f);
+}
+
+/* Lines of any length, through both parsers. */
+static void test_long_line(void **state)
+{
+	const size_t n = 300000;
+	struct muppy_snapshot *s;
+	struct muppy_error err;
+	char *text, *w;
+	size_t len, wlen;
+	int stream;
+
+	(void)state;
+	text = malloc(n + 1024);
+	assert_non_null(text);
+	len = (size_t)sprintf(text, HEAD FIELDS "# objects 1\n# bytes 2\n"
+			      "# types 1\n1\t2\t");
+	memset(text + len, 'L', n);
+	len += n;
+	text[len++] = '\n';
+	for (stream = 0; stream < 2; stream++) {
+		if (stream)
+			assert_int_equal(read_stream(text, len, &s, &err), 0);
+		else
+			assert_int_equal(parse(text, len, &s, &err), 0);
+		assert_int_equal(strlen(s->types[0].name), n);
+		w = write_mem(s, &wlen);
+		assert_int_equal(wlen, len);
+		assert_memory_equal(w, text, len);
+		free(w);
+		muppy_snapshot_free(s);
+	}
+	free(text);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Every good sample loads; all but the newer-minor one are canonical. */
+static void test_data_files(void **state)
+{
+	DIR *d = opendir(DATA);
+	struct dirent *e;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		struct muppy_snapshot *s;
+		struct muppy_error err;
+		char path[512], *text, *w;
+		size_t len, wlen, nl = strlen(e->d_name);
+
+		if (nl < 5 || strcmp(e->d_name + nl - 5, ".snap") != 0)
+			continue;
+		snprintf(path, sizeof(path), DATA "/%s", e->d_name);
+		muppy_error_clear(&err);
+		if (muppy_snapshot_load(path, &s, &err) != 0)
+			fail_msg("%s", err.msg);
+		text = slurp(path, &len);
+		w = write_mem(s, &wlen);
+		if (s->minor == 0 &&
+		    (wlen != len || memcmp(w, text, len) != 0))
+			fail_msg("%s is not canonical", path);
+		free(w);
+		free(text);
+		muppy_snapshot_free(s);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 5);
+}
+
+/* Every bad sample fails with exactly its .err message, both ways. */
+static void test_bad_files(void **state)
+{
+	DIR *d = opendir(DATA "/bad");
+	struct dirent *e;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		struct muppy_snapshot *s = NULL;
+		struct muppy_error err;
+		char path[512], *text, *want;
+		size_t len, wlen, nl = strlen(e->d_name);
+		FILE *f;
+
+		if (nl < 5 || strcmp(e->d_name + nl - 5, ".snap") != 0)
+			continue;
+		snprintf(path, sizeof(path), DATA "/bad/%.*s.err",
+			 (int)(nl - 5), e->d_name);
+		want = slurp(path, &wlen);
+		assert_true(wlen > 0 && want[wlen - 1] == '\n');
+		want[wlen - 1] = '\0';
+		snprintf(path, sizeof(path), DATA "/bad/%s", e->d_name);
+		text = slurp(path, &len);
+
+		assert_int_equal(parse(text, len, &s, &err), -EINVAL);
+		if (strcmp(err.msg + strlen("t.snap"),
+			   strchr(want, ':')) != 0)
+			fail_msg("%s: got '%s', want '%s'", path, err.msg,
+				 want);
+		if (len > 0) {
+			assert_int_equal(read_stream(text, len, &s, &err),
+					 -EINVAL);
+			assert_string_equal(err.msg + strlen("t.snap"),
+					    strchr(want, ':'));
+		}
+		f = fopen(path, "r");
+		assert_non_null(f);
+		muppy_error_clear(&err);
+		assert_int_equal(muppy_snapshot_read(f, e->d_name, &s, &err),
+				 -EINVAL);
+		assert_string_equal(err.msg, want);
+		fclose(f);
+		free(text);
+		free(want);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_roundtrip_built),
+		cmocka_unit_test(test_write_invalid),
+		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_data_files),
+		cmocka_unit_test(test_bad_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
