@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness for the snapshot parser and writer.
+ *
+ * For every input x that parses: w1 = write(parse(x)) must parse again to
+ * the same snapshot and write(parse(w1)) must equal w1 byte for byte.
+ * Every string the parser returns must be in escaped form, and unescaping
+ * and re-escaping each must give it back.  The streaming reader must agree
+ * with the buffer parser, down to the error message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muppy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "%s:%d: check failed: %s\n",       \
+				__FILE__, __LINE__, #cond);                \
+			abort();                                           \
+		}                                                          \
+	} while (0)
+
+static char *write_mem(const struct muppy_snapshot *s, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	CHECK(f != NULL);
+	CHECK(muppy_snapshot_write(f, s) == 0);
+	CHECK(fclose(f) == 0);
+	return buf;
+}
+
+static void check_escaped(const char *s)
+{
+	char *raw, *again;
+	size_t len;
+
+	CHECK(muppy_is_escaped(s, strlen(s)));
+	CHECK(muppy_unescape(s, &raw, &len) == 0);
+	again = muppy_escape(raw, len);
+	CHECK(again != NULL);
+	CHECK(strcmp(again, s) == 0);
+	free(again);
+	free(raw);
+}
+
+static void check_equal(const struct muppy_snapshot *a,
+			const struct muppy_snapshot *b)
+{
+	size_t i;
+
+	CHECK(a->pid == b->pid);
+	CHECK(strcmp(a->cmdline, b->cmdline) == 0);
+	CHECK(a->time_ms == b->time_ms);
+	CHECK(strcmp(a->python, b->python) == 0);
+	CHECK(strcmp(a->implementation, b->implementation) == 0);
+	CHECK(strcmp(a->executable, b->executable) == 0);
+	CHECK(a->rss == b->rss);
+	CHECK(a->gc == b->gc);
+	CHECK(a->gc_freed == b->gc_freed);
+	CHECK(a->hold_us == b->hold_us);
+	CHECK(a->objects == b->objects);
+	CHECK(a->bytes == b->bytes);
+	CHECK(a->ntypes == b->ntypes);
+	for (i = 0; i < a->ntypes; i++) {
+		CHECK(strcmp(a->types[i].name, b->types[i].name) == 0);
+		CHECK(a->types[i].count == b->types[i].count);
+		CHECK(a->types[i].bytes == b->types[i].bytes);
+	}
+}
+
+/* Reading the same bytes from a stream gives the same result. */
+static void check_read(const uint8_t *data, size_t size, int rc,
+		       const struct muppy_error *err,
+		       const struct muppy_snapshot *s)
+{
+	struct muppy_snapshot *s3 = NULL;
+	struct muppy_error err3;
+	FILE *f;
+
+	if (size == 0)
+		return; /* fmemopen() may refuse an empty buffer */
+	f = fmemopen((void *)data, size, "r");
+	CHECK(f != NULL);
+	muppy_error_clear(&err3);
+	CHECK(muppy_snapshot_read(f, "fuzz", &s3, &err3) == rc);
+	CHECK(strcmp(err->msg, err3.msg) == 0);
+	if (rc == 0) {
+		check_equal(s, s3);
+		CHECK(s3->minor == s->minor);
+	}
+	muppy_snapshot_free(s3);
+	fclose(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct muppy_snapshot *s = NULL, *s2 = NULL;
+	struct muppy_error err;
+	char *w1, *w2;
+	size_t l1, l2, i;
+	int rc;
+
+	muppy_error_clear(&err);
+	rc = muppy_snapshot_parse((const char *)data, size, "fuzz", &s, &err);
+	check_read(data, size, rc, &err, s);
+	if (rc != 0) {
+		/* Every failure explains itself with "fuzz:LINE: ...". */
+		CHECK(rc == -EINVAL);
+		CHECK(strncmp(err.msg, "fuzz:", 5) == 0);
+		return 0;
+	}
+	CHECK(err.msg[0] == '\0');
+	check_escaped(s->cmdline);
+	check_escaped(s->python);
+	check_escaped(s->implementation);
+	check_escaped(s->executable);
+	for (i = 0; i < s->ntypes; i++)
+		check_escaped(s->types[i].name);
+
+	w1 = write_mem(s, &l1);
+	CHECK(muppy_snapshot_parse(w1, l1, "w1", &s2, &err) == 0);
+	check_equal(s, s2);
+	CHECK(s2->minor == 0);
+	w2 = write_mem(s2, &l2);
+	CHECK(l1 == l2 && memcmp(w1, w2, l1) == 0);
+
+	muppy_snapshot_free(s2);
+	muppy_snapshot_free(s);
+	free(w2);
+	free(w1);
+	return 0;
+}
