@@ -425,6 +425,7 @@ void *payload_main(void *arg)
 	go = read_request();
 	close(P.peer); /* muppy-snap has its own copy by now, or is gone */
 	P.reply.magic = MUPPY_PROTO_MAGIC;
+	P.reply.tid = (int32_t)gettid();
 	if (go) {
 		run();
 		if (send_all(&P.reply, sizeof(P.reply)) &&

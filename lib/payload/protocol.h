@@ -65,6 +65,8 @@ struct muppy_reply {
 	uint64_t mem_peak;    /* bookkeeping bytes the payload used at most */
 	uint32_t ntypes;
 	uint32_t gc_ran;
+	int32_t tid;          /* the payload thread, to wait for its exit */
+	uint32_t pad;
 	char version[32];     /* "3.11.2" */
 	char message[160];    /* detail for a status other than OK */
 };

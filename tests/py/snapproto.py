@@ -5,7 +5,7 @@ import time
 
 MAGIC = 0x6d757070
 REQ = struct.Struct('=IIIIQ')
-REPLY = struct.Struct('=II6QII32s160s')
+REPLY = struct.Struct('=II6QIIiI32s160s')
 REQ_GC = 1
 
 
@@ -27,12 +27,12 @@ def _recv(sock, n):
 def reply(sock):
     """(header dict, {name: (count, bytes)})"""
     (magic, status, objects, nbytes, gc_freed, hold_ns, walk_ns, mem_peak,
-     ntypes, gc_ran, version, message) = REPLY.unpack(_recv(sock, REPLY.size))
+     ntypes, gc_ran, tid, _, version, message) = REPLY.unpack(_recv(sock, REPLY.size))
     if magic != MAGIC:
         raise ValueError('bad magic %x' % magic)
     head = dict(status=status, objects=objects, bytes=nbytes,
                 gc_freed=gc_freed, hold_ns=hold_ns, walk_ns=walk_ns,
-                mem_peak=mem_peak, ntypes=ntypes, gc_ran=gc_ran,
+                mem_peak=mem_peak, ntypes=ntypes, gc_ran=gc_ran, tid=tid,
                 version=version.rstrip(b'\0').decode(),
                 message=message.rstrip(b'\0').decode(errors='replace'))
     rows = {}
