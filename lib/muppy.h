@@ -46,9 +46,10 @@ void muppy_error_set(struct muppy_error *err, const char *fmt, ...)
  * Escaping of text that comes from the target (type names, command line,
  * paths).  The escaped form is printable: every byte that is a control
  * character (C0, DEL, the C1 range U+0080..U+009F), a backslash, part of
- * invalid UTF-8, or a Unicode line/paragraph separator or bidi control is
- * written as \xHH per byte; \\, \t, \n and \r have short forms.  Any other
- * valid UTF-8 passes unchanged.  muppy_unescape() inverts it exactly.
+ * invalid UTF-8, a Unicode line/paragraph separator, a bidi control or
+ * U+FEFF is written as \xHH per byte; \\, \t, \n and \r have short forms.
+ * Any other valid UTF-8 passes unchanged.  muppy_unescape() inverts it
+ * exactly.
  */
 /* Escapes len bytes of src; returns a new NUL-terminated string or NULL. */
 char *muppy_escape(const void *src, size_t len);
@@ -99,8 +100,9 @@ int muppy_snapshot_add_raw(struct muppy_snapshot *s, const void *name,
 	MUPPY_MUST_CHECK;
 /*
  * Puts rows in canonical order (bytes descending, then name), merges rows
- * of equal name and sets objects/bytes to the sums.  -EOVERFLOW when a sum
- * exceeds MUPPY_MAX_VALUE.
+ * of equal name and sets objects/bytes to the sums.  -EOVERFLOW when a
+ * row or a sum exceeds MUPPY_MAX_VALUE (s may then be half merged; it can
+ * still be freed).
  */
 int muppy_snapshot_finish(struct muppy_snapshot *s) MUPPY_MUST_CHECK;
 
@@ -114,10 +116,17 @@ int muppy_snapshot_parse(const char *buf, size_t len, const char *name,
 	MUPPY_MUST_CHECK;
 int muppy_snapshot_read(FILE *f, const char *name, struct muppy_snapshot **out,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
-/* Reads the file at path ("-" is standard input). */
+/* Reads the file at path ("-" is standard input, "(standard input)" in
+ * messages); -errno with "PATH: reason" when it cannot be opened. */
 int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
-/* Writes s in the snapshot format; -errno on a write error. */
+/*
+ * Writes s in the snapshot format 1.0 (whatever s->minor says); does not
+ * flush f.  -EINVAL, writing nothing, when the file would not parse back:
+ * pid <= 0, time outside years 0000..9999, a string or name not in escaped
+ * form, a value above MUPPY_MAX_VALUE, totals that differ from the rows,
+ * or a repeated name.  -ENOMEM, or -errno on a write error.
+ */
 int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	MUPPY_MUST_CHECK;
 
