@@ -43,7 +43,8 @@ static const char *const field_names[NFIELDS] = {
 };
 
 struct parser {
-	const char *name;
+	const char *name; /* as shown: escaped if need be */
+	char *name_buf;
 	struct muppy_error *err;
 	struct muppy_snapshot *s;
 	size_t lineno;
@@ -72,6 +73,20 @@ static const char *show(char *buf, size_t size, const char *s, size_t len)
 	snprintf(buf, size, "%s%s", e ? e : "?", len > n ? "..." : "");
 	free(e);
 	return buf;
+}
+
+/*
+ * A file name as shown in messages: unchanged when it is in escaped form
+ * already (as any ordinary name is), escaped otherwise.  *buf is what
+ * to free.
+ */
+static const char *shown_name(const char *name, char **buf)
+{
+	*buf = NULL;
+	if (muppy_is_escaped(name, strlen(name)))
+		return name;
+	*buf = muppy_escape(name, strlen(name));
+	return *buf ? *buf : "?";
 }
 
 static int fail(struct parser *p, size_t line, const char *fmt, ...)
@@ -453,10 +468,15 @@ static int parser_init(struct parser *p, const char *name,
 		       struct muppy_error *err)
 {
 	memset(p, 0, sizeof(*p));
-	p->name = name;
+	p->name = shown_name(name, &p->name_buf);
 	p->err = err;
 	p->s = muppy_snapshot_new();
-	return p->s ? 0 : oom(p);
+	if (!p->s) {
+		oom(p);
+		free(p->name_buf);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Hands the snapshot to *out on success; frees everything else. */
@@ -465,6 +485,7 @@ static int parser_done(struct parser *p, int rc, struct muppy_snapshot **out)
 	if (rc == 0)
 		rc = parse_end(p);
 	free(p->row_line);
+	free(p->name_buf);
 	if (rc < 0) {
 		muppy_snapshot_free(p->s);
 		return rc;
@@ -519,7 +540,7 @@ int muppy_snapshot_read(FILE *f, const char *name,
 			break;
 	}
 	if (rc == 0 && ferror(f)) {
-		muppy_error_set(err, "%s: read error: %s", name,
+		muppy_error_set(err, "%s: read error: %s", p.name,
 				strerror(errno ? errno : EIO));
 		rc = -EIO;
 	} else if (rc == 0 && !feof(f)) {
@@ -540,8 +561,12 @@ int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 		return muppy_snapshot_read(stdin, "(standard input)", out, err);
 	f = fopen(path, "re");
 	if (!f) {
+		char *buf;
+
 		rc = -errno;
-		muppy_error_set(err, "%s: %s", path, strerror(-rc));
+		muppy_error_set(err, "%s: %s", shown_name(path, &buf),
+				strerror(-rc));
+		free(buf);
 		return rc;
 	}
 	rc = muppy_snapshot_read(f, path, out, err);

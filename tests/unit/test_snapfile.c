@@ -523,6 +523,19 @@ static void test_load_errors(void **state)
 		DATA "/no-such.snap: No such file or directory");
 	assert_null(s);
 
+	/* File names with control characters are shown escaped. */
+	muppy_error_clear(&err);
+	assert_int_equal(muppy_snapshot_load("no\x1b[2J\\.snap", &s, &err),
+			 -ENOENT);
+	assert_string_equal(err.msg,
+			    "no\\x1b[2J\\\\.snap: No such file or directory");
+	muppy_error_clear(&err);
+	assert_int_equal(muppy_snapshot_parse("x", 1, "a\tb", &s, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "a\\tb:1: not a muppy snapshot (the "
+			    "first line is not '# muppy-snapshot 1.0')");
+	assert_null(s);
+
 	/* Reading a directory fails in getline() with EISDIR. */
 	muppy_error_clear(&err);
 	f = fopen(DATA, "r");
