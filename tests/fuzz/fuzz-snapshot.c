@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy.h"
+#include "muppy_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -76,6 +76,44 @@ static void check_equal(const struct muppy_snapshot *a,
 	}
 }
 
+/*
+ * The input as raw bytes escapes to something canonical that decodes
+ * back; the input as text is canonical exactly when it survives
+ * unescape-then-escape.
+ */
+static void check_escape_bytes(const uint8_t *data, size_t size)
+{
+	char *e, *raw, *text;
+	size_t len;
+	bool canonical;
+
+	e = muppy_escape(data, size);
+	CHECK(e != NULL);
+	CHECK(muppy_is_escaped(e, strlen(e)));
+	CHECK(muppy_unescape(e, &raw, &len) == 0);
+	CHECK(len == size && memcmp(raw, data, size) == 0);
+	free(raw);
+	free(e);
+
+	if (memchr(data, '\0', size))
+		return;
+	text = strndup((const char *)data, size);
+	CHECK(text != NULL);
+	canonical = muppy_is_escaped(text, size);
+	CHECK(muppy__escaped_len(text, size) <= size);
+	CHECK(canonical == (muppy__escaped_len(text, size) == size));
+	if (muppy_unescape(text, &raw, &len) == 0) {
+		CHECK(canonical);
+		e = muppy_escape(raw, len);
+		CHECK(e != NULL && strcmp(e, text) == 0);
+		free(e);
+		free(raw);
+	} else {
+		CHECK(!canonical);
+	}
+	free(text);
+}
+
 /* Reading the same bytes from a stream gives the same result. */
 static void check_read(const uint8_t *data, size_t size, int rc,
 		       const struct muppy_error *err,
@@ -108,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t l1, l2, i;
 	int rc;
 
+	check_escape_bytes(data, size);
 	muppy_error_clear(&err);
 	rc = muppy_snapshot_parse((const char *)data, size, "fuzz", &s, &err);
 	check_read(data, size, rc, &err, s);
