@@ -193,5 +193,15 @@ struct muppy_print_opts {
 /* Prints a diff; -errno on a write error. */
 int muppy_diff_print(FILE *f, const struct muppy_diff *d,
 		     const struct muppy_print_opts *o) MUPPY_MUST_CHECK;
+/*
+ * Prints one snapshot: a table, tsv or json with its rows ordered by `by`
+ * (the snapshot is not changed) and at most o->limit of them, or with
+ * MUPPY_FORMAT_SNAP exactly what muppy_snapshot_write() writes.  o's file
+ * names are not used.  -errno on a write error, -EINVAL for an unknown
+ * format or a row without a name, -ENOMEM.
+ */
+int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
+			 const struct muppy_print_opts *o, enum muppy_sort by)
+	MUPPY_MUST_CHECK;
 
 #endif

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Printing one snapshot: a table for people, tsv and json for programs,
+ * and the snapshot file format itself.  Rows are shown in the order asked
+ * for without touching the snapshot; the output helpers, name shortening
+ * and JSON strings are those of the diff printer (format.c, json.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muppy_int.h"
+
+/* The command line and executable are shortened to this in tables. */
+#define HEADER_TEXT_MAX 200
+#define CELL 32
+
+/* --- order of rows -------------------------------------------------------- */
+
+/* Larger first. */
+static int cmp_desc(uint64_t a, uint64_t b)
+{
+	return a > b ? -1 : a < b;
+}
+
+/* Last resort: position in the snapshot, so every order is total. */
+static int cmp_tail(const struct muppy_type_stat *x,
+		    const struct muppy_type_stat *y)
+{
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	const struct muppy_type_stat *x = *(const struct muppy_type_stat *const *)a;
+	const struct muppy_type_stat *y = *(const struct muppy_type_stat *const *)b;
+	int c = cmp_desc(x->bytes, y->bytes);
+
+	if (!c)
+		c = cmp_desc(x->count, y->count);
+	return c ? c : cmp_tail(x, y);
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct muppy_type_stat *x = *(const struct muppy_type_stat *const *)a;
+	const struct muppy_type_stat *y = *(const struct muppy_type_stat *const *)b;
+	int c = cmp_desc(x->count, y->count);
+
+	if (!c)
+		c = cmp_desc(x->bytes, y->bytes);
+	return c ? c : cmp_tail(x, y);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return cmp_tail(*(const struct muppy_type_stat *const *)a,
+			*(const struct muppy_type_stat *const *)b);
+}
+
+/* The rows of s in the order by, as pointers into s; NULL when no memory. */
+static const struct muppy_type_stat **rows_sorted(
+	const struct muppy_snapshot *s, enum muppy_sort by)
+{
+	int (*cmp)(const void *, const void *);
+	const struct muppy_type_stat **rows;
+	size_t i;
+
+	switch (by) {
+	case MUPPY_SORT_COUNT:
+		cmp = cmp_count;
+		break;
+	case MUPPY_SORT_NAME:
+		cmp = cmp_name;
+		break;
+	case MUPPY_SORT_SIZE:
+	default:
+		cmp = cmp_size;
+		break;
+	}
+	rows = calloc(s->ntypes ? s->ntypes : 1, sizeof(*rows));
+	if (!rows)
+		return NULL;
+	for (i = 0; i < s->ntypes; i++)
+		rows[i] = &s->types[i];
+	if (s->ntypes > 1)
+		qsort(rows, s->ntypes, sizeof(*rows), cmp);
+	return rows;
+}
+
+static size_t rows_shown(const struct muppy_snapshot *s,
+			 const struct muppy_print_opts *o)
+{
+	return o->limit && o->limit < s->ntypes ? o->limit : s->ntypes;
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* --- table ---------------------------------------------------------------- */
+
+/* Escaped text from the target, shortened on an escape boundary. */
+static void out_cut(struct muppy__out *o, const char *s, size_t max)
+{
+	size_t len = strlen(s), keep = muppy__escaped_cut(s, len, max);
+
+	muppy__out_write(o, s, keep);
+	if (keep < len)
+		muppy__out_str(o, "...");
+}
+
+/* A header field that was never set reads as empty. */
+static const char *str(const char *s)
+{
+	return s ? s : "";
+}
+
+/* "CPython" for "cpython"; other implementations as they call themselves. */
+static const char *impl_name(const char *impl)
+{
+	if (!strcmp(impl, "cpython"))
+		return "CPython";
+	return *impl ? impl : "Python";
+}
+
+/*
+ * pid 4242  python3 app.py --port 8080
+ * CPython 3.11.2  /usr/bin/python3.11  2026-11-25T12:52:54.123Z
+ * 120345 objects  9.4 MiB in 412 types  (RSS 100.0 MiB; gc freed 17 objects;
+ * interpreter held 183.0 ms)			[one line]
+ */
+static void table_header(struct muppy__out *o, const struct muppy_snapshot *s)
+{
+	char when[CELL], bytes[CELL], rss[CELL];
+	uint64_t tenths = s->hold_us / 100 + (s->hold_us % 100 >= 50);
+
+	muppy__out_printf(o, "pid %" PRId64, s->pid);
+	if (*str(s->cmdline)) {
+		muppy__out_str(o, "  ");
+		out_cut(o, s->cmdline, HEADER_TEXT_MAX);
+	}
+	muppy__out_printf(o, "\n%s", impl_name(str(s->implementation)));
+	if (*str(s->python))
+		muppy__out_printf(o, " %s", s->python);
+	if (*str(s->executable)) {
+		muppy__out_str(o, "  ");
+		out_cut(o, s->executable, HEADER_TEXT_MAX);
+	}
+	muppy_time_format(when, sizeof(when), s->time_ms);
+	muppy__out_printf(o, "  %s\n", when);
+
+	muppy_human_bytes(bytes, sizeof(bytes), s->bytes);
+	muppy_human_bytes(rss, sizeof(rss), s->rss);
+	muppy__out_printf(o, "%" PRIu64 " object%s  %s in %zu type%s  (RSS %s; ",
+			  s->objects, plural(s->objects), bytes, s->ntypes,
+			  plural(s->ntypes), rss);
+	if (s->gc)
+		muppy__out_printf(o, "gc freed %" PRIu64 " object%s",
+				  s->gc_freed, plural(s->gc_freed));
+	else
+		muppy__out_str(o, "no gc");
+	muppy__out_printf(o, "; interpreter held %" PRIu64 ".%u ms)\n\n",
+			  tenths / 10, (unsigned)(tenths % 10));
+}
+
+enum { COL_COUNT, COL_BYTES, NCOLS };
+
+static const char *const col_titles[NCOLS] = { "objects", "bytes" };
+
+static void cells_fill(char cell[NCOLS][CELL], uint64_t count, uint64_t bytes)
+{
+	snprintf(cell[COL_COUNT], CELL, "%" PRIu64, count);
+	muppy_human_bytes(cell[COL_BYTES], CELL, bytes);
+}
+
+static void cells_widen(size_t width[NCOLS], char cell[NCOLS][CELL])
+{
+	size_t c;
+
+	for (c = 0; c < NCOLS; c++) {
+		size_t w = muppy__text_width(cell[c]);
+
+		if (w > width[c])
+			width[c] = w;
+	}
+}
+
+static void cells_print(struct muppy__out *o, const size_t width[NCOLS],
+			char cell[NCOLS][CELL], const char *name)
+{
+	size_t c;
+
+	for (c = 0; c < NCOLS; c++) {
+		muppy__out_cell(o, cell[c], width[c], false);
+		muppy__out_str(o, "  ");
+	}
+	muppy__out_name(o, name);
+	muppy__out_str(o, "\n");
+}
+
+static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
+			const struct muppy_type_stat *const *rows,
+			size_t shown)
+{
+	size_t hidden = s->ntypes - shown, width[NCOLS], i, rule;
+	char cell[NCOLS][CELL];
+
+	table_header(o, s);
+	for (i = 0; i < NCOLS; i++)
+		width[i] = muppy__text_width(col_titles[i]);
+	for (i = 0; i < shown; i++) {
+		cells_fill(cell, rows[i]->count, rows[i]->bytes);
+		cells_widen(width, cell);
+	}
+	cells_fill(cell, s->objects, s->bytes);
+	cells_widen(width, cell);
+
+	for (i = 0; i < NCOLS; i++) {
+		muppy__out_cell(o, col_titles[i], width[i], false);
+		muppy__out_str(o, "  ");
+	}
+	muppy__out_str(o, "type\n");
+	for (i = 0; i < shown; i++) {
+		cells_fill(cell, rows[i]->count, rows[i]->bytes);
+		cells_print(o, width, cell, rows[i]->name);
+	}
+	if (hidden)
+		muppy__out_printf(o, "... %zu more type%s (--limit=0 shows all)\n",
+				  hidden, plural(hidden));
+	rule = strlen("total");
+	for (i = 0; i < NCOLS; i++)
+		rule += width[i] + 2;
+	for (i = 0; i < rule; i++)
+		muppy__out_str(o, "-");
+	muppy__out_str(o, "\n");
+	cells_fill(cell, s->objects, s->bytes);
+	cells_print(o, width, cell, "total");
+}
+
+/* --- tsv and json ------------------------------------------------------ */
+
+/* TSV: exact integers, one header line, no totals. */
+static void print_tsv(struct muppy__out *o,
+		      const struct muppy_type_stat *const *rows, size_t shown)
+{
+	size_t i;
+
+	muppy__out_str(o, "count\tbytes\ttype\n");
+	for (i = 0; i < shown; i++) {
+		muppy__out_printf(o, "%" PRIu64 "\t%" PRIu64 "\t",
+				  rows[i]->count, rows[i]->bytes);
+		muppy__out_str(o, rows[i]->name);
+		muppy__out_str(o, "\n");
+	}
+}
+
+static void json_field(struct muppy__out *o, const char *key, const char *s)
+{
+	muppy__out_printf(o, "  \"%s\": ", key);
+	muppy__json_string(o, s);
+	muppy__out_str(o, ",\n");
+}
+
+/* JSON, schema "muppy-snapshot/1": one member a line, one type a line. */
+static void print_json(struct muppy__out *o, const struct muppy_snapshot *s,
+		       const struct muppy_type_stat *const *rows,
+		       size_t shown)
+{
+	char when[CELL];
+	size_t i;
+
+	muppy_time_format(when, sizeof(when), s->time_ms);
+	muppy__out_printf(o, "{\n  \"schema\": \"muppy-snapshot/1\",\n"
+			  "  \"pid\": %" PRId64 ",\n", s->pid);
+	json_field(o, "cmdline", s->cmdline);
+	json_field(o, "time", when);
+	json_field(o, "python", s->python);
+	json_field(o, "implementation", s->implementation);
+	json_field(o, "executable", s->executable);
+	muppy__out_printf(o, "  \"rss\": %" PRIu64 ",\n  \"gc\": %s,\n"
+			  "  \"gc_freed\": %" PRIu64 ",\n"
+			  "  \"hold_us\": %" PRIu64 ",\n"
+			  "  \"objects\": %" PRIu64 ",\n"
+			  "  \"bytes\": %" PRIu64 ",\n  \"types\": [",
+			  s->rss, s->gc ? "true" : "false", s->gc_freed,
+			  s->hold_us, s->objects, s->bytes);
+	for (i = 0; i < shown; i++) {
+		muppy__out_str(o, i ? ",\n    {\"type\": " : "\n    {\"type\": ");
+		muppy__json_string(o, rows[i]->name);
+		muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %"
+				  PRIu64 "}", rows[i]->count, rows[i]->bytes);
+	}
+	muppy__out_printf(o, "%s],\n  \"hidden\": %zu\n}\n",
+			  shown ? "\n  " : "", s->ntypes - shown);
+}
+
+/* --- entry point ------------------------------------------------------- */
+
+static int print_snap(FILE *f, const struct muppy_snapshot *s)
+{
+	struct muppy__out o;
+	int rc;
+
+	muppy__out_init(&o, f);
+	rc = muppy_snapshot_write(f, s);
+	if (rc)
+		o.err = rc;
+	return muppy__out_finish(&o);
+}
+
+int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
+			 const struct muppy_print_opts *opts,
+			 enum muppy_sort by)
+{
+	const struct muppy_type_stat **rows;
+	struct muppy__out o;
+	size_t shown;
+
+	switch (opts->format) {
+	case MUPPY_FORMAT_SNAP:
+		return print_snap(f, s);
+	case MUPPY_FORMAT_TABLE:
+	case MUPPY_FORMAT_TSV:
+	case MUPPY_FORMAT_JSON:
+		break;
+	default:
+		return -EINVAL;
+	}
+	for (shown = 0; shown < s->ntypes; shown++)
+		if (!s->types[shown].name)
+			return -EINVAL;
+	rows = rows_sorted(s, by);
+	if (!rows)
+		return -ENOMEM;
+	shown = rows_shown(s, opts);
+	muppy__out_init(&o, f);
+	switch (opts->format) {
+	case MUPPY_FORMAT_TABLE:
+		print_table(&o, s, rows, shown);
+		break;
+	case MUPPY_FORMAT_TSV:
+		print_tsv(&o, rows, shown);
+		break;
+	default:
+		print_json(&o, s, rows, shown);
+		break;
+	}
+	free(rows);
+	return muppy__out_finish(&o);
+}

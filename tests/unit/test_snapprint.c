@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for lib/snapprint.c: one snapshot as a table, tsv, json and
+ * in the snapshot format, in every order, with and without a limit.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "muppy_int.h"
+
+/* --- a snapshot built in memory ---------------------------------------- */
+
+struct fixture {
+	struct muppy_snapshot s;
+	struct muppy_type_stat rows[4];
+};
+
+/*
+ * Not in canonical order, with ties: Leak and red share a count, dict and
+ * zz share count and bytes, so every comparison step is exercised.
+ */
+static const struct muppy_type_stat base_rows[] = {
+	{ (char *)"dict", 10, 1512 },
+	{ (char *)"\\x1b[31mred", 30, 536 },
+	{ (char *)"zz", 10, 1512 },
+	{ (char *)"__main__.Leak", 30, 1536 },
+};
+
+static void fixture_init(struct fixture *fx, size_t nrows)
+{
+	size_t i;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->s.minor = 0;
+	fx->s.pid = 4242;
+	fx->s.cmdline = (char *)"python3 app.py";
+	fx->s.time_ms = 1000123;
+	fx->s.python = (char *)"3.11.2";
+	fx->s.implementation = (char *)"cpython";
+	fx->s.executable = (char *)"/usr/bin/python3";
+	fx->s.rss = 104857600;
+	fx->s.gc = true;
+	fx->s.gc_freed = 17;
+	fx->s.hold_us = 183042;
+	memcpy(fx->rows, base_rows, nrows * sizeof(base_rows[0]));
+	for (i = 0; i < nrows; i++) {
+		fx->s.objects += fx->rows[i].count;
+		fx->s.bytes += fx->rows[i].bytes;
+	}
+	fx->s.types = fx->rows;
+	fx->s.ntypes = fx->s.cap = nrows;
+}
+
+/* What muppy_snapshot_print() wrote (caller frees). */
+static char *render(const struct muppy_snapshot *s, enum muppy_format format,
+		    enum muppy_sort by, size_t limit, int want_rc)
+{
+	struct muppy_print_opts o = { format, limit, NULL, NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(muppy_snapshot_print(f, s, &o, by), want_rc);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+#define HEAD \
+	"pid 4242  python3 app.py\n" \
+	"CPython 3.11.2  /usr/bin/python3  1970-01-01T00:16:40.123Z\n" \
+	"80 objects  5.0 KiB in 4 types  (RSS 100.0 MiB; gc freed 17 " \
+	"objects; interpreter held 183.0 ms)\n\n"
+#define TITLES "objects    bytes  type\n"
+#define T_LEAK "     30  1.5 KiB  __main__.Leak\n"
+#define T_DICT "     10  1.5 KiB  dict\n"
+#define T_ZZ   "     10  1.5 KiB  zz\n"
+#define T_RED  "     30    536 B  \\x1b[31mred\n"
+#define RULE   "-----------------------\n"
+#define TOTAL  "     80  5.0 KiB  total\n"
+
+#define TSV_HEAD "count\tbytes\ttype\n"
+#define V_LEAK "30\t1536\t__main__.Leak\n"
+#define V_DICT "10\t1512\tdict\n"
+#define V_ZZ   "10\t1512\tzz\n"
+#define V_RED  "30\t536\t\\x1b[31mred\n"
+
+#define JSON_HEAD \
+	"{\n" \
+	"  \"schema\": \"muppy-snapshot/1\",\n" \
+	"  \"pid\": 4242,\n" \
+	"  \"cmdline\": \"python3 app.py\",\n" \
+	"  \"time\": \"1970-01-01T00:16:40.123Z\",\n" \
+	"  \"python\": \"3.11.2\",\n" \
+	"  \"implementation\": \"cpython\",\n" \
+	"  \"executable\": \"/usr/bin/python3\",\n" \
+	"  \"rss\": 104857600,\n" \
+	"  \"gc\": true,\n" \
+	"  \"gc_freed\": 17,\n" \
+	"  \"hold_us\": 183042,\n"
+#define JSON_TOTALS "  \"objects\": 80,\n  \"bytes\": 5096,\n"
+#define J_LEAK \
+	"    {\"type\": \"__main__.Leak\", \"count\": 30, \"bytes\": 1536}"
+#define J_DICT "    {\"type\": \"dict\", \"count\": 10, \"bytes\": 1512}"
+#define J_ZZ   "    {\"type\": \"zz\", \"count\": 10, \"bytes\": 1512}"
+#define J_RED \
+	"    {\"type\": \"\\\\x1b[31mred\", \"count\": 30, \"bytes\": 536}"
+
+struct print_case {
+	const char *what;
+	size_t nrows;
+	enum muppy_format format;
+	enum muppy_sort by;
+	size_t limit;
+	const char *want;
+};
+
+static const struct print_case print_cases[] = {
+	/* Tables in every order. */
+	{ "table, size", 4, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0,
+	  HEAD TITLES T_LEAK T_DICT T_ZZ T_RED RULE TOTAL },
+	{ "table, count", 4, MUPPY_FORMAT_TABLE, MUPPY_SORT_COUNT, 0,
+	  HEAD TITLES T_LEAK T_RED T_DICT T_ZZ RULE TOTAL },
+	{ "table, name ('\\' < '_' < 'd')", 4, MUPPY_FORMAT_TABLE,
+	  MUPPY_SORT_NAME, 0, HEAD TITLES T_RED T_LEAK T_DICT T_ZZ RULE TOTAL },
+	{ "table, unknown sort is size", 4, MUPPY_FORMAT_TABLE,
+	  (enum muppy_sort)42, 0,
+	  HEAD TITLES T_LEAK T_DICT T_ZZ T_RED RULE TOTAL },
+	/* Limits. */
+	{ "table, limit above the rows", 4, MUPPY_FORMAT_TABLE,
+	  MUPPY_SORT_SIZE, 20, HEAD TITLES T_LEAK T_DICT T_ZZ T_RED RULE TOTAL },
+	{ "table, limit = rows", 4, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 4,
+	  HEAD TITLES T_LEAK T_DICT T_ZZ T_RED RULE TOTAL },
+	{ "table, one hidden", 4, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 3,
+	  HEAD TITLES T_LEAK T_DICT T_ZZ
+	  "... 1 more type (--limit=0 shows all)\n" RULE TOTAL },
+	{ "table, three hidden", 4, MUPPY_FORMAT_TABLE, MUPPY_SORT_COUNT, 1,
+	  HEAD TITLES T_LEAK
+	  "... 3 more types (--limit=0 shows all)\n" RULE TOTAL },
+	/* The widths come from the rows shown and the total. */
+	{ "table, one row", 1, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0,
+	  "pid 4242  python3 app.py\n"
+	  "CPython 3.11.2  /usr/bin/python3  1970-01-01T00:16:40.123Z\n"
+	  "10 objects  1.5 KiB in 1 type  (RSS 100.0 MiB; gc freed 17 "
+	  "objects; interpreter held 183.0 ms)\n\n"
+	  TITLES T_DICT RULE "     10  1.5 KiB  total\n" },
+	{ "table, no rows", 0, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0,
+	  "pid 4242  python3 app.py\n"
+	  "CPython 3.11.2  /usr/bin/python3  1970-01-01T00:16:40.123Z\n"
+	  "0 objects  0 B in 0 types  (RSS 100.0 MiB; gc freed 17 "
+	  "objects; interpreter held 183.0 ms)\n\n"
+	  "objects  bytes  type\n---------------------\n"
+	  "      0    0 B  total\n" },
+	/* TSV. */
+	{ "tsv, size", 4, MUPPY_FORMAT_TSV, MUPPY_SORT_SIZE, 0,
+	  TSV_HEAD V_LEAK V_DICT V_ZZ V_RED },
+	{ "tsv, count", 4, MUPPY_FORMAT_TSV, MUPPY_SORT_COUNT, 0,
+	  TSV_HEAD V_LEAK V_RED V_DICT V_ZZ },
+	{ "tsv, name", 4, MUPPY_FORMAT_TSV, MUPPY_SORT_NAME, 0,
+	  TSV_HEAD V_RED V_LEAK V_DICT V_ZZ },
+	{ "tsv, limit", 4, MUPPY_FORMAT_TSV, MUPPY_SORT_NAME, 2,
+	  TSV_HEAD V_RED V_LEAK },
+	{ "tsv, no rows", 0, MUPPY_FORMAT_TSV, MUPPY_SORT_SIZE, 0, TSV_HEAD },
+	/* JSON. */
+	{ "json, size", 4, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0,
+	  JSON_HEAD JSON_TOTALS "  \"types\": [\n" J_LEAK ",\n" J_DICT ",\n"
+	  J_ZZ ",\n" J_RED "\n  ],\n  \"hidden\": 0\n}\n" },
+	{ "json, count", 4, MUPPY_FORMAT_JSON, MUPPY_SORT_COUNT, 0,
+	  JSON_HEAD JSON_TOTALS "  \"types\": [\n" J_LEAK ",\n" J_RED ",\n"
+	  J_DICT ",\n" J_ZZ "\n  ],\n  \"hidden\": 0\n}\n" },
+	{ "json, name", 4, MUPPY_FORMAT_JSON, MUPPY_SORT_NAME, 0,
+	  JSON_HEAD JSON_TOTALS "  \"types\": [\n" J_RED ",\n" J_LEAK ",\n"
+	  J_DICT ",\n" J_ZZ "\n  ],\n  \"hidden\": 0\n}\n" },
+	{ "json, limit", 4, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 1,
+	  JSON_HEAD JSON_TOTALS "  \"types\": [\n" J_LEAK
+	  "\n  ],\n  \"hidden\": 3\n}\n" },
+	{ "json, no rows", 0, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0,
+	  JSON_HEAD "  \"objects\": 0,\n  \"bytes\": 0,\n"
+	  "  \"types\": [],\n  \"hidden\": 0\n}\n" },
+};
+
+static void test_print(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(print_cases); i++) {
+		const struct print_case *k = &print_cases[i];
+		struct fixture fx;
+		char *got;
+
+		print_message("case: %s\n", k->what);
+		fixture_init(&fx, k->nrows);
+		got = render(&fx.s, k->format, k->by, k->limit, 0);
+		assert_string_equal(got, k->want);
+		free(got);
+		/* The snapshot itself keeps its order. */
+		assert_memory_equal(fx.rows, base_rows,
+				    k->nrows * sizeof(base_rows[0]));
+	}
+}
+
+/* MUPPY_FORMAT_SNAP is muppy_snapshot_write(), whatever the sort and limit. */
+static void test_snap_format(void **state)
+{
+	static const enum muppy_sort sorts[] = {
+		MUPPY_SORT_SIZE, MUPPY_SORT_COUNT, MUPPY_SORT_NAME,
+	};
+	static const size_t limits[] = { 0, 1, 100 };
+	struct fixture fx;
+	char *want = NULL, *got;
+	size_t len = 0, i, j;
+	FILE *f;
+
+	(void)state;
+	fixture_init(&fx, 4);
+	/* Canonical order, as muppy_snapshot_write() wants. */
+	fx.rows[0] = base_rows[3];
+	fx.rows[1] = base_rows[0];
+	fx.rows[2] = base_rows[2];
+	fx.rows[3] = base_rows[1];
+	f = open_memstream(&want, &len);
+	assert_non_null(f);
+	assert_int_equal(muppy_snapshot_write(f, &fx.s), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(want, "# muppy-snapshot 1."));
+	for (i = 0; i < ARRAY_SIZE(sorts); i++) {
+		for (j = 0; j < ARRAY_SIZE(limits); j++) {
+			got = render(&fx.s, MUPPY_FORMAT_SNAP, sorts[i],
+				     limits[j], 0);
+			assert_string_equal(got, want);
+			free(got);
+		}
+	}
+	free(want);
+
+	/* What the writer refuses, the printer refuses. */
+	fx.s.bytes++;
+	got = render(&fx.s, MUPPY_FORMAT_SNAP, MUPPY_SORT_SIZE, 0, -EINVAL);
+	free(got);
+}
+
+/* The third header line: plurals, "no gc", the hold time in tenths of ms. */
+static void test_summary_line(void **state)
+{
+	static const struct {
+		bool gc;
+		uint64_t gc_freed, hold_us;
+		size_t nrows;
+		const char *want;
+	} cases[] = {
+		{ true, 17, 183042, 4, "80 objects  5.0 KiB in 4 types  (RSS "
+		  "100.0 MiB; gc freed 17 objects; interpreter held 183.0 ms)\n" },
+		{ true, 1, 0, 1, "10 objects  1.5 KiB in 1 type  (RSS 100.0 MiB; "
+		  "gc freed 1 object; interpreter held 0.0 ms)\n" },
+		{ true, 0, 49, 0, "0 objects  0 B in 0 types  (RSS 100.0 MiB; "
+		  "gc freed 0 objects; interpreter held 0.0 ms)\n" },
+		{ false, 0, 50, 4, "; no gc; interpreter held 0.1 ms)\n" },
+		{ false, 99, 149, 4, "; no gc; interpreter held 0.1 ms)\n" },
+		{ false, 0, 150, 4, "; no gc; interpreter held 0.2 ms)\n" },
+		{ false, 0, 999949, 4, "; no gc; interpreter held 999.9 ms)\n" },
+		{ false, 0, 999950, 4, "; no gc; interpreter held 1000.0 ms)\n" },
+		{ false, 0, MUPPY_MAX_VALUE, 4,
+		  "; no gc; interpreter held 9223372036854775.8 ms)\n" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fixture fx;
+		char *got;
+
+		print_message("case %zu\n", i);
+		fixture_init(&fx, cases[i].nrows);
+		fx.s.gc = cases[i].gc;
+		fx.s.gc_freed = cases[i].gc_freed;
+		fx.s.hold_us = cases[i].hold_us;
+		got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+		assert_non_null(strstr(got, cases[i].want));
+		free(got);
+	}
+
+	/* One object. */
+	{
+		struct fixture fx;
+		char *got;
+
+		fixture_init(&fx, 1);
+		fx.s.objects = fx.rows[0].count = 1;
+		got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+		assert_non_null(strstr(got, "\n1 object  1.5 KiB in 1 type  "));
+		free(got);
+	}
+}
+
+/* Text from the target in the header: shortened at 200 bytes in tables. */
+static void test_header_text(void **state)
+{
+	static const struct {
+		const char *tail; /* appended to 198 'c's */
+		const char *shown_tail;
+	} cases[] = {
+		{ "", "" },
+		{ "ab", "ab" },          /* exactly 200 bytes: whole */
+		{ "abc", "ab..." },      /* 201 bytes: cut at 200 */
+		{ "\\x1bb", "..." },     /* the escape would cross 200 */
+		{ "a\\x1b", "a..." },
+		{ "a\\\\", "a..." },
+		{ "\xc3\xa9\xc3\xa9", "\xc3\xa9..." },
+		{ "a\xe6\x97\xa5", "a..." },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fixture fx;
+		char cmd[256], want[640], *got;
+
+		memset(cmd, 'c', 198);
+		strcpy(cmd + 198, cases[i].tail);
+		print_message("case %zu: %s\n", i, cases[i].tail);
+		fixture_init(&fx, 1);
+		fx.s.cmdline = cmd;
+		fx.s.executable = cmd;
+
+		got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+		snprintf(want, sizeof(want), "pid 4242  %.198s%s\nCPython 3.11.2  "
+			 "%.198s%s  1970-", cmd, cases[i].shown_tail, cmd,
+			 cases[i].shown_tail);
+		assert_memory_equal(got, want, strlen(want));
+		free(got);
+
+		/* Whole in json. */
+		got = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0, 0);
+		assert_null(strstr(got, "..."));
+		free(got);
+	}
+}
+
+/* Odd headers: no command line, other implementations, unset fields. */
+static void test_header_odd(void **state)
+{
+	struct fixture fx;
+	char *got;
+
+	(void)state;
+	fixture_init(&fx, 1);
+	fx.s.cmdline = (char *)"";
+	fx.s.implementation = (char *)"pypy";
+	got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(got, "pid 4242\npypy 3.11.2  /usr/bin/"));
+	free(got);
+
+	fx.s.implementation = (char *)"";
+	got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(got, "pid 4242\nPython 3.11.2  /usr/bin/"));
+	free(got);
+
+	fx.s.cmdline = fx.s.python = fx.s.implementation = NULL;
+	fx.s.executable = NULL;
+	got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(got, "pid 4242\nPython  1970-"));
+	free(got);
+	got = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(got, "  \"cmdline\": null,\n"));
+	assert_non_null(strstr(got, "  \"executable\": null,\n"));
+	free(got);
+}
+
+/* Long type names are shortened in tables only, as in the diff. */
+static void test_long_names(void **state)
+{
+	struct fixture fx;
+	size_t n = 100000;
+	char *name = malloc(n + 1), *got, *line;
+
+	(void)state;
+	assert_non_null(name);
+	memset(name, 'L', n);
+	name[n] = '\0';
+	fixture_init(&fx, 1);
+	fx.rows[0].name = name;
+
+	got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_NAME, 0, 0);
+	line = strstr(got, "LLLL");
+	assert_non_null(line);
+	assert_int_equal(strcspn(line, "\n"), MUPPY__TABLE_NAME_MAX + 3);
+	assert_memory_equal(line + MUPPY__TABLE_NAME_MAX, "...\n", 4);
+	free(got);
+
+	got = render(&fx.s, MUPPY_FORMAT_TSV, MUPPY_SORT_NAME, 0, 0);
+	assert_non_null(strstr(got, name));
+	assert_null(strstr(got, "..."));
+	free(got);
+
+	got = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_NAME, 0, 0);
+	assert_non_null(strstr(got, name));
+	assert_null(strstr(got, "..."));
+	free(got);
+	free(name);
+}
+
+/* Escaped hostile names stay escaped; json adds its own escapes on top. */
+static void test_hostile_json(void **state)
+{
+	static const struct {
+		const char *name, *json;
+	} cases[] = {
+		{ "evil\\nnewline", "\"evil\\\\nnewline\"" },
+		{ "\\r\\x00\\x7f\\xc2\\x85", "\"\\\\r\\\\x00\\\\x7f\\\\xc2\\\\x85\"" },
+		{ "back\\\\slash", "\"back\\\\\\\\slash\"" },
+		{ "\\xe2\\x80\\xaebidi", "\"\\\\xe2\\\\x80\\\\xaebidi\"" },
+		{ "say \"hi\"", "\"say \\\"hi\\\"\"" },
+		{ "caf\xc3\xa9.\xe6\x97\xa5", "\"caf\xc3\xa9.\xe6\x97\xa5\"" },
+		{ "", "\"\"" },
+		/* Not our escaped form, but json stays valid anyway. */
+		{ "raw\x01\x1f\x7f", "\"raw\\u0001\\u001f\\u007f\"" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fixture fx;
+		char want[128], *got;
+
+		print_message("case %zu\n", i);
+		fixture_init(&fx, 1);
+		fx.rows[0].name = (char *)cases[i].name;
+		snprintf(want, sizeof(want), "\n    {\"type\": %s, \"count\": "
+			 "10, \"bytes\": 1512}\n  ],\n", cases[i].json);
+		got = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0, 0);
+		assert_non_null(strstr(got, want));
+		free(got);
+	}
+}
+
+/* Exact values at the limit in tsv and json. */
+static void test_extremes(void **state)
+{
+	struct fixture fx;
+	char *got;
+
+	(void)state;
+	fixture_init(&fx, 1);
+	fx.rows[0].count = fx.rows[0].bytes = MUPPY_MAX_VALUE;
+	fx.s.objects = fx.s.bytes = MUPPY_MAX_VALUE;
+	fx.s.rss = fx.s.gc_freed = MUPPY_MAX_VALUE;
+	fx.s.pid = INT64_MAX;
+	got = render(&fx.s, MUPPY_FORMAT_TSV, MUPPY_SORT_SIZE, 0, 0);
+	assert_string_equal(got, TSV_HEAD
+		"9223372036854775807\t9223372036854775807\tdict\n");
+	free(got);
+	got = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(got, "\"count\": 9223372036854775807, "
+				    "\"bytes\": 9223372036854775807}"));
+	assert_non_null(strstr(got, "\"rss\": 9223372036854775807,"));
+	free(got);
+	got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(got, "\n            objects    bytes  type\n"
+		"9223372036854775807  8.0 EiB  dict\n"));
+	free(got);
+}
+
+static void test_errors(void **state)
+{
+	struct muppy_print_opts o = { MUPPY_FORMAT_TABLE, 0, NULL, NULL };
+	struct fixture fx;
+	int f;
+	FILE *full;
+	char *got;
+
+	(void)state;
+	fixture_init(&fx, 4);
+	got = render(&fx.s, (enum muppy_format)42, MUPPY_SORT_SIZE, 0,
+		     -EINVAL);
+	assert_string_equal(got, "");
+	free(got);
+	fx.rows[2].name = NULL;
+	got = render(&fx.s, MUPPY_FORMAT_TSV, MUPPY_SORT_SIZE, 0, -EINVAL);
+	assert_string_equal(got, "");
+	free(got);
+
+	/* A valid snapshot, so that the snap format gets to write. */
+	fixture_init(&fx, 1);
+	full = fopen("/dev/full", "w");
+	if (!full)
+		skip();
+	for (f = MUPPY_FORMAT_TABLE; f <= MUPPY_FORMAT_SNAP; f++) {
+		print_message("format %d\n", f);
+		o.format = (enum muppy_format)f;
+		assert_int_equal(muppy_snapshot_print(full, &fx.s, &o,
+						      MUPPY_SORT_SIZE),
+				 -ENOSPC);
+		clearerr(full);
+	}
+	fclose(full);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_snap_format),
+		cmocka_unit_test(test_summary_line),
+		cmocka_unit_test(test_header_text),
+		cmocka_unit_test(test_header_odd),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_hostile_json),
+		cmocka_unit_test(test_extremes),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
