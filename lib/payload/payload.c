@@ -278,39 +278,48 @@ static bool put_type(const struct pyapi *api, const struct type_stat *st)
 	return ok;
 }
 
-/* gc.collect() as Pympler's muppy does; returns the number it freed. */
-static void collect(const struct pyapi *api)
+/*
+ * Calls gc.FUNC() with no arguments; a new reference or NULL.  The
+ * arguments are the (shared) empty tuple, as for a call from Python: with
+ * none at all, Argument Clinic's slow path would create the keyword tuple
+ * ("generation",) for good, which a later snapshot would see vanish.
+ */
+static PyObject *gc_call(const struct pyapi *api, const char *func)
 {
 	PyObject *gc = api->PyImport_ImportModule("gc");
-	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, "collect") : NULL;
-	PyObject *n = fn ? api->PyObject_CallObject(fn, NULL) : NULL;
+	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, func) : NULL;
+	PyObject *none = api->PyTuple_New(0);
+	PyObject *v = fn && none ? api->PyObject_Call(fn, none, NULL) : NULL;
 
-	if (n) {
-		Py_ssize_t v = api->PyLong_AsSsize_t(n);
-
-		P.reply.gc_freed = v > 0 ? (uint64_t)v : 0;
-		P.reply.gc_ran = 1;
-		api->Py_DecRef(n);
-	}
 	api->PyErr_Clear();
+	if (none)
+		api->Py_DecRef(none);
 	if (fn)
 		api->Py_DecRef(fn);
 	if (gc)
 		api->Py_DecRef(gc);
+	return v;
+}
+
+/* gc.collect(), as Pympler's muppy does (also when gc is disabled). */
+static void collect(const struct pyapi *api)
+{
+	PyObject *r = gc_call(api, "collect");
+	Py_ssize_t n;
+
+	if (!r)
+		return;
+	n = api->PyLong_AsSsize_t(r);
+	api->PyErr_Clear();
+	api->Py_DecRef(r);
+	P.reply.gc_freed = n > 0 ? (uint64_t)n : 0;
+	P.reply.gc_ran = 1;
 }
 
 static PyObject *get_objects(const struct pyapi *api)
 {
-	PyObject *gc = api->PyImport_ImportModule("gc");
-	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, "get_objects")
-			  : NULL;
-	PyObject *list = fn ? api->PyObject_CallObject(fn, NULL) : NULL;
+	PyObject *list = gc_call(api, "get_objects");
 
-	api->PyErr_Clear();
-	if (fn)
-		api->Py_DecRef(fn);
-	if (gc)
-		api->Py_DecRef(gc);
 	if (list && Py_TYPE(list) != api->PyList_Type) {
 		api->Py_DecRef(list);
 		list = NULL;

@@ -30,7 +30,8 @@ struct pyapi {
 	void (*PyGILState_Release)(int);
 	PyObject *(*PyImport_ImportModule)(const char *);
 	PyObject *(*PyObject_GetAttrString)(PyObject *, const char *);
-	PyObject *(*PyObject_CallObject)(PyObject *, PyObject *);
+	PyObject *(*PyObject_Call)(PyObject *, PyObject *, PyObject *);
+	PyObject *(*PyTuple_New)(Py_ssize_t);
 	Py_ssize_t (*PyLong_AsSsize_t)(PyObject *);
 	void (*PyErr_Clear)(void);
 	void (*Py_IncRef)(PyObject *);

@@ -61,7 +61,8 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyGILState_Release, "PyGILState_Release");
 	GET(PyImport_ImportModule, "PyImport_ImportModule");
 	GET(PyObject_GetAttrString, "PyObject_GetAttrString");
-	GET(PyObject_CallObject, "PyObject_CallObject");
+	GET(PyObject_Call, "PyObject_Call");
+	GET(PyTuple_New, "PyTuple_New");
 	GET(PyLong_AsSsize_t, "PyLong_AsSsize_t");
 	GET(PyErr_Clear, "PyErr_Clear");
 	GET(Py_IncRef, "Py_IncRef");
@@ -85,7 +86,7 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 
 	if (!api->Py_IsInitialized || !api->PyGILState_Ensure ||
 	    !api->PyGILState_Release || !api->PyImport_ImportModule ||
-	    !api->PyObject_GetAttrString || !api->PyObject_CallObject ||
+	    !api->PyObject_GetAttrString || !api->PyObject_Call || !api->PyTuple_New ||
 	    !api->PyLong_AsSsize_t || !api->PyErr_Clear || !api->Py_IncRef ||
 	    !api->Py_DecRef || !api->PySys_GetSizeOf || !api->PyType_Lookup ||
 	    !api->PyUnicode_InternFromString ||
