@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attaching: checks on the process, PTRACE_SEIZE + PTRACE_INTERRUPT of one
+ * thread at a time until one is at a safe point, and detaching.  Only the
+ * chosen thread is traced; the others keep running throughout.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject/inject_int.h"
+
+#define PF_KTHREAD 0x00200000UL
+#define MAX_TASKS 4096
+
+int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
+{
+	unsigned spins = 0;
+
+	/*
+	 * Polled, so that a deadline needs neither signals nor threads.  A
+	 * call makes many syscall stops in a row, each a round trip: yield
+	 * first, then sleep in short steps.
+	 */
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (r == tid)
+			return 0;
+		if (r < 0)
+			return errno == ECHILD ? -ESRCH : -errno;
+		if (muppy__now_us() >= deadline_us)
+			return -ETIMEDOUT;
+		if (spins++ < 50) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, spins < 1000 ? 20000 : 500000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* State letter and flags from /proc/PID[/task/TID]/stat. */
+static int read_stat(const char *path, char *state, unsigned long *flags)
+{
+	char buf[1024], *p;
+	int ret = muppy__proc_read(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+		return -EIO;
+	return 0;
+}
+
+static int check_process(pid_t pid, struct muppy_error *err)
+{
+	char path[64], state;
+	unsigned long flags;
+	long tracer;
+	int ret;
+
+	if (pid <= 0) {
+		muppy_error_set(err, "invalid process id %d", (int)pid);
+		return -EINVAL;
+	}
+	if (pid == getpid()) {
+		muppy_error_set(err, "process %d is muppy-snap itself", (int)pid);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	ret = read_stat(path, &state, &flags);
+	if (ret == -ENOENT || ret == -ESRCH) {
+		muppy_error_set(err, "no process %d", (int)pid);
+		return -ESRCH;
+	}
+	if (ret) {
+		muppy_error_set(err, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (flags & PF_KTHREAD) {
+		muppy_error_set(err, "process %d is a kernel thread, not a program", (int)pid);
+		return -ENOEXEC;
+	}
+	if (state == 'Z' || state == 'X') {
+		muppy_error_set(err, "process %d has exited (zombie)", (int)pid);
+		return -ESRCH;
+	}
+	tracer = muppy__status_field(pid, "TracerPid");
+	if (tracer > 0)
+		return muppy__explain_eperm(pid, "attach to", err);
+	if (state == 'T') {
+		muppy_error_set(err, "process %d is stopped (Ctrl-Z or SIGSTOP); resume it with kill -CONT %d",
+				(int)pid, (int)pid);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Threads, those blocked in the kernel (state S) first, in an order that
+ * varies between calls so no one thread always takes the injections. */
+static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n)
+{
+	char path[64], state;
+	unsigned long flags;
+	struct dirent *d;
+	size_t ns = 0, i;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? -ESRCH : -errno;
+	*n = 0;
+	while ((d = readdir(dir)) && *n < max) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+		if (read_stat(path, &state, &flags))
+			continue;
+		if (state == 'S') {
+			for (i = *n; i > ns; i--)
+				tids[i] = tids[i - 1];
+			tids[ns++] = tid;
+		} else {
+			tids[*n] = tid;
+		}
+		(*n)++;
+	}
+	closedir(dir);
+	if (ns > 1) {
+		size_t r = (size_t)muppy__now_us() % ns;
+		pid_t tmp[64];
+
+		if (r && r <= 64) {
+			memcpy(tmp, tids, r * sizeof(*tids));
+			memmove(tids, tids + r, (ns - r) * sizeof(*tids));
+			memcpy(tids + ns - r, tmp, r * sizeof(*tids));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Seizes tid and waits for its interrupt stop.  1 when stopped, 0 when the
+ * thread vanished, -errno otherwise (thread left detached).
+ */
+static int seize_thread(struct muppy__target *t, pid_t tid,
+			uint64_t deadline, struct muppy_error *err)
+{
+	int status, ret, sig;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
+		if (errno == ESRCH)
+			return 0;
+		if (errno == EPERM)
+			return muppy__explain_eperm(t->pid, "attach to", err);
+		ret = -errno;
+		muppy_error_set(err, "cannot attach to thread %d of process %d: %s",
+				(int)tid, (int)t->pid, strerror(errno));
+		return ret;
+	}
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+		ret = errno == ESRCH ? 0 : -errno;
+		goto out_detach;
+	}
+	for (;;) {
+		ret = muppy__wait_stop(tid, &status, deadline);
+		if (ret == -ESRCH)
+			return 0;
+		if (ret == -ETIMEDOUT) {
+			/* e.g. uninterruptible sleep: give up on this one */
+			snprintf(t->why, sizeof(t->why), "thread %d did not stop (uninterruptible sleep?)", (int)tid);
+			ret = 0;
+			goto out_detach;
+		}
+		if (ret)
+			goto out_detach;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return 0;
+		sig = WSTOPSIG(status);
+		if (status >> 16 == PTRACE_EVENT_STOP) {
+			if (sig == SIGTRAP)
+				return 1; /* our interrupt */
+			/* group-stop: the process is being stopped */
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+			muppy_error_set(err, "process %d is stopped (Ctrl-Z or SIGSTOP); resume it with kill -CONT %d",
+					(int)t->pid, (int)t->pid);
+			return -EAGAIN;
+		}
+		/* A signal arrived first: deliver it, keep waiting. */
+		if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig) < 0) {
+			if (errno == ESRCH)
+				return 0;
+			ret = -errno;
+			goto out_detach;
+		}
+	}
+
+out_detach:
+	ptrace(PTRACE_DETACH, tid, 0, 0);
+	return ret;
+}
+
+/* The address of the seized thread's errno (glibc: TLS of libc). */
+static void find_errno(struct muppy__target *t, uint64_t tp)
+{
+	uint32_t desc[3];
+	uint64_t sym, off, lm, tlsoff;
+	int ret;
+
+	if (muppy__elf_tls_sym(t->libc, "errno", &off) ||
+	    muppy__elf_sym(t->libc, "_thread_db_link_map_l_tls_offset", &sym) ||
+	    muppy__mem_read(t->pid, sym, desc, sizeof(desc)) ||
+	    desc[0] != 64 || desc[1] != 1)
+		return;
+	ret = muppy__link_map_find(t, NULL, 0, &lm, NULL, NULL);
+	if (ret || muppy__mem_read(t->pid, lm + desc[2], &tlsoff, sizeof(tlsoff)))
+		return;
+	t->errno_addr = tp - tlsoff + off; /* TLS variant II */
+	if (muppy__mem_read(t->pid, t->errno_addr, &t->saved_errno,
+			    sizeof(t->saved_errno)))
+		t->errno_addr = 0;
+}
+
+static int find_stub(struct muppy__target *t, struct muppy_error *err)
+{
+	const struct muppy__map *m;
+	unsigned char *buf;
+	size_t i, len;
+	long off;
+
+	for (i = 0; i < t->maps.n; i++) {
+		m = &t->maps.v[i];
+		if (m->kind != OBJ_LIBC || m->perms[2] != 'x' ||
+		    strcmp(m->path, muppy__elf_map(t->libc)->path))
+			continue;
+		len = m->end - m->start;
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		if (!muppy__mem_read(t->pid, m->start, buf, len) &&
+		    (off = muppy__arch_find_stub(buf, len)) >= 0) {
+			t->stub = m->start + (uint64_t)off;
+			free(buf);
+			return 0;
+		}
+		free(buf);
+	}
+	muppy_error_set(err, "no signal-return stub found in %s of process %d",
+			muppy__elf_map(t->libc)->path, (int)t->pid);
+	return -ENOEXEC;
+}
+
+static int choose_thread(struct muppy__target *t, int timeout_ms,
+			 struct muppy_error *err)
+{
+	uint64_t start = muppy__now_us();
+	uint64_t deadline = start + (uint64_t)timeout_ms * 1000;
+	/* threads in restart_syscall sleeps only after this */
+	uint64_t relaxed = start + (uint64_t)timeout_ms * 1000 / 10;
+	pid_t *tids;
+	size_t n = 0, i;
+	int ret;
+
+	tids = malloc(MAX_TASKS * sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	for (;;) {
+		ret = list_threads(t->pid, tids, MAX_TASKS, &n);
+		if (ret || n == 0) {
+			muppy_error_set(err, "process %d exited", (int)t->pid);
+			ret = -ESRCH;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			ret = seize_thread(t, tids[i], deadline, err);
+			if (ret < 0)
+				goto out;
+			if (ret == 0)
+				continue;
+			t->tid = tids[i];
+			t->t_stopped = muppy__now_us();
+			t->st.tries++;
+			ret = muppy__arch_in_restart_block(t->tid);
+			if (ret > 0 && muppy__now_us() < relaxed) {
+				snprintf(t->why, sizeof(t->why), "thread %d in a relative sleep or poll",
+					 (int)t->tid);
+				ret = 0;
+			} else if (ret >= 0) {
+				ret = muppy__safepoint_check(t);
+			}
+			if (ret > 0) {
+				ret = 0;
+				goto out;
+			}
+			ptrace(PTRACE_DETACH, tids[i], 0, 0);
+			t->tid = 0;
+			if (ret < 0 && ret != -ESRCH) {
+				muppy_error_set(err, "cannot inspect thread %d of process %d: %s",
+						(int)tids[i], (int)t->pid, strerror(-ret));
+				goto out;
+			}
+		}
+		if (muppy__now_us() >= deadline) {
+			muppy_error_set(err, "no thread of process %d reached a safe point in %d ms (%s)",
+					(int)t->pid, timeout_ms,
+					t->why[0] ? t->why : "no thread could be stopped");
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		{
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+out:
+	free(tids);
+	return ret;
+}
+
+int muppy__target_attach(struct muppy__target **out, pid_t pid,
+			 int timeout_ms, struct muppy_error *err)
+{
+	struct muppy__target *t;
+	const struct muppy__map *m;
+	struct muppy__arch_ctx *ctx;
+	int ret;
+
+	*out = NULL;
+	ret = check_process(pid, err);
+	if (ret)
+		return ret;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	ret = muppy__maps_read(pid, &t->maps, err);
+	if (ret)
+		goto out_free;
+	m = muppy__maps_by_kind(&t->maps, OBJ_LIBC);
+	if (!m) {
+		muppy_error_set(err, "no glibc found in process %d (statically linked, or another C library)",
+				(int)pid);
+		ret = -ENOEXEC;
+		goto out_free;
+	}
+	ret = muppy__elf_open(pid, &t->maps, m, &t->libc, err);
+	if (ret)
+		goto out_free;
+	m = muppy__maps_by_kind(&t->maps, OBJ_LD);
+	if (!m) {
+		muppy_error_set(err, "no dynamic linker found in process %d", (int)pid);
+		ret = -ENOEXEC;
+		goto out_free;
+	}
+	ret = muppy__elf_open(pid, &t->maps, m, &t->ld, err);
+	if (ret)
+		goto out_free;
+	ret = find_stub(t, err);
+	if (ret)
+		goto out_free;
+	ret = muppy__safepoint_init(t, err);
+	if (ret)
+		goto out_free;
+
+	/* All preparation done: now stop a thread. */
+	ret = choose_thread(t, timeout_ms, err);
+	if (ret)
+		goto out_free;
+	t->stop = STOP_INTERRUPT;
+	t->st.tid = t->tid;
+	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(t->sigmask), &t->sigmask) < 0) {
+		ret = -errno;
+		muppy_error_set(err, "cannot read the signal mask of thread %d: %s",
+				(int)t->tid, strerror(errno));
+		goto out_detach;
+	}
+	ret = muppy__arch_ctx_get(t->tid, &ctx, err);
+	if (ret)
+		goto out_detach;
+	find_errno(t, muppy__arch_ctx_tp(ctx));
+	muppy__arch_ctx_free(ctx);
+	*out = t;
+	return 0;
+
+out_detach:
+	muppy__target_detach(t);
+	return ret;
+out_free:
+	muppy__target_detach(t);
+	return ret;
+}
+
+void muppy__target_detach(struct muppy__target *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	if (t->stop != STOP_NONE) {
+		ptrace(PTRACE_DETACH, t->tid, 0, 0);
+		t->st.away_us += muppy__now_us() - t->t_stopped;
+		t->stop = STOP_NONE;
+	}
+	muppy__safepoint_fini(t);
+	for (i = 0; i < MUPPY__ELF_CACHE; i++)
+		muppy__elf_close(t->cache[i]);
+	muppy__elf_close(t->libc);
+	muppy__elf_close(t->ld);
+	muppy__maps_free(&t->maps);
+	free(t);
+}
+
+void muppy__target_stats(const struct muppy__target *t, struct muppy__stats *st)
+{
+	*st = t->st;
+	if (t->stop != STOP_NONE)
+		st->away_us = muppy__now_us() - t->t_stopped;
+}
+
+pid_t muppy__target_pid(const struct muppy__target *t)
+{
+	return t->pid;
+}
+
+int muppy__target_libsym(struct muppy__target *t, const char *soname,
+			 const char *name, uint64_t *addr,
+			 struct muppy_error *err)
+{
+	const struct muppy__map *m;
+	struct muppy__elf *e;
+	int ret;
+
+	if (!strcmp(soname, "libc.so.6"))
+		e = t->libc;
+	else if (!strcmp(soname, muppy__elf_map(t->ld)->path) ||
+		 strstr(soname, "ld-linux"))
+		e = t->ld;
+	else
+		e = NULL;
+	if (e)
+		ret = muppy__elf_sym(e, name, addr);
+	else {
+		m = muppy__maps_by_name(&t->maps, soname);
+		if (!m) {
+			muppy_error_set(err, "process %d has no %s loaded", (int)t->pid, soname);
+			return -ENOENT;
+		}
+		ret = muppy__elf_open(t->pid, &t->maps, m, &e, err);
+		if (ret)
+			return ret;
+		ret = muppy__elf_sym(e, name, addr);
+		muppy__elf_close(e);
+	}
+	if (ret)
+		muppy_error_set(err, "no symbol %s in %s of process %d", name, soname, (int)t->pid);
+	return ret;
+}

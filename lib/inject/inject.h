@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The injector: runs functions of a shared object inside a live process
+ * and leaves the process as it was.  It knows nothing about Python.
+ *
+ * Model.  muppy__target_attach() seizes ONE thread of the process (the
+ * others keep running) at a safe point: a moment when that thread holds no
+ * libc or ld.so lock (see safepoint.c).  Every remote call then makes that
+ * thread run a function with a kernel signal frame below its stack's red
+ * zone; the function returns into glibc's rt_sigreturn stub, so the kernel
+ * itself puts back the thread's registers, extended FPU state, signal mask
+ * and restartable system call, whether or not the caller is still alive
+ * (muppy-snap may be SIGKILLed at any moment).
+ *
+ * Results.  The function's return value is lost (the stub overwrites rax).
+ * A called function returns its results through memory: `in` is copied
+ * into a scratch area on the thread's stack before the call and `outlen`
+ * bytes of that same area are copied back into `out` after the function
+ * returned and before the thread resumes its own code.  Pass the scratch
+ * address as an argument with MUPPY__SCRATCH (or MUPPY__SCRATCH + n for a
+ * pointer n bytes into the area).  Functions of an injected library should
+ * therefore look like  void f(struct request_and_result *r).
+ *
+ * Between muppy__target_load() and muppy__target_unload() the caller may
+ * detach and attach again later: struct muppy__lib holds all it needs.
+ *
+ * Errors: 0 or -errno, with a one-line message in err:
+ *   -ESRCH     no such process, or it exited
+ *   -EPERM     not permitted (traced by another, other uid, yama)
+ *   -EBUSY     already traced by another process; library still in use
+ *   -EAGAIN    process stopped by job control (SIGSTOP, Ctrl-Z)
+ *   -ETIMEDOUT no thread reached a safe point, or a call did not return
+ *   -ENOEXEC   unsupported target (kernel thread, not x86-64, no glibc)
+ *   -EINVAL    our own pid, bad arguments, untrusted library file
+ *   -EFAULT    the called function crashed (the thread was restored)
+ *   -EIO       a remote operation failed (e.g. dlopen refused the image)
+ */
+#ifndef MUPPY_INJECT_H
+#define MUPPY_INJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "muppy.h"
+
+/* Argument value replaced by the address of the call's scratch area. */
+#define MUPPY__SCRATCH UINT64_C(0x4d55505059000000)
+#define MUPPY__SCRATCH_SPAN UINT64_C(0x1000000)
+/* Largest scratch area (it lives on the thread's own stack). */
+#define MUPPY__SCRATCH_MAX (64 * 1024)
+/* Default limit on one remote call. */
+#define MUPPY__CALL_TIMEOUT_MS 5000
+
+struct muppy__target; /* one seized thread of one process */
+
+/* A library loaded into the target. */
+struct muppy__lib {
+	uint64_t handle;  /* dlopen handle == glibc struct link_map * */
+	uint64_t base;    /* load bias (l_addr) */
+	char path[64];    /* l_name: "/proc/self/fd/N" */
+	char name[48];    /* memfd name: "muppy-snap:<hex>" */
+	int memfd;        /* N, the target's fd while loading (now closed) */
+};
+
+/* Timing of one attachment, for the curious and for tests. */
+struct muppy__stats {
+	uint64_t away_us;   /* thread away from its own code (stop + calls) */
+	uint64_t calls;     /* remote calls run */
+	uint64_t call_us;   /* of which inside remote calls */
+	uint64_t tries;     /* interrupts until a safe point was found */
+	pid_t tid;          /* the seized thread */
+};
+
+int muppy__target_attach(struct muppy__target **out, pid_t pid,
+			 int timeout_ms, struct muppy_error *err)
+	MUPPY_MUST_CHECK;
+/* Always safe (NULL too); the thread resumes its own code. */
+void muppy__target_detach(struct muppy__target *t);
+void muppy__target_stats(const struct muppy__target *t,
+			 struct muppy__stats *st);
+pid_t muppy__target_pid(const struct muppy__target *t);
+
+/* Address of a symbol exported by a library the process has loaded
+ * (by file name, e.g. "libc.so.6"); default symbol version preferred. */
+int muppy__target_libsym(struct muppy__target *t, const char *soname,
+			 const char *name, uint64_t *addr,
+			 struct muppy_error *err) MUPPY_MUST_CHECK;
+
+int muppy__target_call(struct muppy__target *t, uint64_t func,
+		       const uint64_t *args, size_t nargs, const void *in,
+		       size_t inlen, void *out, size_t outlen,
+		       struct muppy_error *err) MUPPY_MUST_CHECK;
+
+/* Loads an ELF shared object image (bytes) through a sealed memfd. */
+int muppy__target_load(struct muppy__target *t, const void *image,
+		       size_t len, struct muppy__lib *lib,
+		       struct muppy_error *err) MUPPY_MUST_CHECK;
+/* Address of a dynamic symbol of a loaded library (read from the target). */
+int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
+		      const char *name, uint64_t *addr,
+		      struct muppy_error *err) MUPPY_MUST_CHECK;
+/* dlclose; checks that no mapping of the memfd remains (-EBUSY if so). */
+int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
+			 struct muppy_error *err) MUPPY_MUST_CHECK;
+
+/* Reads a library file, refusing one that users other than root or the
+ * caller could have written.  *image is malloc'ed. */
+int muppy__read_image(const char *path, void **image, size_t *len,
+		      struct muppy_error *err) MUPPY_MUST_CHECK;
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the files of lib/inject/. */
+#ifndef MUPPY_INJECT_INT_H
+#define MUPPY_INJECT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "inject/arch.h"
+#include "inject/inject.h"
+#include "muppy_int.h"
+
+/* --- maps.c: /proc/PID/maps ----------------------------------------- */
+enum muppy__objkind { OBJ_OTHER, OBJ_LIBC, OBJ_LD };
+
+struct muppy__map {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	unsigned dev_major, dev_minor;
+	char perms[5];
+	char *path; /* "" for anonymous */
+	enum muppy__objkind kind;
+};
+
+struct muppy__maps {
+	struct muppy__map *v;
+	size_t n;
+};
+
+int muppy__maps_read(pid_t pid, struct muppy__maps *m,
+		     struct muppy_error *err) MUPPY_MUST_CHECK;
+void muppy__maps_free(struct muppy__maps *m);
+const struct muppy__map *muppy__maps_find(const struct muppy__maps *m,
+					  uint64_t addr);
+/* First mapping (offset 0) of the object a mapping belongs to. */
+const struct muppy__map *muppy__maps_object(const struct muppy__maps *m,
+					    const struct muppy__map *any);
+/* End of the last mapping of the same object. */
+uint64_t muppy__maps_object_end(const struct muppy__maps *m,
+				const struct muppy__map *first);
+/* First mapping of the object with this file name (basename match). */
+const struct muppy__map *muppy__maps_by_name(const struct muppy__maps *m,
+					     const char *base);
+const struct muppy__map *muppy__maps_by_kind(const struct muppy__maps *m,
+					     enum muppy__objkind kind);
+bool muppy__maps_has_substr(const struct muppy__maps *m, const char *s);
+
+/* --- mem.c: target memory, /proc helpers, permissions ---------------- */
+int muppy__mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+	MUPPY_MUST_CHECK;
+int muppy__mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+	MUPPY_MUST_CHECK;
+int muppy__mem_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
+	MUPPY_MUST_CHECK;
+/* Reads a /proc file into buf (NUL-terminated); -errno. */
+int muppy__proc_read(const char *path, char *buf, size_t size)
+	MUPPY_MUST_CHECK;
+/* Value of a "Key:\t..." line of /proc/PID/status, or -1. */
+long muppy__status_field(pid_t pid, const char *key);
+/* Explains an EPERM/EACCES for pid into err; returns -EPERM, or -EBUSY
+ * when another tracer is the cause. */
+int muppy__explain_eperm(pid_t pid, const char *what,
+			 struct muppy_error *err);
+uint64_t muppy__now_us(void);
+
+/* --- symbols.c: ELF .dynsym of the target's own files ---------------- */
+struct muppy__elf;
+
+int muppy__elf_open(pid_t pid, const struct muppy__maps *m,
+		    const struct muppy__map *obj, struct muppy__elf **out,
+		    struct muppy_error *err) MUPPY_MUST_CHECK;
+void muppy__elf_close(struct muppy__elf *e);
+/* Address in the target of a defined symbol (default version first). */
+int muppy__elf_sym(const struct muppy__elf *e, const char *name,
+		   uint64_t *addr) MUPPY_MUST_CHECK;
+/* Offset (st_value) of a TLS symbol. */
+int muppy__elf_tls_sym(const struct muppy__elf *e, const char *name,
+		       uint64_t *off) MUPPY_MUST_CHECK;
+/* Calls fn for each function symbol whose range holds addr; stops at
+ * the first nonzero return, which it returns. */
+int muppy__elf_names_at(const struct muppy__elf *e, uint64_t addr,
+			int (*fn)(const char *name, void *arg), void *arg);
+uint64_t muppy__elf_bias(const struct muppy__elf *e);
+const struct muppy__map *muppy__elf_map(const struct muppy__elf *e);
+
+/* --- the target ------------------------------------------------------ */
+enum muppy__stop {
+	STOP_NONE,      /* not attached */
+	STOP_INTERRUPT, /* PTRACE_INTERRUPT stop, registers untouched */
+	STOP_SIGRETURN, /* exit of our rt_sigreturn: registers are the
+			   thread's own again */
+};
+
+#define MUPPY__ELF_CACHE 8
+
+struct muppy__target {
+	pid_t pid, tid;
+	enum muppy__stop stop;
+	bool broken;            /* a call went wrong; only detach is left */
+	uint64_t sigmask;       /* the thread's own blocked mask */
+	uint64_t stub;          /* address of __restore_rt */
+	uint64_t errno_addr;    /* the thread's errno, 0 if unknown */
+	int saved_errno;
+	struct muppy__maps maps;
+	struct muppy__elf *libc, *ld;
+	struct muppy__elf *cache[MUPPY__ELF_CACHE]; /* libc-kind objects */
+	void *unw_as;           /* libunwind address space */
+	uint64_t t_stopped;     /* when the safe stop began (us) */
+	struct muppy__stats st;
+	char why[160];          /* what the last unsafe thread was doing */
+};
+
+/* attach.c */
+int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
+	MUPPY_MUST_CHECK;
+/* safepoint.c */
+int muppy__safepoint_init(struct muppy__target *t, struct muppy_error *err)
+	MUPPY_MUST_CHECK;
+void muppy__safepoint_fini(struct muppy__target *t);
+/* 1 if the seized thread t->tid may run libc's dlopen now, 0 if not
+ * (reason in t->why), -errno on error. */
+int muppy__safepoint_check(struct muppy__target *t);
+/* load.c */
+int muppy__link_map_find(struct muppy__target *t, const char *name,
+			 uint64_t handle, uint64_t *found, uint64_t *l_addr,
+			 struct muppy_error *err) MUPPY_MUST_CHECK;
+
+#endif

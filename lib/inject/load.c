@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading and unloading a library in the target, without touching any
+ * file system: the target creates a memfd (memfd_create from its own
+ * libc), we take a copy of that fd (pidfd_getfd, else /proc/PID/fd/N),
+ * write the image, seal it, and the target dlopens "/proc/self/fd/N" and
+ * closes N (the mapping keeps the file alive).  Remote return values are
+ * lost, so every result is found by looking: the fd by its unique name in
+ * /proc/PID/fd, the handle by walking the link maps from _r_debug.r_map,
+ * the unloading in /proc/PID/maps.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <elf.h>
+
+#include "inject/inject_int.h"
+
+#define IMAGE_MAX (256u << 20)
+#define MFD_CLOEXEC_ 0x1U
+#define MFD_ALLOW_SEALING_ 0x2U
+#define MFD_EXEC_ 0x10U
+#define RTLD_NOW_ 2
+#define RTLD_LOCAL_ 0
+/* struct link_map's public head (link.h) */
+#define LM_ADDR 0
+#define LM_NAME 8
+#define LM_LD 16
+#define LM_NEXT 24
+
+int muppy__read_image(const char *path, void **image, size_t *len,
+		      struct muppy_error *err)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	char *buf;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		muppy_error_set(err, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		muppy_error_set(err, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	ret = -EINVAL;
+	if (!S_ISREG(st.st_mode)) {
+		muppy_error_set(err, "%s: not a regular file", path);
+		goto out_close;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		muppy_error_set(err, "%s: owned by uid %d, neither root nor us; refusing to inject it",
+				path, (int)st.st_uid);
+		goto out_close;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		muppy_error_set(err, "%s: writable by other users (mode %03o); refusing to inject it (chmod go-w)",
+				path, (unsigned)(st.st_mode & 0777));
+		goto out_close;
+	}
+	if (st.st_size < (off_t)sizeof(Elf64_Ehdr) || st.st_size > IMAGE_MAX) {
+		muppy_error_set(err, "%s: not a shared object (size %lld)", path,
+				(long long)st.st_size);
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			muppy_error_set(err, "%s: read error", path);
+			free(buf);
+			goto out_close;
+		}
+		got += (size_t)n;
+	}
+	*image = buf;
+	*len = got;
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Walks the target's link maps.  Finds the entry whose l_name is name, or
+ * whose address is handle, or (both unset) libc's, by its load bias.
+ */
+int muppy__link_map_find(struct muppy__target *t, const char *name,
+			 uint64_t handle, uint64_t *found, uint64_t *l_addr,
+			 struct muppy_error *err)
+{
+	uint64_t rd, lm, f[4];
+	char buf[256];
+	int i;
+
+	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
+	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm))) {
+		muppy_error_set(err, "cannot find _r_debug in process %d", (int)t->pid);
+		return -ENOEXEC;
+	}
+	for (i = 0; lm && i < 65536; i++) {
+		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
+			break;
+		if (name) {
+			if (!muppy__mem_read_str(t->pid, f[1], buf, sizeof(buf)) &&
+			    !strcmp(buf, name))
+				goto hit;
+		} else if (handle) {
+			if (lm == handle)
+				goto hit;
+		} else if (f[0] == muppy__elf_bias(t->libc)) {
+			goto hit;
+		}
+		lm = f[3];
+	}
+	return -ENOENT;
+hit:
+	*found = lm;
+	if (l_addr)
+		*l_addr = f[0];
+	return 0;
+}
+
+/* The target's fd whose link is "/memfd:NAME (deleted)", or -ENOENT. */
+static int find_memfd(pid_t pid, const char *name)
+{
+	char path[300], link[256], want[128];
+	struct dirent *d;
+	ssize_t n;
+	DIR *dir;
+	int fd = -ENOENT;
+
+	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strcmp(link, want)) {
+			fd = atoi(d->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+	return fd;
+}
+
+static bool fd_open(pid_t pid, int fd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	return lstat(path, &st) == 0;
+}
+
+/* Our own copy of the target's fd N. */
+static int grab_fd(pid_t pid, int n)
+{
+	char path[64];
+	int pfd, fd;
+
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0) {
+		fd = (int)syscall(SYS_pidfd_getfd, pfd, n, 0);
+		close(pfd);
+		if (fd >= 0)
+			return fd;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, n);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int fill_memfd(pid_t pid, int n, const void *image, size_t len,
+		      struct muppy_error *err)
+{
+	size_t done = 0;
+	ssize_t w;
+	int fd, ret = 0;
+
+	fd = grab_fd(pid, n);
+	if (fd < 0) {
+		muppy_error_set(err, "cannot get the memfd of process %d: %s",
+				(int)pid, strerror(-fd));
+		return fd;
+	}
+	while (done < len) {
+		w = pwrite(fd, (const char *)image + done, len - done, (off_t)done);
+		if (w <= 0) {
+			ret = w < 0 ? -errno : -EIO;
+			muppy_error_set(err, "cannot write the library into the memfd: %s",
+					strerror(-ret));
+			goto out_close;
+		}
+		done += (size_t)w;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
+				   F_SEAL_SEAL) < 0) {
+		ret = -errno;
+		muppy_error_set(err, "cannot seal the memfd: %s", strerror(errno));
+	}
+out_close:
+	close(fd);
+	return ret;
+}
+
+static int libc_call(struct muppy__target *t, const char *fn,
+		     const uint64_t *args, size_t nargs, const void *in,
+		     size_t inlen, struct muppy_error *err)
+{
+	uint64_t addr;
+
+	if (muppy__elf_sym(t->libc, fn, &addr)) {
+		muppy_error_set(err, "no %s in the C library of process %d", fn, (int)t->pid);
+		return -ENOEXEC;
+	}
+	return muppy__target_call(t, addr, args, nargs, in, inlen, NULL, 0, err);
+}
+
+static int remote_close(struct muppy__target *t, int n, struct muppy_error *err)
+{
+	uint64_t a[1] = { (uint64_t)n };
+	int ret = libc_call(t, "close", a, 1, NULL, 0, err);
+
+	if (!ret && fd_open(t->pid, n)) {
+		muppy_error_set(err, "close(%d) did not close it in process %d", n, (int)t->pid);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+static int remote_dlclose(struct muppy__target *t, uint64_t handle,
+			  struct muppy_error *err)
+{
+	uint64_t a[1] = { handle }, addr;
+
+	if (!muppy__elf_sym(t->libc, "dlclose", &addr) ||
+	    !muppy__elf_sym(t->libc, "__libc_dlclose", &addr))
+		return muppy__target_call(t, addr, a, 1, NULL, 0, NULL, 0, err);
+	muppy_error_set(err, "no dlclose in the C library of process %d", (int)t->pid);
+	return -ENOEXEC;
+}
+
+int muppy__target_load(struct muppy__target *t, const void *image,
+		       size_t len, struct muppy__lib *lib,
+		       struct muppy_error *err)
+{
+	uint64_t rnd, addr, a[2];
+	struct stat st;
+	int n, ret;
+
+	memset(lib, 0, sizeof(*lib));
+	lib->memfd = -1;
+	if (len < sizeof(Elf64_Ehdr) || memcmp(image, ELFMAG, SELFMAG)) {
+		muppy_error_set(err, "the image is not an ELF shared object");
+		return -EINVAL;
+	}
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = muppy__now_us() ^ ((uint64_t)getpid() << 32);
+	snprintf(lib->name, sizeof(lib->name), "muppy-snap:%016llx",
+		 (unsigned long long)rnd);
+
+	a[0] = MUPPY__SCRATCH;
+	a[1] = MFD_CLOEXEC_ | MFD_ALLOW_SEALING_;
+	/* kernels with vm.memfd_noexec need MFD_EXEC; older ones refuse it */
+	if (stat("/proc/sys/vm/memfd_noexec", &st) == 0)
+		a[1] |= MFD_EXEC_;
+	ret = libc_call(t, "memfd_create", a, 2, lib->name, strlen(lib->name) + 1, err);
+	if (ret)
+		return ret;
+	n = find_memfd(t->pid, lib->name);
+	if (n < 0) {
+		muppy_error_set(err, "memfd_create failed in process %d (out of file descriptors, or vm.memfd_noexec = 2?)",
+				(int)t->pid);
+		return -EIO;
+	}
+	lib->memfd = n;
+	ret = fill_memfd(t->pid, n, image, len, err);
+	if (ret)
+		goto out_close;
+
+	snprintf(lib->path, sizeof(lib->path), "/proc/self/fd/%d", n);
+	a[1] = RTLD_NOW_ | RTLD_LOCAL_;
+	if (muppy__elf_sym(t->libc, "dlopen", &addr) &&
+	    muppy__elf_sym(t->libc, "__libc_dlopen_mode", &addr)) {
+		muppy_error_set(err, "no dlopen in the C library of process %d", (int)t->pid);
+		ret = -ENOEXEC;
+		goto out_close;
+	}
+	ret = muppy__target_call(t, addr, a, 2, lib->path, strlen(lib->path) + 1,
+				 NULL, 0, err);
+	if (ret)
+		goto out_close;
+	ret = muppy__link_map_find(t, lib->path, 0, &lib->handle, &lib->base, err);
+	if (ret) {
+		muppy_error_set(err, "dlopen of the library failed in process %d (unresolved symbols? not an x86-64 shared object? /proc not mounted in its namespace?)",
+				(int)t->pid);
+		ret = -EIO;
+		goto out_close;
+	}
+	ret = remote_close(t, n, err);
+	if (ret)
+		goto out_dlclose;
+	return 0;
+
+out_dlclose:
+	(void)remote_dlclose(t, lib->handle, NULL);
+out_close:
+	if (!t->broken)
+		(void)remote_close(t, n, NULL);
+	return ret;
+}
+
+/* --- symbols of the loaded library, from its dynamic section ---------- */
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static uint32_t sysv_hash(const char *s)
+{
+	uint32_t h = 0, g;
+
+	for (; *s; s++) {
+		h = (h << 4) + (unsigned char)*s;
+		g = h & 0xf0000000;
+		if (g)
+			h ^= g >> 24;
+		h &= ~g;
+	}
+	return h;
+}
+
+struct dyn {
+	pid_t pid;
+	uint64_t base, symtab, strtab, gnuhash, hash;
+};
+
+static int check_sym(const struct dyn *d, uint32_t i, const char *name,
+		     uint64_t *addr)
+{
+	Elf64_Sym s;
+	char buf[256];
+
+	if (muppy__mem_read(d->pid, d->symtab + (uint64_t)i * sizeof(s), &s, sizeof(s)))
+		return -EIO;
+	if (s.st_shndx == SHN_UNDEF || s.st_name == 0 ||
+	    muppy__mem_read_str(d->pid, d->strtab + s.st_name, buf, sizeof(buf)) ||
+	    strcmp(buf, name))
+		return -ENOENT;
+	*addr = d->base + s.st_value;
+	return 0;
+}
+
+static int lookup_gnu(const struct dyn *d, const char *name, uint64_t *addr)
+{
+	uint32_t h = gnu_hash(name), hdr[4], b, c, i;
+	uint64_t buckets, chains;
+
+	if (muppy__mem_read(d->pid, d->gnuhash, hdr, sizeof(hdr)) || !hdr[0])
+		return -EIO;
+	buckets = d->gnuhash + 16 + (uint64_t)hdr[2] * 8;
+	chains = buckets + (uint64_t)hdr[0] * 4;
+	if (muppy__mem_read(d->pid, buckets + (h % hdr[0]) * 4, &b, 4))
+		return -EIO;
+	if (b < hdr[1])
+		return -ENOENT;
+	for (i = b;; i++) {
+		if (muppy__mem_read(d->pid, chains + (uint64_t)(i - hdr[1]) * 4, &c, 4))
+			return -EIO;
+		if ((c | 1) == (h | 1) && !check_sym(d, i, name, addr))
+			return 0;
+		if (c & 1)
+			return -ENOENT;
+	}
+}
+
+static int lookup_sysv(const struct dyn *d, const char *name, uint64_t *addr)
+{
+	uint32_t hdr[2], i, n = 0;
+
+	if (muppy__mem_read(d->pid, d->hash, hdr, sizeof(hdr)) || !hdr[0])
+		return -EIO;
+	if (muppy__mem_read(d->pid, d->hash + 8 + (sysv_hash(name) % hdr[0]) * 4, &i, 4))
+		return -EIO;
+	while (i && i < hdr[1] && n++ < hdr[1]) {
+		if (!check_sym(d, i, name, addr))
+			return 0;
+		if (muppy__mem_read(d->pid, d->hash + 8 + ((uint64_t)hdr[0] + i) * 4, &i, 4))
+			return -EIO;
+	}
+	return -ENOENT;
+}
+
+int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
+		      const char *name, uint64_t *addr,
+		      struct muppy_error *err)
+{
+	struct dyn d = { t->pid, lib->base, 0, 0, 0, 0 };
+	uint64_t ld, lm;
+	Elf64_Dyn e;
+	int i, ret;
+
+	ret = muppy__link_map_find(t, NULL, lib->handle, &lm, NULL, err);
+	if (ret || muppy__mem_read(t->pid, lm + LM_LD, &ld, sizeof(ld))) {
+		muppy_error_set(err, "library %s is not loaded in process %d",
+				lib->name, (int)t->pid);
+		return -ENOENT;
+	}
+	for (i = 0; i < 1024; i++) {
+		if (muppy__mem_read(t->pid, ld + (uint64_t)i * sizeof(e), &e, sizeof(e)) ||
+		    e.d_tag == DT_NULL)
+			break;
+		/* glibc relocates these in place unless .dynamic is read-only */
+		if (e.d_un.d_ptr < d.base)
+			e.d_un.d_ptr += d.base;
+		switch (e.d_tag) {
+		case DT_SYMTAB: d.symtab = e.d_un.d_ptr; break;
+		case DT_STRTAB: d.strtab = e.d_un.d_ptr; break;
+		case DT_GNU_HASH: d.gnuhash = e.d_un.d_ptr; break;
+		case DT_HASH: d.hash = e.d_un.d_ptr; break;
+		}
+	}
+	ret = -ENOENT;
+	if (d.symtab && d.strtab && d.gnuhash)
+		ret = lookup_gnu(&d, name, addr);
+	else if (d.symtab && d.strtab && d.hash)
+		ret = lookup_sysv(&d, name, addr);
+	if (ret)
+		muppy_error_set(err, "no symbol %s in the injected library", name);
+	return ret;
+}
+
+int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
+			 struct muppy_error *err)
+{
+	struct muppy__maps m;
+	uint64_t lm;
+	char mark[64];
+	int ret;
+
+	ret = muppy__link_map_find(t, lib->path, 0, &lm, NULL, NULL);
+	if (ret || lm != lib->handle) {
+		muppy_error_set(err, "library %s (%s) is not loaded in process %d",
+				lib->name, lib->path, (int)t->pid);
+		return -ENOENT;
+	}
+	ret = remote_dlclose(t, lib->handle, err);
+	if (ret)
+		return ret;
+	ret = muppy__maps_read(t->pid, &m, err);
+	if (ret)
+		return ret;
+	snprintf(mark, sizeof(mark), "/memfd:%s", lib->name);
+	if (muppy__maps_has_substr(&m, mark)) {
+		muppy_error_set(err, "library %s is still mapped in process %d after dlclose (still in use?)",
+				lib->name, (int)t->pid);
+		ret = -EBUSY;
+	} else {
+		lib->handle = 0;
+	}
+	muppy__maps_free(&t->maps);
+	t->maps = m;
+	return ret;
+}

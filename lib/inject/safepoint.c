@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Safe points.  The only deadlock a remote dlopen can cause is
+ * self-deadlock: the seized thread already holding a non-recursive libc
+ * lock (malloc arenas, the stack cache, dl_load_write_lock, ...).  So the
+ * thread's stack is unwound (libunwind-ptrace) and every frame's IP is
+ * classified as libc (or libpthread), ld.so or other.  For each run of
+ * consecutive libc/ld.so frames, the OUTERMOST frame of the run is the
+ * function non-libc code called (static helpers are not in .dynsym; the
+ * entry point is): it must be a blocking call known to hold no lock.  The
+ * run at the bottom of the stack (__libc_start_main, start_thread, clone)
+ * is always fine; ld.so anywhere else is not; an incomplete unwind is not.
+ *
+ * Mount namespaces: libunwind-ptrace's own find_proc_info opens each
+ * object by the path in /proc/PID/maps, which may not exist (or be another
+ * file) in our namespace.  We replace it: the .eh_frame_hdr binary search
+ * table is found through the ELF program headers in the TARGET's memory
+ * and handed to libunwind as a remote table, so no file is opened at all.
+ */
+#include <errno.h>
+#include <libunwind-ptrace.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inject/inject_int.h"
+
+/* In libunwind but not in its public headers. */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as,
+					      unw_word_t ip,
+					      unw_dyn_info_t *di,
+					      unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
+
+#define MAX_FRAMES 512
+#define MIN_STACK_ROOM (96 * 1024)
+
+/* Blocking libc entry points that hold no libc lock while they block. */
+static const char *const allowed[] = {
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "pread",
+	"pwrite", "preadv", "pwritev", "preadv2", "pwritev2",
+	"recv", "recvfrom", "recvmsg", "recvmmsg", "send", "sendto",
+	"sendmsg", "sendmmsg", "accept", "accept4", "connect",
+	"poll", "ppoll", "select", "pselect", "pselect6",
+	"epoll_wait", "epoll_pwait", "epoll_pwait2",
+	"nanosleep", "clock_nanosleep", "usleep", "sleep", "pause",
+	"sigsuspend", "sigwait", "sigwaitinfo", "sigtimedwait",
+	"wait", "waitpid", "wait3", "wait4", "waitid",
+	"pthread_cond_wait", "pthread_cond_timedwait",
+	"pthread_cond_clockwait", "sem_wait", "sem_timedwait",
+	"sem_clockwait", "pthread_join", "pthread_timedjoin_np",
+	"pthread_clockjoin_np", "pthread_mutex_lock",
+	"pthread_mutex_timedlock", "pthread_mutex_clocklock",
+	"pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
+	"pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock",
+	"pthread_rwlock_clockrdlock", "pthread_rwlock_clockwrlock",
+	"flock", "lockf", "lockf64", "fcntl", "fcntl64", "ioctl", "syscall",
+	"getrandom", "open", "open64", "openat", "openat64", "close",
+	"msgrcv", "msgsnd", "semop", "semtimedop", "mq_receive",
+	"mq_timedreceive", "mq_send", "mq_timedsend", "futex",
+	"__libc_read", "__libc_write", "__read", "__write",
+	"__nanosleep", "__clock_nanosleep", "__pthread_cond_wait",
+	"__pthread_cond_timedwait", "__pthread_mutex_lock", "__poll",
+	"__select", "__sigsuspend", "__wait", "__waitpid", "__wait4",
+	"__libc_recv", "__libc_send", "__close", "__open", "__open64",
+	"__sleep", "__usleep", "__syscall",
+};
+
+/* The outermost libc frames of a thread. */
+static const char *const bottoms[] = {
+	"__libc_start_main", "__libc_start_call_main", "start_thread",
+	"clone", "__clone", "clone3", "__clone3", "__clone_internal",
+};
+
+struct wrap {
+	void *upt;
+	struct muppy__target *t;
+};
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return 1;
+	return 0;
+}
+
+static int is_allowed(const char *name, void *arg)
+{
+	(void)arg;
+	return in_list(name, allowed, ARRAY_SIZE(allowed));
+}
+
+static int is_bottom(const char *name, void *arg)
+{
+	(void)arg;
+	return in_list(name, bottoms, ARRAY_SIZE(bottoms));
+}
+
+static int first_name(const char *name, void *arg)
+{
+	snprintf(arg, 64, "%s", name);
+	return 1;
+}
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip,
+			  unw_proc_info_t *pi, int need_unwind_info, void *arg)
+{
+	struct wrap *w = arg;
+	pid_t pid = w->t->pid;
+	const struct muppy__map *m, *obj;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	uint64_t bias = 0, hdr = 0, lowest = UINT64_MAX;
+	unsigned char h[12];
+	uint32_t count;
+	unw_dyn_info_t di;
+	int i;
+
+	m = muppy__maps_find(&w->t->maps, ip);
+	if (!m)
+		return -UNW_ENOINFO;
+	obj = m->inode ? muppy__maps_object(&w->t->maps, m)
+		       : !strcmp(m->path, "[vdso]") ? m : NULL;
+	if (!obj || muppy__mem_read(pid, obj->start, &eh, sizeof(eh)) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_phnum > 64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    muppy__mem_read(pid, obj->start + eh.e_phoff, ph,
+			    eh.e_phnum * sizeof(Elf64_Phdr)))
+		return -UNW_ENOINFO;
+	for (i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < lowest)
+			lowest = ph[i].p_vaddr;
+	if (lowest == UINT64_MAX)
+		return -UNW_ENOINFO;
+	bias = obj->start - (lowest & ~UINT64_C(4095));
+	for (i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_GNU_EH_FRAME)
+			hdr = bias + ph[i].p_vaddr;
+	/* version 1, udata4 count (0x03), table of datarel|sdata4 (0x3b) */
+	if (!hdr || muppy__mem_read(pid, hdr, h, sizeof(h)) || h[0] != 1 ||
+	    h[2] != 0x03 || h[3] != 0x3b)
+		return -UNW_ENOINFO;
+	memcpy(&count, h + 8, 4);
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = obj->start;
+	di.end_ip = obj == m ? m->end : muppy__maps_object_end(&w->t->maps, obj);
+	di.u.rti.segbase = hdr;
+	di.u.rti.table_len = (uint64_t)count * 8 / sizeof(unw_word_t);
+	di.u.rti.table_data = hdr + 12;
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi,
+						  need_unwind_info, arg);
+}
+
+static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+	_UPT_put_unwind_info(as, pi, ((struct wrap *)arg)->upt);
+}
+
+static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr,
+				  void *arg)
+{
+	(void)as;
+	(void)addr;
+	(void)arg;
+	return -UNW_ENOINFO;
+}
+
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
+		      int write, void *arg)
+{
+	struct wrap *w = arg;
+
+	if (!write)
+		return muppy__mem_read(w->t->pid, addr, val, sizeof(*val)) ?
+			       -UNW_EINVAL : 0;
+	return _UPT_access_mem(as, addr, val, write, w->upt);
+}
+
+static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
+		      int write, void *arg)
+{
+	return _UPT_access_reg(as, reg, val, write, ((struct wrap *)arg)->upt);
+}
+
+static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg,
+			unw_fpreg_t *val, int write, void *arg)
+{
+	return _UPT_access_fpreg(as, reg, val, write, ((struct wrap *)arg)->upt);
+}
+
+static int resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	(void)as;
+	(void)c;
+	(void)arg;
+	return -UNW_EINVAL; /* never resume through libunwind */
+}
+
+static int get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
+			 size_t len, unw_word_t *off, void *arg)
+{
+	(void)as;
+	(void)addr;
+	(void)buf;
+	(void)len;
+	(void)off;
+	(void)arg;
+	return -UNW_ENOINFO;
+}
+
+static unw_accessors_t accessors = {
+	.find_proc_info = find_proc_info,
+	.put_unwind_info = put_unwind_info,
+	.get_dyn_info_list_addr = get_dyn_info_list_addr,
+	.access_mem = access_mem,
+	.access_reg = access_reg,
+	.access_fpreg = access_fpreg,
+	.resume = resume,
+	.get_proc_name = get_proc_name,
+};
+
+int muppy__safepoint_init(struct muppy__target *t, struct muppy_error *err)
+{
+	unw_addr_space_t as = unw_create_addr_space(&accessors, 0);
+
+	if (!as) {
+		muppy_error_set(err, "libunwind: cannot create an address space");
+		return -ENOMEM;
+	}
+	unw_set_caching_policy(as, UNW_CACHE_NONE);
+	t->unw_as = as;
+	return 0;
+}
+
+void muppy__safepoint_fini(struct muppy__target *t)
+{
+	if (t->unw_as)
+		unw_destroy_addr_space(t->unw_as);
+	t->unw_as = NULL;
+}
+
+/* The ELF symbols of a libc-kind object, cached by mapping start. */
+static struct muppy__elf *elf_for(struct muppy__target *t,
+				  const struct muppy__map *m)
+{
+	const struct muppy__map *obj = muppy__maps_object(&t->maps, m);
+	size_t i;
+
+	if (!obj)
+		return NULL;
+	if (muppy__elf_map(t->libc)->start == obj->start)
+		return t->libc;
+	for (i = 0; i < MUPPY__ELF_CACHE && t->cache[i]; i++)
+		if (muppy__elf_map(t->cache[i])->start == obj->start)
+			return t->cache[i];
+	if (i == MUPPY__ELF_CACHE ||
+	    muppy__elf_open(t->pid, &t->maps, obj, &t->cache[i], NULL))
+		return NULL;
+	return t->cache[i];
+}
+
+struct frame {
+	uint64_t pc; /* an address inside the function */
+	enum muppy__objkind kind;
+	const struct muppy__map *map;
+};
+
+static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
+		  bool *complete, uint64_t *sp)
+{
+	struct wrap w = { NULL, t };
+	unw_cursor_t c;
+	unw_word_t ip, s;
+	bool exact = true;
+	int ret;
+
+	w.upt = _UPT_create(t->tid);
+	if (!w.upt)
+		return -ENOMEM;
+	unw_flush_cache(t->unw_as, 0, 0);
+	*n = 0;
+	*complete = false;
+	ret = unw_init_remote(&c, t->unw_as, &w);
+	if (ret < 0)
+		goto out;
+	if (unw_get_reg(&c, UNW_REG_SP, &s) < 0)
+		goto out;
+	*sp = s;
+	while (*n < MAX_FRAMES) {
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip)
+			break;
+		f[*n].pc = exact ? ip : ip - 1;
+		f[*n].map = muppy__maps_find(&t->maps, f[*n].pc);
+		f[*n].kind = f[*n].map ? f[*n].map->kind : OBJ_OTHER;
+		(*n)++;
+		exact = unw_is_signal_frame(&c) > 0;
+		ret = unw_step(&c);
+		if (ret == 0) {
+			*complete = true;
+			break;
+		}
+		if (ret < 0)
+			break;
+	}
+	ret = 0;
+out:
+	_UPT_destroy(w.upt);
+	return ret;
+}
+
+static bool maps_cover(const struct muppy__target *t, const struct frame *f,
+		       size_t n, uint64_t sp)
+{
+	size_t i;
+
+	if (!muppy__maps_find(&t->maps, sp))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!f[i].map)
+			return false;
+	return true;
+}
+
+int muppy__safepoint_check(struct muppy__target *t)
+{
+	struct frame *f;
+	const struct muppy__map *sm;
+	size_t n, i, j, last_run = SIZE_MAX;
+	bool complete, refreshed = false;
+	char name[64];
+	uint64_t sp = 0;
+	int ret;
+
+	f = malloc(MAX_FRAMES * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+again:
+	ret = unwind(t, f, &n, &complete, &sp);
+	if (ret)
+		goto out;
+	if (!refreshed && !maps_cover(t, f, n, sp)) {
+		/* a new thread stack or library since we read the maps */
+		struct muppy__maps m;
+
+		refreshed = true;
+		if (!muppy__maps_read(t->pid, &m, NULL)) {
+			muppy__maps_free(&t->maps);
+			t->maps = m;
+		}
+		goto again;
+	}
+	ret = 0;
+	sm = muppy__maps_find(&t->maps, sp);
+	if (!sm) {
+		snprintf(t->why, sizeof(t->why), "thread %d: stack pointer outside any mapping", (int)t->tid);
+		goto out;
+	}
+	if (strcmp(sm->path, "[stack]") && sp - sm->start < MIN_STACK_ROOM) {
+		snprintf(t->why, sizeof(t->why), "thread %d has only %llu bytes of stack left",
+			 (int)t->tid, (unsigned long long)(sp - sm->start));
+		goto out;
+	}
+	if (!complete) {
+		snprintf(t->why, sizeof(t->why), "thread %d: its stack could not be unwound", (int)t->tid);
+		goto out;
+	}
+	/* The bottom run: the last libc/ld.so run, followed by at most
+	 * one frame of the program (_start). */
+	for (i = n; i-- > 0;)
+		if (f[i].kind != OBJ_OTHER) {
+			if (n - 1 - i <= 1)
+				last_run = i;
+			break;
+		}
+	if (last_run != SIZE_MAX) {
+		struct muppy__elf *e = f[last_run].kind == OBJ_LIBC ?
+			elf_for(t, f[last_run].map) : NULL;
+
+		/* Names are checked where known; clone3 and start_thread
+		 * are not exported. */
+		if (e && muppy__elf_names_at(e, f[last_run].pc, first_name, name) &&
+		    !muppy__elf_names_at(e, f[last_run].pc, is_bottom, NULL)) {
+			snprintf(t->why, sizeof(t->why), "thread %d: stack ends in %s", (int)t->tid, name);
+			goto out;
+		}
+		while (last_run > 0 && f[last_run - 1].kind != OBJ_OTHER)
+			last_run--;
+		/* libc code all the way down: thread start-up or exit
+		 * (exit handlers, stack cache), not user code */
+		if (last_run == 0) {
+			snprintf(t->why, sizeof(t->why), "thread %d is starting or exiting", (int)t->tid);
+			goto out;
+		}
+	}
+	for (i = 0; i < n && i < last_run; i++) {
+		struct muppy__elf *e;
+
+		if (f[i].kind == OBJ_OTHER)
+			continue;
+		for (j = i; j + 1 < n && j + 1 < last_run && f[j + 1].kind != OBJ_OTHER; j++)
+			;
+		/* run i..j; j is its outermost frame */
+		for (; i <= j; i++)
+			if (f[i].kind == OBJ_LD) {
+				snprintf(t->why, sizeof(t->why), "thread %d inside the dynamic linker", (int)t->tid);
+				goto out;
+			}
+		i = j;
+		e = elf_for(t, f[j].map);
+		if (!e) {
+			snprintf(t->why, sizeof(t->why), "thread %d inside %s", (int)t->tid, f[j].map->path);
+			goto out;
+		}
+		if (!muppy__elf_names_at(e, f[j].pc, is_allowed, NULL)) {
+			if (!muppy__elf_names_at(e, f[j].pc, first_name, name))
+				snprintf(name, sizeof(name), "an internal libc function");
+			snprintf(t->why, sizeof(t->why), "thread %d inside %s", (int)t->tid, name);
+			goto out;
+		}
+	}
+	ret = 1;
+out:
+	free(f);
+	return ret;
+}
