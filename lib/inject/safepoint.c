@@ -73,10 +73,46 @@ static const char *const bottoms[] = {
 	"clone", "__clone", "clone3", "__clone3", "__clone_internal",
 };
 
+/* Pages of read-only mappings (unwind tables, code), read once per
+ * unwind: unwinding reads thousands of words. */
+#define NPAGES 32
+
+struct page {
+	uint64_t addr;
+	unsigned char data[4096];
+};
+
 struct wrap {
 	void *upt;
 	struct muppy__target *t;
+	struct page *pages; /* NPAGES, addr 0 = empty */
+	unsigned next;
 };
+
+static int read_word(struct wrap *w, uint64_t addr, unw_word_t *val)
+{
+	const struct muppy__map *m;
+	uint64_t base = addr & ~UINT64_C(4095);
+	struct page *p;
+	unsigned i;
+
+	if ((addr & 4095) > 4096 - sizeof(*val) || !w->pages ||
+	    !(m = muppy__maps_find(&w->t->maps, addr)) || m->perms[1] == 'w')
+		return muppy__mem_read(w->t->pid, addr, val, sizeof(*val));
+	for (i = 0; i < NPAGES; i++)
+		if (w->pages[i].addr == base)
+			goto hit;
+	i = w->next++ % NPAGES;
+	if (muppy__mem_read(w->t->pid, base, w->pages[i].data, 4096)) {
+		w->pages[i].addr = 0;
+		return muppy__mem_read(w->t->pid, addr, val, sizeof(*val));
+	}
+	w->pages[i].addr = base;
+hit:
+	p = &w->pages[i];
+	memcpy(val, p->data + (addr - base), sizeof(*val));
+	return 0;
+}
 
 static int in_list(const char *name, const char *const *list, size_t n)
 {
@@ -176,8 +212,7 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 	struct wrap *w = arg;
 
 	if (!write)
-		return muppy__mem_read(w->t->pid, addr, val, sizeof(*val)) ?
-			       -UNW_EINVAL : 0;
+		return read_word(w, addr, val) ? -UNW_EINVAL : 0;
 	return _UPT_access_mem(as, addr, val, write, w->upt);
 }
 
@@ -273,7 +308,7 @@ struct frame {
 static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
 		  bool *complete, uint64_t *sp)
 {
-	struct wrap w = { NULL, t };
+	struct wrap w = { NULL, t, NULL, 0 };
 	unw_cursor_t c;
 	unw_word_t ip, s;
 	bool exact = true;
@@ -282,6 +317,7 @@ static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
 	w.upt = _UPT_create(t->tid);
 	if (!w.upt)
 		return -ENOMEM;
+	w.pages = calloc(NPAGES, sizeof(*w.pages)); /* optional */
 	unw_flush_cache(t->unw_as, 0, 0);
 	*n = 0;
 	*complete = false;
@@ -309,6 +345,7 @@ static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
 	}
 	ret = 0;
 out:
+	free(w.pages);
 	_UPT_destroy(w.upt);
 	return ret;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test driver for the injector:
- *   injtool [-n COUNT] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] PID LIB.so FUNC
- * COUNT times: attach, load LIB.so, call FUNC(scratch) and check what it
+ *   injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c]
+ *           PID LIB.so FUNC
+ * COUNT times (MS milliseconds apart): attach, load LIB.so, call FUNC(scratch) and check what it
  * wrote (struct testlib_io), unload, detach; -k detaches and attaches again
  * between load and unload; -c calls muppy_test_crash first (must fail with
  * EFAULT and leave the process alive).  Compares /proc/PID/maps (all of it,
@@ -301,6 +302,7 @@ out_detach:
 int main(int argc, char **argv)
 {
 	int count = 1, timeout = 10000, files = 0, keep = 0, crash = 0, opt, i, ret = 0;
+	int interval = 0;
 	struct muppy_error err;
 	struct muppy__stats st;
 	uint64_t *away, tries = 0, calls = 0, call_us = 0;
@@ -308,8 +310,9 @@ int main(int argc, char **argv)
 	size_t len;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:t:m:kc")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:m:kci:")) != -1) {
 		switch (opt) {
+		case 'i': interval = atoi(optarg); break;
 		case 'n': count = atoi(optarg); break;
 		case 't': timeout = atoi(optarg); break;
 		case 'm': files = !strcmp(optarg, "files"); break;
@@ -354,6 +357,8 @@ int main(int argc, char **argv)
 		}
 		drop(&before);
 		drop(&after);
+		if (interval)
+			usleep((useconds_t)interval * 1000);
 	}
 	qsort(away, (size_t)count, sizeof(*away), cmp_u64);
 	printf("injections %d, remote calls %llu, interrupts %llu\n", count,
@@ -367,6 +372,6 @@ out:
 	free(image);
 	return ret;
 usage:
-	fprintf(stderr, "usage: injtool [-n COUNT] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] PID LIB.so FUNC\n");
+	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] PID LIB.so FUNC\n");
 	return 64;
 }

@@ -59,8 +59,8 @@ static int64_t now_ns(void)
 
 /*
  * ymm0-15 loaded with a pattern, a spin and a raw nanosleep system call
- * (where injections land: the thread is then blocked, a preferred safe
- * point) with nothing in memory, then stored back.
+ * (absolute, where injections land: the thread is then blocked, a
+ * preferred safe point) with nothing in memory, then stored back.
  */
 static void spin_ymm(const uint8_t *in, uint8_t *out, long iters,
 		     const struct timespec *ts)
@@ -77,9 +77,13 @@ static void spin_ymm(const uint8_t *in, uint8_t *out, long iters,
 		"1: pause\n\t"
 		"dec %2\n\t"
 		"jnz 1b\n\t"
-		"mov $35, %%eax\n\t"          /* nanosleep(ts, NULL) */
-		"mov %3, %%rdi\n\t"
-		"xor %%esi, %%esi\n\t"
+		/* clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, ts, NULL):
+		 * restarted as is, so the injector prefers such threads */
+		"mov $230, %%eax\n\t"
+		"mov $1, %%edi\n\t"
+		"mov $1, %%esi\n\t"
+		"mov %3, %%rdx\n\t"
+		"xor %%r10d, %%r10d\n\t"
 		"syscall\n\t"
 		"vmovdqu %%ymm0, 0(%1)\n\t"   "vmovdqu %%ymm1, 32(%1)\n\t"
 		"vmovdqu %%ymm2, 64(%1)\n\t"  "vmovdqu %%ymm3, 96(%1)\n\t"
@@ -92,7 +96,7 @@ static void spin_ymm(const uint8_t *in, uint8_t *out, long iters,
 		"vzeroupper\n\t"
 		: "+r"(in), "+r"(out), "+r"(iters)
 		: "r"(ts)
-		: "rax", "rdi", "rsi", "rcx", "r11",
+		: "rax", "rdi", "rsi", "rdx", "r10", "rcx", "r11",
 		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
 		  "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
 		  "xmm14", "xmm15", "memory", "cc");
@@ -132,8 +136,14 @@ static void *fp_thread(void *arg)
 		if (close(-1) != -1 || errno != EBADF)
 			fail("close(-1) did not fail with EBADF");
 		if (avx) {
-			struct timespec ts = { 0, 2000000 };
+			struct timespec ts;
 
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += 2000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
 			spin_ymm(in, out, 20000, &ts);
 			if (memcmp(in, out, sizeof(in))) {
 				for (i = 0; i < sizeof(in) && in[i] == out[i]; i++)

@@ -6,6 +6,7 @@
  * thread and keeps nothing allocated, so the target's mappings are the
  * same after it is unloaded.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ void muppy_test_call(struct testlib_io *io)
 	io->ctor = ctor_ran;
 	io->calls = ++ncalls;
 	io->malloc_ok = p != NULL;
+	errno = ENOTRECOVERABLE; /* the injector must put the thread's back */
 	if (p) {
 		memset(p, 0x5a, 200);
 		io->malloc_ok = p[199] == 0x5a;
