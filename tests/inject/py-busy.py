@@ -54,7 +54,9 @@ def sleeper():
         t0 = time.monotonic()
         time.sleep(0.02)
         dt = time.monotonic() - t0
-        if not 0.02 <= dt < 0.02 + 0.1:
+        # waking needs the GIL, which 4 busy threads pass around (and an
+        # injected busy thread holds while it is away): a loose bound
+        if not 0.02 <= dt < 0.02 + 0.5:
             fail(f"sleep {dt:.4f}")
         count("sleep")
 
