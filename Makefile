@@ -111,7 +111,10 @@ $(O)/tests/test_%: tests/unit/test_%.c $(LIB)
 
 $(O)/tests/progs/%: tests/progs/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -MD -MP -pthread -o $@ $< $(LIB) $(LIB_LIBS) -lm
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MD -MP -pthread -o $@ $< $(LIB) $(LIB_LIBS) -lm
+# Injection victims never run sanitizers (their allocator's locks are
+# invisible to the injector's safe-point check).
+$(O)/tests/progs/victim: private SAN_FLAGS :=
 $(O)/tests/progs/%.so: tests/progs/so/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -MD -MP -fPIC -shared -o $@ $< -lpthread
