@@ -30,6 +30,7 @@ enum muppy_exit {
 	MUPPY_EXIT_UNSUPPORTED = 12, /* not a supported CPython */
 	MUPPY_EXIT_TIMEOUT = 13,     /* no safe point within --timeout */
 	MUPPY_EXIT_GONE = 14,        /* the target exited during the snapshot */
+	MUPPY_EXIT_BUSY = 15,        /* stopped, traced, or being snapshotted */
 	MUPPY_EXIT_USAGE = 64,       /* bad command line (argp's EX_USAGE) */
 };
 
@@ -203,5 +204,33 @@ int muppy_diff_print(FILE *f, const struct muppy_diff *d,
 int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
 			 const struct muppy_print_opts *o, enum muppy_sort by)
 	MUPPY_MUST_CHECK;
+
+/* Taking a snapshot of a live process. */
+struct muppy_snap_opts {
+	bool gc;             /* run gc.collect() first, as muppy does */
+	int timeout_ms;      /* give up after this long */
+	const char *payload; /* path of muppy-payload.so */
+};
+
+/* Where the time went, for -v and the benchmark. */
+struct muppy_snap_stats {
+	uint64_t stopped_us; /* the seized thread was away from its code */
+	uint64_t hold_us;    /* the payload held the interpreter */
+	uint64_t walk_us;    /* of which the walk itself */
+	uint64_t mem_peak;   /* payload bookkeeping, bytes at most */
+	uint64_t total_us;   /* the whole snapshot */
+	int tid;             /* the thread that was seized */
+};
+
+/*
+ * Takes a snapshot of process pid.  Returns 0 or -errno with the reason
+ * in err; muppy_exit_code() maps the error to the documented exit code.
+ * The target is left as it was on every path.  st may be NULL.
+ */
+int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
+		    struct muppy_snapshot **out, struct muppy_snap_stats *st,
+		    struct muppy_error *err) MUPPY_MUST_CHECK;
+/* The exit code of muppy-snap for an error of muppy_snap_take(). */
+enum muppy_exit muppy_exit_code(int err);
 
 #endif

@@ -92,3 +92,37 @@ list_pythons() {
 	done
 	return 0
 }
+
+# start_py_victim PYTHON MODE [COUNT]: starts tests/py/victim.py; sets VPID
+# and keeps its control FIFO open on fd 9 (see victim_cmd).  In mode input
+# its standard input is a FIFO open on fd 8 for the test to write to.
+start_py_victim() {
+	rm -f "$T/ctl" "$T/ready" "$T/stdin"
+	mkfifo "$T/ctl" "$T/stdin"
+	_in=/dev/null
+	[ "$2" != input ] || _in="$T/stdin"
+	start_victim VPID sh -c 'exec "$@" <"$0"' "$_in" "$1" \
+		"$SRCDIR/tests/py/victim.py" "$T/ctl" "$T/ready" "$2" ${3:+"$3"}
+	[ "$2" != input ] || exec 8>"$T/stdin"
+	exec 9>"$T/ctl"
+	wait_for_file "$T/ready" 60
+}
+
+# victim_cmd WORDS: sends a command to the victim; with a file argument
+# (oracle FILE, check FILE) waits until the victim has written it.
+victim_cmd() {
+	[ $# -lt 2 ] || rm -f "$2"
+	echo "$*" >&9
+	[ $# -lt 2 ] || wait_for_file "$2" 120
+}
+
+# victim_check: fails unless the victim's self-checks all passed.
+victim_check() {
+	victim_cmd check "$T/check"
+	[ "$(cat "$T/check")" = OK ] || fail "victim: $(cat "$T/check")"
+}
+
+# proc_state PID: its mappings, descriptors and threads, to compare.
+proc_state() {
+	python3 "$SRCDIR/tests/py/procstate.py" "$1"
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What kind of Python, if any, a process runs — decided before attaching,
+ * from its mappings and the dynamic symbols of its own files: CPython
+ * exports its C API from the executable (Debian's static python3) or from
+ * libpython3.X.so (pyenv, most embedders).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "inject/inject_int.h"
+#include "snap_int.h"
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool has_sym(const struct muppy__elf *e, const char *name)
+{
+	uint64_t addr;
+
+	return muppy__elf_sym(e, name, &addr) == 0;
+}
+
+/* "python3.11d" or "libpython3.11d.so.1.0" -> 3, 11, "d". */
+static void version_from_name(const char *b, struct muppy__pyinfo *pi)
+{
+	const char *p = strstr(b, "python");
+	int major, minor, n = 0;
+	char flags[8] = "";
+
+	if (!p || sscanf(p, "python%d.%d%n", &major, &minor, &n) != 2)
+		return;
+	sscanf(p + n, "%7[a-z]", flags);
+	pi->major = major;
+	pi->minor = minor;
+	snprintf(pi->abiflags, sizeof(pi->abiflags), "%s", flags);
+}
+
+char muppy__proc_state(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (muppy__proc_read(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
+			struct muppy_error *err)
+{
+	struct muppy__maps maps;
+	const char *exe_name = "";
+	bool found = false;
+	int r;
+
+	memset(pi, 0, sizeof(*pi));
+	switch (muppy__proc_state(pid)) {
+	case 0:
+	case 'X':
+		muppy_error_set(err, "no process %d", (int)pid);
+		return -ESRCH;
+	case 'Z':
+		muppy_error_set(err, "no process %d: it is a zombie (it exited "
+				"and its parent has not reaped it)", (int)pid);
+		return -ESRCH;
+	}
+	r = muppy__maps_read(pid, &maps, err);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	for (size_t i = 0; i < maps.n && !found; i++) {
+		const struct muppy__map *m = &maps.v[i];
+		const char *b = base_name(m->path);
+		struct muppy__elf *e;
+
+		if (m->path[0] != '/' || m->offset != 0)
+			continue;
+		if (!*exe_name)
+			exe_name = b; /* the executable is mapped first */
+		if (strstr(b, "libpypy") || !strncmp(b, "pypy", 4)) {
+			muppy_error_set(err, "process %d runs PyPy (%s); "
+					"muppy-snap reads CPython heaps only",
+					(int)pid, b);
+			r = -EPROTONOSUPPORT;
+			goto out;
+		}
+		if (muppy__elf_open(pid, &maps, m, &e, NULL) < 0)
+			continue;
+		if (has_sym(e, "PyGILState_Ensure")) {
+			found = true;
+			snprintf(pi->object, sizeof(pi->object), "%s", m->path);
+			version_from_name(b, pi);
+			if (!pi->major)
+				version_from_name(exe_name, pi);
+			pi->python2 = has_sym(e, "Py_InitModule4_64") ||
+				      has_sym(e, "PyString_FromString");
+			pi->free_threaded = has_sym(e, "_Py_DecRefShared");
+		}
+		muppy__elf_close(e);
+	}
+	if (maps.n == 0) {
+		muppy_error_set(err, "process %d is a kernel thread, not a "
+				"Python process", (int)pid);
+		r = -ENOEXEC;
+	} else if (!found) {
+		muppy_error_set(err, "process %d is not a Python process (no "
+				"CPython C API in %s or its libraries)",
+				(int)pid, *exe_name ? exe_name : "its program");
+		r = -ENOEXEC;
+	} else if (pi->python2) {
+		muppy_error_set(err, "process %d runs Python 2 (%s); "
+				"muppy-snap supports CPython 3.6 and later",
+				(int)pid, base_name(pi->object));
+		r = -EPROTONOSUPPORT;
+	} else if (pi->free_threaded || strchr(pi->abiflags, 't')) {
+		muppy_error_set(err, "process %d runs a free-threaded CPython "
+				"build (%s), which muppy-snap does not support",
+				(int)pid, base_name(pi->object));
+		r = -EPROTONOSUPPORT;
+	} else if (pi->major && (pi->major != 3 || pi->minor < 6)) {
+		muppy_error_set(err, "process %d runs Python %d.%d; muppy-snap "
+				"supports CPython 3.6 and later", (int)pid,
+				pi->major, pi->minor);
+		r = -EPROTONOSUPPORT;
+	}
+out:
+	muppy__maps_free(&maps);
+	return r;
+}

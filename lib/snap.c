@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Taking a snapshot: inject the payload, start its thread, let the target
+ * go, then talk to the payload over its socketpair (lib/payload/protocol.h)
+ * and wait until it has unloaded itself.
+ *
+ * The seized thread is away from its own code only for the remote calls
+ * that load the payload and start its thread; the walk runs on the
+ * payload's thread while every thread of the target runs freely.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject/inject.h"
+#include "inject/inject_int.h"
+#include "payload/protocol.h"
+#include "snap_int.h"
+
+enum muppy_exit muppy_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return MUPPY_EXIT_OK;
+	case -ESRCH:
+		return MUPPY_EXIT_NOPROC;
+	case -EPERM:
+	case -EACCES:
+		return MUPPY_EXIT_PERM;
+	case -ENOEXEC:
+	case -EPROTONOSUPPORT:
+		return MUPPY_EXIT_UNSUPPORTED;
+	case -ETIMEDOUT:
+		return MUPPY_EXIT_TIMEOUT;
+	case -EOWNERDEAD:
+		return MUPPY_EXIT_GONE;
+	case -EBUSY:
+	case -EAGAIN:
+		return MUPPY_EXIT_BUSY;
+	default:
+		return MUPPY_EXIT_ERROR;
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int ms_left(uint64_t deadline_ns)
+{
+	uint64_t now = mono_ns();
+
+	if (now >= deadline_ns)
+		return 0;
+	return (int)((deadline_ns - now + 999999) / 1000000);
+}
+
+static bool alive(pid_t pid)
+{
+	char st = muppy__proc_state(pid);
+
+	return st && st != 'Z' && st != 'X';
+}
+
+/* A copy of the target's descriptor fd, taken through a pidfd. */
+static int take_fd(pid_t pid, int fd, struct muppy_error *err)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int r;
+
+	if (pidfd < 0) {
+		r = -errno;
+		muppy_error_set(err, "pidfd_open: %s", strerror(errno));
+		return r;
+	}
+	r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (r < 0) {
+		r = -errno;
+		muppy_error_set(err, "pidfd_getfd: %s (Linux 5.6 or later "
+				"needed)", strerror(errno));
+	}
+	close(pidfd);
+	return r;
+}
+
+/* Reads exactly len bytes before the deadline. */
+static int recv_all(int sock, void *buf, size_t len, uint64_t deadline_ns)
+{
+	char *p = buf;
+
+	while (len) {
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		ssize_t n;
+		int ms = ms_left(deadline_ns);
+
+		if (ms == 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, ms);
+		if (n < 0 && errno == EINTR)
+			return -EINTR;
+		if (n <= 0)
+			continue;
+		n = recv(sock, p, len, MSG_DONTWAIT);
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int status_error(const struct muppy_reply *rep, pid_t pid,
+			struct muppy_error *err)
+{
+	static const int codes[] = {
+		[MUPPY_ST_NOT_PYTHON] = -ENOEXEC,
+		[MUPPY_ST_NOT_READY] = -EAGAIN,
+		[MUPPY_ST_UNSUPPORTED] = -EPROTONOSUPPORT,
+		[MUPPY_ST_TIMEOUT] = -ETIMEDOUT,
+		[MUPPY_ST_NOMEM] = -ENOMEM,
+		[MUPPY_ST_INTERNAL] = -EPROTO,
+		[MUPPY_ST_BUSY] = -EBUSY,
+	};
+	int r = rep->status < ARRAY_SIZE(codes) && codes[rep->status]
+		? codes[rep->status] : -EPROTO;
+
+	muppy_error_set(err, "process %d: %.*s", (int)pid,
+			(int)sizeof(rep->message), rep->message);
+	return r;
+}
+
+/* The rows that follow the reply. */
+static int read_rows(int sock, const struct muppy_reply *rep,
+		     struct muppy_snapshot *s, uint64_t deadline_ns)
+{
+	char *name = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	for (uint32_t i = 0; i < rep->ntypes && r == 0; i++) {
+		struct __attribute__((packed)) {
+			uint64_t count, bytes;
+			uint32_t len;
+		} rec;
+
+		r = recv_all(sock, &rec, sizeof(rec), deadline_ns);
+		if (r < 0)
+			break;
+		if (rec.len > cap) {
+			char *p = realloc(name, rec.len);
+
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			name = p;
+			cap = rec.len;
+		}
+		r = recv_all(sock, name, rec.len, deadline_ns);
+		if (r == 0)
+			r = muppy_snapshot_add_raw(s, name, rec.len, rec.count,
+						   rec.bytes);
+	}
+	free(name);
+	return r;
+}
+
+/* pid, command line, executable, RSS: read from /proc after the walk. */
+static int fill_header(struct muppy_snapshot *s, pid_t pid,
+		       const struct muppy_reply *rep)
+{
+	char path[64], buf[65536];
+	struct timespec now;
+	ssize_t n;
+	long rss;
+	int fd, r;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->pid = pid;
+	s->time_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	s->gc = rep->gc_ran != 0;
+	s->gc_freed = rep->gc_freed;
+	s->hold_us = rep->hold_ns / 1000;
+	rss = muppy__status_field(pid, "VmRSS");
+	s->rss = rss > 0 ? (uint64_t)rss * 1024 : 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		n = 0;
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	r = muppy_snapshot_set_raw(&s->cmdline, buf, (size_t)n);
+	if (r < 0)
+		return r;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, sizeof(buf));
+	r = muppy_snapshot_set_raw(&s->executable, buf, n > 0 ? (size_t)n : 0);
+	if (r < 0)
+		return r;
+	r = muppy_snapshot_set_raw(&s->python, rep->version,
+				   strnlen(rep->version, sizeof(rep->version)));
+	if (r < 0)
+		return r;
+	return muppy_snapshot_set_raw(&s->implementation, "cpython", 7);
+}
+
+/* Waits until the payload thread has gone and its library is unmapped. */
+static int wait_gone(pid_t pid, int tid, const char *memfd_name,
+		     struct muppy_error *err)
+{
+	uint64_t end = mono_ns() + 2000000000u;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, tid);
+	for (;;) {
+		struct muppy__maps maps;
+		bool mapped = true;
+
+		if (access(path, F_OK) != 0 &&
+		    muppy__maps_read(pid, &maps, NULL) == 0) {
+			mapped = muppy__maps_has_substr(&maps, memfd_name);
+			muppy__maps_free(&maps);
+			if (!mapped)
+				return 0;
+		}
+		if (!alive(pid))
+			return 0;
+		if (mono_ns() > end) {
+			muppy_error_set(err, "process %d: the payload %s has "
+					"not unloaded itself within 2 s",
+					(int)pid, mapped ? "library" : "thread");
+			return -EBUSY;
+		}
+		usleep(1000);
+	}
+}
+
+static int converse(pid_t pid, int sock, const struct muppy_snap_opts *o,
+		    uint64_t deadline_ns, struct muppy_snapshot *s,
+		    struct muppy_reply *rep, struct muppy_error *err)
+{
+	struct muppy_request req = {
+		.magic = MUPPY_PROTO_MAGIC,
+		.version = MUPPY_PROTO_VERSION,
+		.flags = o->gc ? MUPPY_REQ_GC : 0,
+		.deadline_ns = deadline_ns,
+	};
+	int r;
+
+	if (send(sock, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
+		r = -errno;
+		muppy_error_set(err, "process %d: cannot talk to the payload: "
+				"%s", (int)pid, strerror(errno));
+		return r;
+	}
+	/* The rows are sent right after the reply: allow 10 s for them. */
+	r = recv_all(sock, rep, sizeof(*rep), deadline_ns);
+	if (r == 0 && rep->magic != MUPPY_PROTO_MAGIC)
+		r = -EPROTO;
+	if (r == 0 && rep->status != MUPPY_ST_OK)
+		return status_error(rep, pid, err);
+	if (r == 0)
+		r = read_rows(sock, rep, s, mono_ns() + 10000000000u);
+	if (r == -ETIMEDOUT)
+		muppy_error_set(err, "process %d: the interpreter was not free "
+				"within %.1f s (a thread may hold the GIL in a "
+				"long C call); try a larger --timeout", (int)pid,
+				o->timeout_ms / 1000.0);
+	else if ((r == -EPIPE || r == -ECONNRESET) && !alive(pid))
+		r = -EOWNERDEAD;
+	else if (r == -EINTR)
+		muppy_error_set(err, "interrupted");
+	else if (r < 0)
+		muppy_error_set(err, "process %d: the payload ended without an "
+				"answer (%s)", (int)pid, strerror(-r));
+	return r;
+}
+
+int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
+		    struct muppy_snapshot **out, struct muppy_snap_stats *st,
+		    struct muppy_error *err)
+{
+	uint64_t t0 = mono_ns();
+	uint64_t deadline = t0 + (uint64_t)o->timeout_ms * 1000000u;
+	struct muppy_start_out so = { .status = -1, .sock = -1 };
+	uint64_t arg = MUPPY__SCRATCH, start;
+	struct muppy_snap_stats stats = { 0 };
+	struct muppy__target *t = NULL;
+	struct muppy_snapshot *s = NULL;
+	struct muppy__pyinfo pi;
+	struct muppy_reply rep;
+	struct muppy__lib lib;
+	struct muppy__stats ts;
+	void *image = NULL;
+	size_t len;
+	int sock = -1, r;
+
+	*out = NULL;
+	if (pid == getpid()) {
+		muppy_error_set(err, "process %d is muppy-snap itself", pid);
+		return -ENOEXEC;
+	}
+	r = muppy__pyinfo_probe(pid, &pi, err);
+	if (r < 0)
+		return r;
+	r = muppy__read_image(o->payload, &image, &len, err);
+	if (r < 0)
+		return r;
+	s = muppy_snapshot_new();
+	if (!s) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+
+	r = muppy__target_attach(&t, pid, ms_left(deadline), err);
+	if (r < 0)
+		goto out_free;
+	r = muppy__target_load(t, image, len, &lib, err);
+	if (r < 0)
+		goto out_detach;
+	r = muppy__target_sym(t, &lib, MUPPY_PAYLOAD_START, &start, err);
+	if (r < 0)
+		goto out_unload;
+	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
+			       sizeof(so), err);
+	if (r < 0)
+		goto out_detach; /* unknown whether its thread runs: keep it */
+	if (so.status != 0 || so.thread == 0) {
+		muppy_error_set(err, "process %d: the payload could not start "
+				"its thread: %s", pid, strerror(so.status));
+		r = -(so.status ? so.status : EIO);
+		goto out_unload;
+	}
+	/* From here on the payload unloads itself, whatever happens to us. */
+	sock = take_fd(pid, so.sock, err);
+	muppy__target_stats(t, &ts);
+	muppy__target_detach(t);
+	t = NULL;
+	stats.stopped_us = ts.away_us;
+	stats.tid = ts.tid;
+	if (sock < 0) {
+		r = sock;
+		goto out_free;
+	}
+
+	r = converse(pid, sock, o, deadline, s, &rep, err);
+	close(sock);
+	sock = -1;
+	if (r < 0)
+		goto out_free;
+	r = fill_header(s, pid, &rep);
+	if (r == 0)
+		r = muppy_snapshot_finish(s);
+	if (r == 0)
+		r = wait_gone(pid, rep.tid, lib.name, err);
+	if (r < 0)
+		goto out_free;
+	stats.hold_us = rep.hold_ns / 1000;
+	stats.walk_us = rep.walk_ns / 1000;
+	stats.mem_peak = rep.mem_peak;
+	stats.total_us = (mono_ns() - t0) / 1000;
+	if (st)
+		*st = stats;
+	*out = s;
+	s = NULL;
+	goto out_free;
+
+out_unload:
+	if (muppy__target_unload(t, &lib, NULL) < 0)
+		muppy_error_set(err, "process %d: cannot unload the payload",
+				pid);
+out_detach:
+	muppy__target_detach(t);
+out_free:
+	if (r == -ESRCH && t == NULL && !alive(pid))
+		r = -EOWNERDEAD;
+	if (sock >= 0)
+		close(sock);
+	muppy_snapshot_free(s);
+	free(image);
+	return r;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of taking a snapshot of a live process. */
+#ifndef MUPPY_SNAP_INT_H
+#define MUPPY_SNAP_INT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "muppy_int.h"
+
+struct muppy__pyinfo {
+	char object[256];  /* file that exports the C API */
+	int major, minor;  /* 0 when the file names do not say */
+	char abiflags[8];  /* "d", "m", "t", ... */
+	bool python2;
+	bool free_threaded;
+};
+
+/*
+ * Finds the CPython the process runs.  -ENOEXEC: not Python;
+ * -EPROTONOSUPPORT: Python 2, PyPy, free-threaded or too old; -ESRCH,
+ * -EPERM as for reading /proc/PID/maps.
+ */
+int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
+			struct muppy_error *err) MUPPY_MUST_CHECK;
+
+/* The state letter of /proc/PID/stat (R, S, T, Z, ...); 0 if gone. */
+char muppy__proc_state(pid_t pid);
+
+#endif
