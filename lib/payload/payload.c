@@ -117,6 +117,51 @@ int payload_prepare(struct muppy_start_out *out)
 	return 0;
 }
 
+/*
+ * Runs on the seized thread of a Python 3.6 process that never started a
+ * thread.  PyEval_InitThreads() creates the GIL, takes it for the current
+ * thread state and records the caller as the main thread: exactly what
+ * the program's first threading.Thread.start() would do.  If the thread
+ * holds the interpreter (its state is current), that is all.  If it is
+ * blocked in a system call between Py_BEGIN_ALLOW_THREADS and
+ * Py_END_ALLOW_THREADS (no state current), it takes its state back first
+ * and gives it up again after, leaving the new GIL free, as if it had
+ * existed when the thread began to wait.  Anywhere else (half-way through
+ * taking or dropping its state) it must not be touched: EAGAIN.
+ */
+#define EXPORT __attribute__((visibility("default")))
+EXPORT void muppy_payload_init_threads(struct muppy_threads_io *io);
+void muppy_payload_init_threads(struct muppy_threads_io *io)
+{
+	struct pyapi *api = &P.api;
+	void *mine, *current;
+	char why[128];
+
+	io->status = 0;
+	if (!pyapi_resolve(api, why, sizeof(why)) ||
+	    !api->PyEval_ThreadsInitialized || api->PyEval_ThreadsInitialized())
+		return;
+	if (!api->PyEval_InitThreads || !api->PyEval_SaveThread ||
+	    !api->PyEval_RestoreThread || !api->PyGILState_GetThisThreadState ||
+	    !api->PyThreadState_UncheckedGet) {
+		io->status = ENOSYS;
+		return;
+	}
+	mine = api->PyGILState_GetThisThreadState();
+	current = api->PyThreadState_UncheckedGet();
+	if (!mine) {
+		io->status = ENOENT;
+	} else if (current == mine) {
+		api->PyEval_InitThreads();
+	} else if (current == NULL && io->in_syscall) {
+		api->PyEval_RestoreThread(mine);
+		api->PyEval_InitThreads();
+		api->PyEval_SaveThread();
+	} else {
+		io->status = EAGAIN;
+	}
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

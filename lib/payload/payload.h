@@ -26,6 +26,11 @@ struct pyapi {
 	int (*Py_IsFinalizing)(void);    /* 3.13; _Py_IsFinalizing 3.7-3.12 */
 	void **Py_Finalizing;            /* 3.6: _Py_Finalizing variable */
 	int (*PyEval_ThreadsInitialized)(void);
+	void (*PyEval_InitThreads)(void);
+	void *(*PyEval_SaveThread)(void);
+	void (*PyEval_RestoreThread)(void *);
+	void *(*PyGILState_GetThisThreadState)(void);
+	void *(*PyThreadState_UncheckedGet)(void);
 	int (*PyGILState_Ensure)(void);
 	void (*PyGILState_Release)(int);
 	PyObject *(*PyImport_ImportModule)(const char *);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #define MUPPY_PAYLOAD_START "muppy_payload_start"
+#define MUPPY_PAYLOAD_INIT_THREADS "muppy_payload_init_threads"
 #define MUPPY_PROTO_MAGIC 0x6d757070u /* "mupp" */
 #define MUPPY_PROTO_VERSION 1u
 
@@ -29,6 +30,20 @@ struct muppy_start_out {
 	int32_t status; /* 0, or an errno value from the setup */
 	int32_t sock;   /* the tracer's end of the socketpair, in the target */
 	uint64_t thread; /* pthread_t of the payload thread; 0 if none */
+};
+
+/*
+ * Python 3.6 creates its GIL only when a program starts its first thread
+ * (bpo-20891).  In such a process muppy-snap first calls
+ * muppy_payload_init_threads(struct muppy_threads_io *) on the seized
+ * thread, which creates the GIL the way starting a thread would, if that
+ * thread is the Python thread and is either running Python (it holds the
+ * interpreter) or blocked in a system call (in_syscall, from registers).
+ */
+struct muppy_threads_io {
+	int32_t in_syscall; /* in: the thread was stopped in a system call */
+	int32_t status;     /* out: 0 done or not needed, EAGAIN not now,
+			       ENOENT not the Python thread */
 };
 
 enum {

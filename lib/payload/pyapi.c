@@ -57,6 +57,11 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 		GET(Py_IsFinalizing, "_Py_IsFinalizing");
 	GET(Py_Finalizing, "_Py_Finalizing");
 	GET(PyEval_ThreadsInitialized, "PyEval_ThreadsInitialized");
+	GET(PyEval_InitThreads, "PyEval_InitThreads");
+	GET(PyEval_SaveThread, "PyEval_SaveThread");
+	GET(PyEval_RestoreThread, "PyEval_RestoreThread");
+	GET(PyGILState_GetThisThreadState, "PyGILState_GetThisThreadState");
+	GET(PyThreadState_UncheckedGet, "_PyThreadState_UncheckedGet");
 	GET(PyGILState_Ensure, "PyGILState_Ensure");
 	GET(PyGILState_Release, "PyGILState_Release");
 	GET(PyImport_ImportModule, "PyImport_ImportModule");
