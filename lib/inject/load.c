@@ -266,12 +266,67 @@ static int remote_dlclose(struct muppy__target *t, uint64_t handle,
 	return -ENOEXEC;
 }
 
+/*
+ * A remote memfd with a unique name; its fd number N must not be one a
+ * library already loaded from "/proc/self/fd/N" was named after (left by
+ * an injector killed before unloading): dlopen would match that name and
+ * return the old library.  Such fds are kept open until one is free.
+ */
+static int create_memfd(struct muppy__target *t, struct muppy__lib *lib,
+			struct muppy_error *err)
+{
+	int busy[8], nbusy = 0, n = -1, ret, i;
+	uint64_t rnd, a[2], lm;
+	struct stat st;
+
+	for (;;) {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = muppy__now_us() ^ ((uint64_t)getpid() << 32);
+		snprintf(lib->name, sizeof(lib->name), "muppy-snap:%016llx",
+			 (unsigned long long)rnd);
+		a[0] = MUPPY__SCRATCH;
+		a[1] = MFD_CLOEXEC_ | MFD_ALLOW_SEALING_;
+		/* kernels with vm.memfd_noexec need MFD_EXEC; older refuse it */
+		if (stat("/proc/sys/vm/memfd_noexec", &st) == 0)
+			a[1] |= MFD_EXEC_;
+		ret = libc_call(t, "memfd_create", a, 2, lib->name,
+				strlen(lib->name) + 1, err);
+		if (ret)
+			break;
+		n = find_memfd(t->pid, lib->name);
+		if (n < 0) {
+			muppy_error_set(err, "memfd_create failed in process %d (out of file descriptors, or vm.memfd_noexec = 2?)",
+					(int)t->pid);
+			ret = -EIO;
+			break;
+		}
+		snprintf(lib->path, sizeof(lib->path), "/proc/self/fd/%d", n);
+		if (muppy__link_map_find(t, lib->path, 0, &lm, NULL, NULL))
+			break; /* free */
+		busy[nbusy++] = n;
+		n = -1;
+		if (nbusy == (int)ARRAY_SIZE(busy)) {
+			muppy_error_set(err, "process %d has too many leftover injected libraries",
+					(int)t->pid);
+			ret = -EBUSY;
+			break;
+		}
+	}
+	for (i = 0; i < nbusy && !t->broken; i++)
+		(void)remote_close(t, busy[i], NULL);
+	if (!ret && t->broken)
+		ret = -EIO;
+	if (ret)
+		return ret;
+	lib->memfd = n;
+	return 0;
+}
+
 int muppy__target_load(struct muppy__target *t, const void *image,
 		       size_t len, struct muppy__lib *lib,
 		       struct muppy_error *err)
 {
-	uint64_t rnd, addr, a[2];
-	struct stat st;
+	uint64_t addr, a[2];
 	int n, ret;
 
 	memset(lib, 0, sizeof(*lib));
@@ -280,31 +335,15 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 		muppy_error_set(err, "the image is not an ELF shared object");
 		return -EINVAL;
 	}
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = muppy__now_us() ^ ((uint64_t)getpid() << 32);
-	snprintf(lib->name, sizeof(lib->name), "muppy-snap:%016llx",
-		 (unsigned long long)rnd);
-
-	a[0] = MUPPY__SCRATCH;
-	a[1] = MFD_CLOEXEC_ | MFD_ALLOW_SEALING_;
-	/* kernels with vm.memfd_noexec need MFD_EXEC; older ones refuse it */
-	if (stat("/proc/sys/vm/memfd_noexec", &st) == 0)
-		a[1] |= MFD_EXEC_;
-	ret = libc_call(t, "memfd_create", a, 2, lib->name, strlen(lib->name) + 1, err);
+	ret = create_memfd(t, lib, err);
 	if (ret)
 		return ret;
-	n = find_memfd(t->pid, lib->name);
-	if (n < 0) {
-		muppy_error_set(err, "memfd_create failed in process %d (out of file descriptors, or vm.memfd_noexec = 2?)",
-				(int)t->pid);
-		return -EIO;
-	}
-	lib->memfd = n;
+	n = lib->memfd;
 	ret = fill_memfd(t->pid, n, image, len, err);
 	if (ret)
 		goto out_close;
 
-	snprintf(lib->path, sizeof(lib->path), "/proc/self/fd/%d", n);
+	a[0] = MUPPY__SCRATCH;
 	a[1] = RTLD_NOW_ | RTLD_LOCAL_;
 	if (muppy__elf_sym(t->libc, "dlopen", &addr) &&
 	    muppy__elf_sym(t->libc, "__libc_dlopen_mode", &addr)) {
@@ -468,9 +507,17 @@ int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
 	uint64_t lm;
 	char mark[64];
 	int ret;
+	char name[sizeof(lib->path)];
+	uint64_t lname;
 
-	ret = muppy__link_map_find(t, lib->path, 0, &lm, NULL, NULL);
-	if (ret || lm != lib->handle) {
+	/* by handle (a leftover library may carry the same name), and the
+	 * entry there must still be ours */
+	ret = muppy__link_map_find(t, NULL, lib->handle, &lm, NULL, NULL);
+	if (!ret && (muppy__mem_read(t->pid, lm + LM_NAME, &lname, sizeof(lname)) ||
+		     muppy__mem_read_str(t->pid, lname, name, sizeof(name)) ||
+		     strcmp(name, lib->path)))
+		ret = -ENOENT;
+	if (ret) {
 		muppy_error_set(err, "library %s (%s) is not loaded in process %d",
 				lib->name, lib->path, (int)t->pid);
 		return -ENOENT;
