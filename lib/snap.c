@@ -301,21 +301,104 @@ static int converse(pid_t pid, int sock, const struct muppy_snap_opts *o,
 	return r;
 }
 
+/* Python 3.6 without a GIL yet: create it (see protocol.h). */
+static int init_threads(struct muppy__target *t, const struct muppy__lib *lib,
+			pid_t pid, struct muppy_error *err)
+{
+	struct muppy_threads_io io = { 0 };
+	uint64_t arg = MUPPY__SCRATCH, fn;
+	struct muppy__stats ts;
+	int r;
+
+	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_INIT_THREADS, &fn, err);
+	if (r < 0)
+		return r;
+	muppy__target_stats(t, &ts);
+	io.in_syscall = ts.in_syscall;
+	r = muppy__target_call(t, fn, &arg, 1, &io, sizeof(io), &io,
+			       sizeof(io), err);
+	if (r < 0)
+		return r;
+	if (io.status == EAGAIN || io.status == ENOENT)
+		return -EAGAIN; /* not this moment, or not this thread */
+	if (io.status) {
+		muppy_error_set(err, "process %d: cannot create the GIL of this "
+				"Python 3.6 process: %s", (int)pid,
+				strerror(io.status));
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+/*
+ * Seizes a thread, loads the payload and starts its thread.  On success
+ * *sock is muppy-snap's end of the payload's socket pair and the target
+ * runs freely again; from then on the payload unloads itself whatever
+ * happens.  -EAGAIN: try again a little later.
+ */
+static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
+			 const void *image, size_t len, uint64_t deadline,
+			 struct muppy__lib *lib, int *sock,
+			 struct muppy_snap_stats *stats, struct muppy_error *err)
+{
+	struct muppy_start_out so = { .status = -1, .sock = -1 };
+	uint64_t arg = MUPPY__SCRATCH, start;
+	struct muppy__target *t = NULL;
+	struct muppy__stats ts;
+	int r;
+
+	r = muppy__target_attach(&t, pid, ms_left(deadline), err);
+	if (r < 0)
+		return r;
+	r = muppy__target_load(t, image, len, lib, err);
+	if (r < 0)
+		goto out_detach;
+	if (pi->major == 0 || (pi->major == 3 && pi->minor == 6)) {
+		r = init_threads(t, lib, pid, err);
+		if (r < 0)
+			goto out_unload;
+	}
+	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_START, &start, err);
+	if (r < 0)
+		goto out_unload;
+	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
+			       sizeof(so), err);
+	if (r < 0)
+		goto out_detach; /* unknown whether its thread runs: keep it */
+	if (so.status != 0 || so.thread == 0) {
+		muppy_error_set(err, "process %d: the payload could not start "
+				"its thread: %s", (int)pid, strerror(so.status));
+		r = -(so.status ? so.status : EIO);
+		goto out_unload;
+	}
+	/* From here on the payload unloads itself, whatever happens to us. */
+	*sock = take_fd(pid, so.sock, err);
+	r = *sock < 0 ? *sock : 0;
+	goto out_detach;
+
+out_unload:
+	if (muppy__target_unload(t, lib, NULL) < 0 && r != -EAGAIN)
+		muppy_error_set(err, "process %d: cannot unload the payload",
+				(int)pid);
+out_detach:
+	muppy__target_stats(t, &ts);
+	muppy__target_detach(t);
+	stats->stopped_us += ts.away_us;
+	stats->tid = ts.tid;
+	return r;
+}
+
 int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 		    struct muppy_snapshot **out, struct muppy_snap_stats *st,
 		    struct muppy_error *err)
 {
 	uint64_t t0 = mono_ns();
 	uint64_t deadline = t0 + (uint64_t)o->timeout_ms * 1000000u;
-	struct muppy_start_out so = { .status = -1, .sock = -1 };
-	uint64_t arg = MUPPY__SCRATCH, start;
 	struct muppy_snap_stats stats = { 0 };
-	struct muppy__target *t = NULL;
 	struct muppy_snapshot *s = NULL;
 	struct muppy__pyinfo pi;
 	struct muppy_reply rep;
 	struct muppy__lib lib;
-	struct muppy__stats ts;
 	void *image = NULL;
 	size_t len;
 	int sock = -1, r;
@@ -334,52 +417,33 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	s = muppy_snapshot_new();
 	if (!s) {
 		r = -ENOMEM;
-		goto out_free;
+		goto out;
 	}
-
-	r = muppy__target_attach(&t, pid, ms_left(deadline), err);
-	if (r < 0)
-		goto out_free;
-	r = muppy__target_load(t, image, len, &lib, err);
-	if (r < 0)
-		goto out_detach;
-	r = muppy__target_sym(t, &lib, MUPPY_PAYLOAD_START, &start, err);
-	if (r < 0)
-		goto out_unload;
-	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
-			       sizeof(so), err);
-	if (r < 0)
-		goto out_detach; /* unknown whether its thread runs: keep it */
-	if (so.status != 0 || so.thread == 0) {
-		muppy_error_set(err, "process %d: the payload could not start "
-				"its thread: %s", pid, strerror(so.status));
-		r = -(so.status ? so.status : EIO);
-		goto out_unload;
+	while ((r = start_payload(pid, &pi, image, len, deadline, &lib, &sock,
+				  &stats, err)) == -EAGAIN) {
+		if (ms_left(deadline) == 0) {
+			muppy_error_set(err, "process %d: its Python 3.6 main "
+					"thread was never at a point where its GIL "
+					"could be created", pid);
+			r = -ETIMEDOUT;
+			break;
+		}
+		usleep(2000);
 	}
-	/* From here on the payload unloads itself, whatever happens to us. */
-	sock = take_fd(pid, so.sock, err);
-	muppy__target_stats(t, &ts);
-	muppy__target_detach(t);
-	t = NULL;
-	stats.stopped_us = ts.away_us;
-	stats.tid = ts.tid;
-	if (sock < 0) {
-		r = sock;
-		goto out_free;
-	}
+	if (r < 0)
+		goto out;
 
 	r = converse(pid, sock, o, deadline, s, &rep, err);
 	close(sock);
-	sock = -1;
 	if (r < 0)
-		goto out_free;
+		goto out;
 	r = fill_header(s, pid, &rep);
 	if (r == 0)
 		r = muppy_snapshot_finish(s);
 	if (r == 0)
 		r = wait_gone(pid, rep.tid, lib.name, err);
 	if (r < 0)
-		goto out_free;
+		goto out;
 	stats.hold_us = rep.hold_ns / 1000;
 	stats.walk_us = rep.walk_ns / 1000;
 	stats.mem_peak = rep.mem_peak;
@@ -388,19 +452,9 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 		*st = stats;
 	*out = s;
 	s = NULL;
-	goto out_free;
-
-out_unload:
-	if (muppy__target_unload(t, &lib, NULL) < 0)
-		muppy_error_set(err, "process %d: cannot unload the payload",
-				pid);
-out_detach:
-	muppy__target_detach(t);
-out_free:
-	if (r == -ESRCH && t == NULL && !alive(pid))
+out:
+	if (r == -ESRCH && !alive(pid))
 		r = -EOWNERDEAD;
-	if (sock >= 0)
-		close(sock);
 	muppy_snapshot_free(s);
 	free(image);
 	return r;

@@ -383,6 +383,15 @@ int muppy__arch_in_restart_block(pid_t tid)
 	       (int64_t)r.rax == -ERESTART_RESTARTBLOCK;
 }
 
+int muppy__arch_in_syscall(pid_t tid)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+		return -errno;
+	return (int64_t)r.orig_rax >= 0;
+}
+
 long muppy__arch_find_stub(const unsigned char *code, size_t len)
 {
 	static const unsigned char pat[] = {

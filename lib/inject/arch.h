@@ -72,6 +72,9 @@ int muppy__arch_call_returned(pid_t tid, const struct muppy__arch_call *call,
  */
 int muppy__arch_in_restart_block(pid_t tid) MUPPY_MUST_CHECK;
 
+/* 1 if the thread (in an interrupt stop) is inside a system call. */
+int muppy__arch_in_syscall(pid_t tid) MUPPY_MUST_CHECK;
+
 /* Offset of the signal-return stub in code, or -1. */
 long muppy__arch_find_stub(const unsigned char *code, size_t len);
 /* Whether the ELF machine is ours. */

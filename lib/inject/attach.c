@@ -383,6 +383,7 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 		goto out_free;
 	t->stop = STOP_INTERRUPT;
 	t->st.tid = t->tid;
+	t->st.in_syscall = muppy__arch_in_syscall(t->tid) > 0;
 	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(t->sigmask), &t->sigmask) < 0) {
 		ret = -errno;
 		muppy_error_set(err, "cannot read the signal mask of thread %d: %s",

@@ -38,6 +38,7 @@
 #ifndef MUPPY_INJECT_H
 #define MUPPY_INJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,6 +71,7 @@ struct muppy__stats {
 	uint64_t call_us;   /* of which inside remote calls */
 	uint64_t tries;     /* interrupts until a safe point was found */
 	pid_t tid;          /* the seized thread */
+	bool in_syscall;    /* it was stopped inside a system call */
 };
 
 int muppy__target_attach(struct muppy__target **out, pid_t pid,

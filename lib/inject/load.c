@@ -169,15 +169,6 @@ static int find_memfd(pid_t pid, const char *name)
 	return fd;
 }
 
-static bool fd_open(pid_t pid, int fd)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-	return lstat(path, &st) == 0;
-}
-
 /* Our own copy of the target's fd N. */
 static int grab_fd(pid_t pid, int n)
 {
@@ -242,12 +233,18 @@ static int libc_call(struct muppy__target *t, const char *fn,
 	return muppy__target_call(t, addr, args, nargs, in, inlen, NULL, 0, err);
 }
 
-static int remote_close(struct muppy__target *t, int n, struct muppy_error *err)
+/*
+ * Closes the target's fd n, a memfd called name.  Whether it worked is
+ * judged by the name: another thread of the target may get the number n
+ * for a file of its own the moment it is free.
+ */
+static int remote_close(struct muppy__target *t, int n, const char *name,
+			struct muppy_error *err)
 {
 	uint64_t a[1] = { (uint64_t)n };
 	int ret = libc_call(t, "close", a, 1, NULL, 0, err);
 
-	if (!ret && fd_open(t->pid, n)) {
+	if (!ret && name && find_memfd(t->pid, name) == n) {
 		muppy_error_set(err, "close(%d) did not close it in process %d", n, (int)t->pid);
 		ret = -EIO;
 	}
@@ -313,7 +310,7 @@ static int create_memfd(struct muppy__target *t, struct muppy__lib *lib,
 		}
 	}
 	for (i = 0; i < nbusy && !t->broken; i++)
-		(void)remote_close(t, busy[i], NULL);
+		(void)remote_close(t, busy[i], NULL, NULL);
 	if (!ret && t->broken)
 		ret = -EIO;
 	if (ret)
@@ -362,7 +359,7 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 		ret = -EIO;
 		goto out_close;
 	}
-	ret = remote_close(t, n, err);
+	ret = remote_close(t, n, lib->name, err);
 	if (ret)
 		goto out_dlclose;
 	return 0;
@@ -371,7 +368,7 @@ out_dlclose:
 	(void)remote_dlclose(t, lib->handle, NULL);
 out_close:
 	if (!t->broken)
-		(void)remote_close(t, n, NULL);
+		(void)remote_close(t, n, NULL, NULL);
 	return ret;
 }
 

@@ -20,6 +20,10 @@ MODE is what the main thread is doing during the snapshots:
     busy     four threads allocate, compute and do I/O, checking results
     control  the main thread itself reads the control FIFO (no other
              thread, like a plain single-threaded program)
+    spin     single-threaded too: computes in pure Python, checking its
+             results, and looks at the control FIFO every 0.1 s
+    nap      single-threaded too: time.sleep(0.3) again and again (each
+             must last 0.3 s), looking at the control FIFO in between
 """
 import os
 import select
@@ -173,6 +177,37 @@ def do_busy():
     do_sleep()
 
 
+def single_threaded(ctl, work):
+    """Runs work() forever, between looks at the control FIFO."""
+    fd = os.open(ctl, os.O_RDONLY | os.O_NONBLOCK)
+    buf = b''
+    while True:
+        work()
+        ready, _, _ = select.select([fd], [], [], 0)
+        if ready:
+            buf += os.read(fd, 4096)
+        while b'\n' in buf:
+            line, buf = buf.split(b'\n', 1)
+            if not command(line.decode()):
+                sys.exit(0 if not problems else 1)
+
+
+def spin_work():
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.1:
+        d = {i: str(i) for i in range(100)}
+        if len(''.join(d.values())) != 190:
+            problem('dict comprehension lost items')
+
+
+def nap_work():
+    t0 = time.monotonic()
+    time.sleep(0.3)
+    took = time.monotonic() - t0
+    if not 0.3 <= took < 0.45:
+        problem('time.sleep(0.3) took %.3f s' % took)
+
+
 MODES = {
     'sleep': do_sleep,
     'select': lambda: reader(True),
@@ -189,6 +224,8 @@ def main():
     global leaks
     leaks = [Leak(i) for i in range(count)]
     write_file(ready, str(os.getpid()))
+    if mode in ('spin', 'nap'):
+        single_threaded(ctl, spin_work if mode == 'spin' else nap_work)
     if mode == 'control':
         with open(ctl) as f:
             for line in f:
