@@ -43,6 +43,7 @@ struct pyapi {
 	void (*Py_DecRef)(PyObject *);
 	size_t (*PySys_GetSizeOf)(PyObject *);
 	PyObject *(*PyType_Lookup)(PyTypeObject *, PyObject *);
+	int (*PyType_IsSubtype)(PyTypeObject *, PyTypeObject *);
 	PyObject *(*PyUnicode_InternFromString)(const char *);
 	PyObject *(*PyUnicode_AsEncodedString)(PyObject *, const char *,
 					       const char *);
@@ -50,6 +51,8 @@ struct pyapi {
 	PyObject *(*PyDict_GetItemString)(PyObject *, const char *);
 	const char *(*Py_GetVersion)(void);
 	PyTypeObject *PyType_Type;
+	PyTypeObject *PyBaseObject_Type;
+	PyTypeObject *PyLong_Type;
 	PyTypeObject *PyList_Type;
 	PyTypeObject *PyUnicode_Type;
 	PyTypeObject *PyMethodDescr_Type;

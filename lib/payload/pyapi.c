@@ -74,12 +74,15 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(Py_DecRef, "Py_DecRef");
 	GET(PySys_GetSizeOf, "_PySys_GetSizeOf");
 	GET(PyType_Lookup, "_PyType_Lookup");
+	GET(PyType_IsSubtype, "PyType_IsSubtype");
 	GET(PyUnicode_InternFromString, "PyUnicode_InternFromString");
 	GET(PyUnicode_AsEncodedString, "PyUnicode_AsEncodedString");
 	GET(PyBytes_AsStringAndSize, "PyBytes_AsStringAndSize");
 	GET(PyDict_GetItemString, "PyDict_GetItemString");
 	GET(Py_GetVersion, "Py_GetVersion");
 	GET(PyType_Type, "PyType_Type");
+	GET(PyBaseObject_Type, "PyBaseObject_Type");
+	GET(PyLong_Type, "PyLong_Type");
 	GET(PyList_Type, "PyList_Type");
 	GET(PyUnicode_Type, "PyUnicode_Type");
 	GET(PyMethodDescr_Type, "PyMethodDescr_Type");
@@ -94,6 +97,8 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	    !api->PyObject_GetAttrString || !api->PyObject_Call || !api->PyTuple_New ||
 	    !api->PyLong_AsSsize_t || !api->PyErr_Clear || !api->Py_IncRef ||
 	    !api->Py_DecRef || !api->PySys_GetSizeOf || !api->PyType_Lookup ||
+	    !api->PyType_IsSubtype || !api->PyBaseObject_Type ||
+	    !api->PyLong_Type ||
 	    !api->PyUnicode_InternFromString ||
 	    !api->PyUnicode_AsEncodedString || !api->PyBytes_AsStringAndSize ||
 	    !api->Py_GetVersion || !api->PyType_Type || !api->PyList_Type ||

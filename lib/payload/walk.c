@@ -9,19 +9,26 @@
  * space that holds objects, found through a small open-addressing table
  * with the last hit cached.
  *
- * Sizes are sys.getsizeof's.  Where a type's __sizeof__ is written in
- * Python, calling it could run arbitrary code in the middle of the walk,
- * so such objects are held (a strong reference) and sized after the walk.
+ * Sizes are sys.getsizeof's, mostly without calling it (sizeof.c).  Where
+ * a type's __sizeof__ is written in Python, calling it could run arbitrary
+ * code in the middle of the walk, so such objects are held (a strong
+ * reference) and sized after the walk.
+ *
+ * Per type, a row of the result and what the walk needs to know about
+ * its objects (struct tinfo, in a parallel array) are found through a
+ * small direct-mapped cache in front of an open-addressing table.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "payload.h"
+#include "sizeof.h"
 
 #define CHUNK_SHIFT 20                       /* 1 MiB of address space */
 #define GRANULE_SHIFT 4                      /* 16 bytes */
 #define BITMAP_BYTES ((1u << (CHUNK_SHIFT - GRANULE_SHIFT)) / 8)
 #define SLAB_BITMAPS 64
+#define TCACHE 256                           /* type cache entries */
 
 struct chunk {
 	uintptr_t key; /* address >> CHUNK_SHIFT, plus one; 0 = empty */
@@ -33,6 +40,18 @@ struct ptr_stack {
 	size_t n, cap;
 };
 
+/* Per type, beside its row in the result. */
+struct tinfo {
+	struct type_size size;
+	traverseproc trav;   /* NULL: its objects are never traversed */
+	inquiry is_gc;       /* tp_is_gc, asked per object when set */
+};
+
+struct tcache {
+	PyTypeObject *type;
+	size_t row;
+};
+
 struct walk {
 	const struct pyapi *api;
 	struct chunk *chunks;
@@ -41,11 +60,15 @@ struct walk {
 	uint8_t **slabs;            /* bitmap slabs, for freeing */
 	size_t nslabs, slab_cap, slab_used;
 	struct ptr_stack todo;      /* seen, not yet traversed */
-	struct ptr_stack later;     /* held until they can be sized */
+	struct ptr_stack later;     /* held until they can be sized, each
+				       followed by its row */
 	size_t *type_index;         /* open addressing: type -> stats + 1 */
 	size_t type_cap;
+	struct tinfo *info;         /* beside res->stats */
+	size_t info_cap;
+	struct tcache tcache[TCACHE];
+	struct sizer sizer;
 	struct walk_result *res;
-	PyObject *sizeof_name;
 	bool failed;
 };
 
@@ -157,14 +180,6 @@ static int mark(struct walk *w, PyObject *o)
 	return 1;
 }
 
-static bool is_gc(PyObject *o)
-{
-	PyTypeObject *t = Py_TYPE(o);
-
-	return (t->tp_flags & Py_TPFLAGS_HAVE_GC) &&
-	       (t->tp_is_gc == NULL || t->tp_is_gc(o));
-}
-
 static int visit(PyObject *o, void *arg)
 {
 	struct walk *w = arg;
@@ -173,8 +188,11 @@ static int visit(PyObject *o, void *arg)
 	if (!o || w->failed)
 		return 0;
 	r = mark(w, o);
-	if (r > 0)
+	if (r > 0) {
+		/* Its header is read when it is popped: start loading it. */
+		__builtin_prefetch(o);
 		r = push(&w->todo, o);
+	}
 	if (r < 0)
 		w->failed = true;
 	return 0;
@@ -186,17 +204,24 @@ static int grow_types(struct walk *w)
 	size_t cap = w->type_cap ? w->type_cap * 2 : 1024;
 	size_t *t = pmem_alloc(cap * sizeof(*t));
 	struct type_stat *s;
+	struct tinfo *info;
 
 	if (!t)
 		return -ENOMEM;
 	s = pmem_realloc(res->stats, res->stats_cap * sizeof(*s),
 			 cap / 2 * sizeof(*s));
-	if (!s) {
+	if (s) {
+		res->stats = s;
+		res->stats_cap = cap / 2;
+	}
+	info = s ? pmem_realloc(w->info, w->info_cap * sizeof(*info),
+				cap / 2 * sizeof(*info)) : NULL;
+	if (!info) {
 		pmem_free(t, cap * sizeof(*t));
 		return -ENOMEM;
 	}
-	res->stats = s;
-	res->stats_cap = cap / 2;
+	w->info = info;
+	w->info_cap = cap / 2;
 	for (size_t i = 0; i < res->nstats; i++) {
 		size_t j = hash_ptr((uintptr_t)s[i].type) & (cap - 1);
 
@@ -222,74 +247,69 @@ static size_t *type_slot(struct walk *w, PyTypeObject *t)
 	return &w->type_index[j];
 }
 
-/* The row of type t, added if new; NULL on ENOMEM. */
-static struct type_stat *stat_of(struct walk *w, PyTypeObject *t)
+/* A new row for type t, with how to size and traverse its objects. */
+static size_t add_type(struct walk *w, PyTypeObject *t, size_t *slot)
 {
 	struct walk_result *res = w->res;
-	size_t *slot = type_slot(w, t);
+	struct tinfo *ti;
 
-	if (*slot)
-		return &res->stats[*slot - 1];
 	if ((res->nstats + 1) * 2 > w->type_cap) {
 		if (grow_types(w) < 0)
-			return NULL;
+			return SIZE_MAX;
 		slot = type_slot(w, t);
 	}
 	res->stats[res->nstats] = (struct type_stat){ .type = t };
+	ti = &w->info[res->nstats];
+	sizer_classify(&w->sizer, t, &ti->size);
+	ti->trav = NULL;
+	ti->is_gc = NULL;
+	/* Traversed only if a GC object: see PITFALLS on static types. */
+	if (t->tp_flags & Py_TPFLAGS_HAVE_GC) {
+		ti->trav = t->tp_traverse;
+		ti->is_gc = t->tp_is_gc;
+	}
 	*slot = ++res->nstats;
-	return &res->stats[res->nstats - 1];
+	return res->nstats - 1;
 }
 
-/* True when sys.getsizeof(o) runs only C code: __sizeof__ is a C method. */
-static bool sizeof_is_c(struct walk *w, PyTypeObject *t)
+/* The row of type t, added if new; SIZE_MAX on ENOMEM. */
+static inline size_t row_of(struct walk *w, PyTypeObject *t)
 {
-	PyObject *m = w->api->PyType_Lookup(t, w->sizeof_name);
+	struct tcache *c = &w->tcache[((uintptr_t)t >> 5 ^ (uintptr_t)t >> 13) &
+				      (TCACHE - 1)];
+	size_t *slot;
 
-	return m && Py_TYPE(m) == w->api->PyMethodDescr_Type;
-}
-
-static uint64_t size_of(const struct pyapi *api, PyObject *o)
-{
-	size_t s = api->PySys_GetSizeOf(o);
-
-	if (s == (size_t)-1) {
-		api->PyErr_Clear();
-		return 0;
-	}
-	return s;
-}
-
-static int account(struct walk *w, PyObject *o)
-{
-	PyTypeObject *t = Py_TYPE(o);
-	struct type_stat *st = stat_of(w, t);
-
-	if (!st)
-		return -ENOMEM;
-	st->count++;
-	w->res->objects++;
-	if (sizeof_is_c(w, t)) {
-		uint64_t s = size_of(w->api, o);
-
-		st->bytes += s;
-		w->res->bytes += s;
-		return 0;
-	}
-	w->api->Py_IncRef(o);
-	return push(&w->later, o);
+	if (c->type == t)
+		return c->row;
+	slot = type_slot(w, t);
+	c->row = *slot ? *slot - 1 : add_type(w, t, slot);
+	c->type = c->row == SIZE_MAX ? NULL : t;
+	return c->row;
 }
 
 static int walk_one(struct walk *w, PyObject *o)
 {
-	int r = account(w, o);
+	PyTypeObject *t = Py_TYPE(o);
+	size_t row = row_of(w, t);
+	struct tinfo *ti;
 
-	if (r < 0)
-		return r;
-	if (is_gc(o)) {
-		traverseproc trav = Py_TYPE(o)->tp_traverse;
-
-		if (trav)
-			trav(o, visit, w);
+	if (row == SIZE_MAX)
+		return -ENOMEM;
+	ti = &w->info[row];
+	w->res->stats[row].count++;
+	if (ti->size.kind == SK_LATER) {
+		/* Python code may run to size it: hold it until then. */
+		w->api->Py_IncRef(o);
+		if (push(&w->later, o) < 0 ||
+		    push(&w->later, (PyObject *)(uintptr_t)row) < 0) {
+			w->api->Py_DecRef(o);
+			return -ENOMEM;
+		}
+	} else {
+		w->res->stats[row].bytes += sizer_size(&w->sizer, &ti->size, o);
+	}
+	if (ti->trav && (!ti->is_gc || ti->is_gc(o))) {
+		ti->trav(o, visit, w);
 		if (w->failed)
 			return -ENOMEM;
 	}
@@ -299,15 +319,16 @@ static int walk_one(struct walk *w, PyObject *o)
 /* Objects whose __sizeof__ is Python code, now that the walk is done. */
 static void size_later(struct walk *w)
 {
-	for (size_t i = 0; i < w->later.n; i++) {
+	/* The row was pushed with it: Python code may change o's type. */
+	for (size_t i = 0; i + 1 < w->later.n; i += 2) {
 		PyObject *o = w->later.v[i];
-		uint64_t s = size_of(w->api, o);
-		size_t *slot = type_slot(w, Py_TYPE(o)); /* account() added it */
+		size_t row = (size_t)(uintptr_t)w->later.v[i + 1];
 
-		w->res->stats[*slot - 1].bytes += s;
-		w->res->bytes += s;
+		w->res->stats[row].bytes += sizer_slow(&w->sizer, o);
 		w->api->Py_DecRef(o);
 	}
+	if (w->later.n & 1) /* pushing its row failed */
+		w->api->Py_DecRef(w->later.v[w->later.n - 1]);
 	w->later.n = 0;
 }
 
@@ -320,6 +341,7 @@ static void walk_free(struct walk *w)
 	pmem_free(w->todo.v, w->todo.cap * sizeof(PyObject *));
 	pmem_free(w->later.v, w->later.cap * sizeof(PyObject *));
 	pmem_free(w->type_index, w->type_cap * sizeof(size_t));
+	pmem_free(w->info, w->info_cap * sizeof(*w->info));
 }
 
 int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
@@ -330,17 +352,16 @@ int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
-	w.sizeof_name = api->PyUnicode_InternFromString("__sizeof__");
-	if (!w.sizeof_name) {
-		api->PyErr_Clear();
+	if (sizer_init(&w.sizer, api) < 0)
 		return -ENOMEM;
-	}
 	if (mark(&w, skip) < 0 || grow_types(&w) < 0)
 		goto out;
 	/* The list cannot change: no Python code runs until size_later(). */
 	for (Py_ssize_t i = 0; i < Py_SIZE(list); i++) {
 		PyObject *o = list->ob_item[i];
 
+		if (i + 8 < Py_SIZE(list))
+			__builtin_prefetch(list->ob_item[i + 8]);
 		r = mark(&w, o);
 		if (r == 0)
 			continue;
@@ -354,7 +375,11 @@ int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
 	r = 0;
 out:
 	size_later(&w); /* also drops the references after a failure */
-	api->Py_DecRef(w.sizeof_name);
+	sizer_fini(&w.sizer);
+	for (size_t i = 0; i < res->nstats; i++) {
+		res->objects += res->stats[i].count;
+		res->bytes += res->stats[i].bytes;
+	}
 	res->mem_peak = pmem_peak();
 	walk_free(&w);
 	if (r < 0)
