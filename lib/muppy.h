@@ -182,6 +182,8 @@ enum muppy_format {
 	MUPPY_FORMAT_TSV,
 	MUPPY_FORMAT_JSON,
 	MUPPY_FORMAT_SNAP, /* snapshots only */
+	MUPPY_FORMAT_PROMETHEUS, /* snapshots only: muppy_prom_print() */
+	MUPPY_FORMAT_SVG,  /* trends only: muppy_trend_print() */
 };
 
 struct muppy_print_opts {
@@ -189,6 +191,7 @@ struct muppy_print_opts {
 	size_t limit;         /* rows shown; 0 = all */
 	const char *old_name; /* file names shown in headers (may be NULL) */
 	const char *new_name;
+	bool color;           /* ANSI colors in tables (trends only) */
 };
 
 /* Prints a diff; -errno on a write error. */
@@ -204,6 +207,76 @@ int muppy_diff_print(FILE *f, const struct muppy_diff *d,
 int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
 			 const struct muppy_print_opts *o, enum muppy_sort by)
 	MUPPY_MUST_CHECK;
+
+/*
+ * OpenMetrics text (Prometheus, node_exporter's textfile collector) for
+ * one snapshot: per-type gauges muppy_type_objects and muppy_type_bytes
+ * for the limit largest types by bytes (0: all), the rest summed under
+ * the type "(other)", then totals, RSS and the walk time, and "# EOF".
+ * Label values are escaped as OpenMetrics requires.  -errno on a write
+ * error, -EINVAL for a row without a name.
+ */
+int muppy_prom_print(FILE *f, const struct muppy_snapshot *s, size_t limit)
+	MUPPY_MUST_CHECK;
+
+/*
+ * Trends across three or more snapshots of one process.  Snapshots are
+ * taken in capture-time order; a type missing from a snapshot counts 0
+ * objects of 0 bytes there.  Rates are Theil-Sen slopes (the median of
+ * the slopes between every pair of snapshots) per minute.  A type is a
+ * leak suspect when its bytes grew in at least MUPPY_TREND_GREW_PCT % of
+ * the intervals (in all of them when there are fewer than
+ * MUPPY_TREND_ALL_BELOW intervals), its last bytes exceed its first and
+ * its byte rate is positive; suspects are ranked by score = byte rate *
+ * grown intervals / intervals, largest first, then by name.
+ */
+#define MUPPY_TREND_GREW_PCT 80
+#define MUPPY_TREND_ALL_BELOW 5
+
+struct muppy_trend_row {
+	const char *name;      /* points into one of the snapshots */
+	const uint64_t *count; /* one value per snapshot, in time order */
+	const uint64_t *bytes;
+	double count_rate;     /* objects per minute */
+	double bytes_rate;     /* bytes per minute */
+	size_t grew;           /* intervals in which the bytes grew */
+	int64_t d_count, d_bytes; /* last - first */
+	size_t rank;           /* 1.. for suspects, 0 otherwise */
+	double score;          /* suspects: bytes_rate * grew / intervals */
+};
+
+struct muppy_trend {
+	size_t n;                            /* snapshots */
+	const struct muppy_snapshot **snaps; /* in capture-time order */
+	size_t *input;        /* snaps[i] was argument number input[i] */
+	double minutes;       /* from the first capture to the last */
+	size_t nrows;         /* types whose count or bytes ever changed */
+	struct muppy_trend_row *rows;
+	struct muppy_trend_row total; /* name "total": all objects, bytes */
+	size_t nsuspects;
+	struct muppy_trend_row *suspects; /* copies of rows, ranked */
+	enum muppy_sort sort; /* order of rows (muppy_trend_sort) */
+	uint64_t *values;     /* storage of the series (internal) */
+};
+
+/*
+ * Computes the trend of n >= 3 snapshots, which must outlive it; rows
+ * come sorted by MUPPY_SORT_SIZE (absolute byte rate, then absolute byte
+ * change, then name).  -EINVAL for n < 3 or a repeated type name,
+ * -EOVERFLOW for a value above MUPPY_MAX_VALUE, -ENOMEM.
+ */
+int muppy_trend_compute(const struct muppy_snapshot *const *snaps, size_t n,
+			struct muppy_trend **out) MUPPY_MUST_CHECK;
+void muppy_trend_sort(struct muppy_trend *t, enum muppy_sort by);
+void muppy_trend_free(struct muppy_trend *t);
+/*
+ * Prints a trend as a table, tsv, json or svg (see muppy-diff(1)); names
+ * are the file names in argument order (may be NULL).  -errno on a write
+ * error, -EINVAL for another format, -ENOMEM.
+ */
+int muppy_trend_print(FILE *f, const struct muppy_trend *t,
+		      const struct muppy_print_opts *o,
+		      const char *const *names) MUPPY_MUST_CHECK;
 
 /* Taking a snapshot of a live process. */
 struct muppy_snap_opts {

@@ -53,6 +53,22 @@ int muppy__snapshot_add_escaped(struct muppy_snapshot *s, const char *name,
 				size_t len, uint64_t count, uint64_t bytes)
 	MUPPY_MUST_CHECK;
 
+/* trend.c */
+/* Median of the pairwise slopes of y over t (scratch: n*(n-1)/2 doubles,
+ * at most 20000); 0 when no two t differ. */
+double muppy__theil_sen(const double *t, const uint64_t *y, size_t n,
+			double *scratch);
+/* Intervals that must show growth, of this many, for a suspect. */
+size_t muppy__trend_needed(size_t intervals);
+
+/* trendprint.c: a sparkline of v (at most 24 points, each 3 bytes of
+ * UTF-8), scaled from the smallest value to the largest. */
+void muppy__sparkline(char *buf, size_t size, const uint64_t *v, size_t n);
+/* trendsvg.c: an SVG chart of the bytes of the top limit types (0: all),
+ * suspects first. */
+void muppy__trend_svg(struct muppy__out *o, const struct muppy_trend *t,
+		      size_t limit);
+
 /* time.c: the range muppy_time_parse() accepts (years 0000 to 9999). */
 #define MUPPY__TIME_MIN_MS INT64_C(-62167219200000)
 #define MUPPY__TIME_MAX_MS INT64_C(253402300799999)
