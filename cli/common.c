@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -28,22 +29,45 @@ static bool lookup(const struct name_value *t, size_t n, const char *s,
 	return false;
 }
 
-bool cli_parse_format(const char *s, bool allow_snap, enum muppy_format *out)
+bool cli_parse_format(const char *s, unsigned allowed,
+		      enum muppy_format *out)
 {
 	static const struct name_value t[] = {
 		{ "table", MUPPY_FORMAT_TABLE },
 		{ "tsv", MUPPY_FORMAT_TSV },
 		{ "json", MUPPY_FORMAT_JSON },
 		{ "snap", MUPPY_FORMAT_SNAP },
+		{ "prometheus", MUPPY_FORMAT_PROMETHEUS },
+		{ "svg", MUPPY_FORMAT_SVG },
 	};
 	int v;
 
 	if (!lookup(t, sizeof(t) / sizeof(t[0]), s, &v))
 		return false;
-	if (v == MUPPY_FORMAT_SNAP && !allow_snap)
+	if (!(allowed & CLI_FMT(v)))
 		return false;
 	*out = (enum muppy_format)v;
 	return true;
+}
+
+bool cli_parse_color(const char *s, int *out)
+{
+	static const struct name_value t[] = {
+		{ "auto", -1 }, { "always", 1 }, { "never", 0 },
+	};
+
+	return lookup(t, sizeof(t) / sizeof(t[0]), s, out);
+}
+
+bool cli_use_color(int fd, int want)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (want >= 0)
+		return want > 0;
+	if (no && *no)
+		return false;
+	return isatty(fd) && term && *term && strcmp(term, "dumb") != 0;
 }
 
 bool cli_parse_sort(const char *s, enum muppy_sort *out)

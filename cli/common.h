@@ -12,8 +12,17 @@
 #include "muppy.h"
 
 /* Option values; each returns false when s is not a valid value. */
-/* "table", "tsv", "json", and "snap" only when allow_snap. */
-bool cli_parse_format(const char *s, bool allow_snap, enum muppy_format *out);
+/* Bit of a format in the allowed mask of cli_parse_format(). */
+#define CLI_FMT(f) (1u << (f))
+/* "table", "tsv", "json", "snap", "prometheus", "svg": those in allowed. */
+bool cli_parse_format(const char *s, unsigned allowed,
+		      enum muppy_format *out);
+/* --color: "auto", "always", "never"; *out is -1, 1, 0. */
+bool cli_parse_color(const char *s, int *out);
+/* Whether to color output on fd: as --color says when it says always or
+ * never; for auto only on a terminal whose TERM is not dumb, and never
+ * when NO_COLOR is set and not empty. */
+bool cli_use_color(int fd, int want);
 /* "size", "count", "name". */
 bool cli_parse_sort(const char *s, enum muppy_sort *out);
 /* A row count: decimal digits only, 0 meaning all. */

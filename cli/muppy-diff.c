@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * muppy-diff: compares two heap snapshots and prints the change per type.
+ * muppy-diff: compares two heap snapshots and prints the change per type,
+ * or, given three or more, the trend of each type and the leak suspects.
  * Options are parsed here; loading, comparing and printing are the
  * library's.  See muppy-diff(1).
  */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "muppy.h"
@@ -19,8 +21,10 @@ const char *argp_program_bug_address = "the muppy-snap issue tracker";
 
 /* Rows a table shows unless --limit says otherwise. */
 #define TABLE_LIMIT 20
+/* Types an SVG chart draws unless --limit says otherwise. */
+#define SVG_LIMIT 8
 
-enum { OPT_FAIL_ON_GROWTH = 0x100 };
+enum { OPT_FAIL_ON_GROWTH = 0x100, OPT_FAIL_ON_SUSPECTS, OPT_COLOR };
 
 static const struct argp_option options[] = {
 	{ "sort", 's', "KEY", 0,
@@ -30,22 +34,33 @@ static const struct argp_option options[] = {
 	  "Show at most N types (default: 20 in a table, all in tsv and "
 	  "json); 0 shows all", 0 },
 	{ "format", 'f', "FORMAT", 0,
-	  "Print a table (the default), tsv or json", 0 },
+	  "Print a table (the default), tsv or json; with three or more "
+	  "files also svg (a chart of the top types over time)", 0 },
 	{ "fail-on-growth", OPT_FAIL_ON_GROWTH, "SIZE", 0,
 	  "After printing, exit with status 3 when the total bytes grew by "
-	  "more than SIZE (bytes, or with a k, M or G suffix: 1k = 1024)", 0 },
+	  "more than SIZE (bytes, or with a k, M or G suffix: 1k = 1024) "
+	  "from the first snapshot to the last", 0 },
+	{ "fail-on-suspects", OPT_FAIL_ON_SUSPECTS, NULL, 0,
+	  "With three or more files: after printing, exit with status 4 "
+	  "when there are leak suspects", 0 },
+	{ "color", OPT_COLOR, "WHEN", 0,
+	  "Color leak suspects: auto (the default: on a terminal, unless "
+	  "NO_COLOR is set), always or never", 0 },
 	{ 0 }
 };
 
 static const char doc[] =
 	"Compare two heap snapshots of CPython processes (files written by "
 	"muppy-snap) and print how the number of objects and their bytes "
-	"changed per type, largest change first.  A FILE of - is standard "
-	"input."
+	"changed per type, largest change first.  Given three or more, "
+	"print the trend: per type the series, the growth per minute and "
+	"the leak suspects, types that grew steadily.  A FILE of - is "
+	"standard input."
 	"\v"
 	"Exit status: 0 success, 1 error (output, memory), 2 a snapshot file "
 	"is missing, unreadable or malformed, 3 the heap grew by more than "
-	"--fail-on-growth, 64 usage error.";
+	"--fail-on-growth, 4 --fail-on-suspects found leak suspects, 64 "
+	"usage error.";
 
 struct args {
 	enum muppy_sort sort;
@@ -54,6 +69,8 @@ struct args {
 	bool limit_set;
 	const char *growth_arg; /* NULL: no --fail-on-growth */
 	uint64_t growth;
+	bool fail_on_suspects;
+	int color;
 	char **files;
 	size_t nfiles;
 };
@@ -75,9 +92,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->limit_set = true;
 		break;
 	case 'f':
-		if (!cli_parse_format(arg, false, &a->format))
+		if (!cli_parse_format(arg, CLI_FMT(MUPPY_FORMAT_TABLE) |
+				      CLI_FMT(MUPPY_FORMAT_TSV) |
+				      CLI_FMT(MUPPY_FORMAT_JSON) |
+				      CLI_FMT(MUPPY_FORMAT_SVG), &a->format))
 			argp_error(state, "invalid --format value '%s' "
-				   "(expected table, tsv or json)", arg);
+				   "(expected table, tsv, json or svg)", arg);
+		break;
+	case OPT_FAIL_ON_SUSPECTS:
+		a->fail_on_suspects = true;
+		break;
+	case OPT_COLOR:
+		if (!cli_parse_color(arg, &a->color))
+			argp_error(state, "invalid --color value '%s' (expected "
+				   "auto, always or never)", arg);
 		break;
 	case OPT_FAIL_ON_GROWTH:
 		if (muppy_parse_size(arg, &a->growth))
@@ -91,13 +119,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:
-		/* Three or more files will be a trend; two are a diff. */
-		if (a->nfiles != 2)
+		/* Two files are a diff, three or more a trend. */
+		if (a->nfiles < 2)
 			argp_error(state, "expects two snapshot files, OLD and "
-				   "NEW (got %zu)", a->nfiles);
-		if (!strcmp(a->files[0], "-") && !strcmp(a->files[1], "-"))
-			argp_error(state, "only one snapshot file can be - "
-				   "(standard input)");
+				   "NEW, or three or more for a trend (got %zu)",
+				   a->nfiles);
+		if (a->nfiles == 2 && a->fail_on_suspects)
+			argp_error(state, "--fail-on-suspects needs three or "
+				   "more snapshot files");
+		if (a->nfiles == 2 && a->format == MUPPY_FORMAT_SVG)
+			argp_error(state, "--format=svg needs three or more "
+				   "snapshot files");
+		for (size_t i = 0, dash = 0; i < a->nfiles; i++)
+			if (!strcmp(a->files[i], "-") && ++dash > 1)
+				argp_error(state, "only one snapshot file can be "
+					   "- (standard input)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -105,8 +141,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, "OLD NEW", doc,
-				  NULL, NULL, NULL };
+static const struct argp argp = { options, parse_opt,
+				  "OLD NEW\nS1 S2 S3...", doc, NULL, NULL,
+				  NULL };
 
 /* One line on stderr for each reason the comparison may mislead. */
 static void warn_mismatch(const struct muppy_snapshot *old,
@@ -190,14 +227,110 @@ out_free_old:
 	return status;
 }
 
+/* Warns once when the series mixes processes or executables. */
+static void warn_series(const struct muppy_trend *t)
+{
+	size_t i;
+
+	for (i = 1; i < t->n; i++) {
+		if (t->snaps[i]->pid != t->snaps[0]->pid) {
+			cli_warn("snapshots are of different processes (pid %"
+				 PRId64 " and %" PRId64 "); did it restart?",
+				 t->snaps[0]->pid, t->snaps[i]->pid);
+			break;
+		}
+	}
+	for (i = 1; i < t->n; i++) {
+		if (strcmp(t->snaps[i]->executable, t->snaps[0]->executable)) {
+			cli_warn("snapshots are of different executables (%s "
+				 "and %s)", t->snaps[0]->executable,
+				 t->snaps[i]->executable);
+			break;
+		}
+	}
+}
+
+/* The verdicts of --fail-on-growth and --fail-on-suspects; 4 wins. */
+static int check_trend(const struct args *a, const struct muppy_trend *t)
+{
+	char grew[32];
+	int status = MUPPY_EXIT_OK;
+
+	if (a->growth_arg && t->total.d_bytes > 0 &&
+	    (uint64_t)t->total.d_bytes > a->growth) {
+		muppy_human_delta(grew, sizeof(grew), t->total.d_bytes);
+		cli_error("total bytes grew by %s (%" PRId64 " bytes) from the "
+			  "first snapshot to the last, more than "
+			  "--fail-on-growth=%s (%" PRIu64 " bytes)", grew,
+			  t->total.d_bytes, a->growth_arg, a->growth);
+		status = MUPPY_EXIT_GROWTH;
+	}
+	if (a->fail_on_suspects && t->nsuspects) {
+		cli_error("%zu leak suspect%s, the first %s", t->nsuspects,
+			  t->nsuspects == 1 ? "" : "s", t->suspects[0].name);
+		status = MUPPY_EXIT_SUSPECTS;
+	}
+	return status;
+}
+
+static int trend(const struct args *a)
+{
+	struct muppy_snapshot **snaps;
+	struct muppy_print_opts po = { 0 };
+	struct muppy_trend *t = NULL;
+	size_t i, loaded = 0;
+	int rc, status = MUPPY_EXIT_OK;
+
+	snaps = calloc(a->nfiles, sizeof(*snaps));
+	if (!snaps) {
+		cli_error("%s", strerror(ENOMEM));
+		return MUPPY_EXIT_ERROR;
+	}
+	for (; loaded < a->nfiles && !status; loaded++)
+		status = cli_load_snapshot(a->files[loaded], &snaps[loaded]);
+	if (status)
+		goto out_free;
+	rc = muppy_trend_compute((const struct muppy_snapshot *const *)snaps,
+				 a->nfiles, &t);
+	if (rc) {
+		cli_error("cannot compare the snapshots: %s", strerror(-rc));
+		status = MUPPY_EXIT_ERROR;
+		goto out_free;
+	}
+	warn_series(t);
+	muppy_trend_sort(t, a->sort);
+	po.format = a->format;
+	po.limit = a->limit_set ? a->limit :
+		   a->format == MUPPY_FORMAT_TABLE ? TABLE_LIMIT :
+		   a->format == MUPPY_FORMAT_SVG ? SVG_LIMIT : 0;
+	po.color = a->format == MUPPY_FORMAT_TABLE &&
+		   cli_use_color(STDOUT_FILENO, a->color);
+	rc = muppy_trend_print(stdout, t, &po,
+			       (const char *const *)a->files);
+	if (rc) {
+		cli_error("write error: %s", strerror(-rc));
+		status = MUPPY_EXIT_ERROR;
+		goto out_free;
+	}
+	status = cli_close_stdout();
+	if (!status)
+		status = check_trend(a, t);
+out_free:
+	muppy_trend_free(t);
+	for (i = 0; i < loaded; i++)
+		muppy_snapshot_free(snaps[i]);
+	free(snaps);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { .sort = MUPPY_SORT_SIZE,
-			  .format = MUPPY_FORMAT_TABLE };
+			  .format = MUPPY_FORMAT_TABLE, .color = -1 };
 
 	/* getopt names argv[0] in its messages; say muppy-diff like the rest. */
 	if (argc > 0)
 		argv[0] = program_invocation_short_name;
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
-	return diff_two(&a);
+	return a.nfiles == 2 ? diff_two(&a) : trend(&a);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * muppy-snap: takes a heap summary of running CPython processes.
- * Options are parsed here; attaching, walking and printing are the
- * library's.  See muppy-snap(1).
+ * muppy-snap: takes a heap summary of running CPython processes, once or
+ * every --interval (watch.c).  Options are parsed here; attaching,
+ * walking and printing are the library's.  See muppy-snap(1).
  */
 #include <argp.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "muppy.h"
+#include "snapcli.h"
 
 const char *argp_program_version = "muppy-snap " MUPPY_VERSION;
 const char *argp_program_bug_address = "the muppy-snap issue tracker";
@@ -24,15 +25,32 @@ const char *argp_program_bug_address = "the muppy-snap issue tracker";
 #define TABLE_LIMIT 25
 #define MAX_PIDS 1024
 
-enum { OPT_NO_GC = 0x100, OPT_PAYLOAD };
+enum { OPT_NO_GC = 0x100, OPT_PAYLOAD, OPT_PIDOF, OPT_COLOR };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0,
-	  "Write the snapshot to FILE instead of standard output; {pid} "
-	  "and strftime conversions such as %Y%m%dT%H%M%S are replaced", 0 },
+	  "Write the snapshot to FILE instead of standard output; {pid}, "
+	  "{ms} and strftime conversions such as %Y%m%dT%H%M%S are "
+	  "replaced; a directory gets DIR/{pid}-%Y%m%dT%H%M%S.{ms}.snap", 0 },
 	{ "format", 'f', "FORMAT", 0,
-	  "table, snap (the snapshot file format), tsv or json; default: "
-	  "table on a terminal, snap otherwise and with -o", 0 },
+	  "table, snap (the snapshot file format), tsv, json or prometheus "
+	  "(OpenMetrics text for node_exporter); default: table on a "
+	  "terminal, snap otherwise and with -o", 0 },
+	{ "pidof", OPT_PIDOF, "NAME", 0,
+	  "Snapshot the processes called NAME (the program, or the last part "
+	  "of a word of the command line, such as app.py)", 0 },
+	{ "pgrep", 'p', "PATTERN", 0,
+	  "Snapshot the processes whose command line matches the extended "
+	  "regular expression PATTERN, as pgrep -f", 0 },
+	{ "interval", 'i', "SECONDS", 0,
+	  "Watch mode: a snapshot every SECONDS, printing what changed since "
+	  "the previous one, until Ctrl-C or --count; then the summary of "
+	  "the session", 0 },
+	{ "count", 'c', "N", 0,
+	  "Watch mode: stop after N snapshots", 0 },
+	{ "color", OPT_COLOR, "WHEN", 0,
+	  "Color in watch mode: auto (the default: on a terminal, unless "
+	  "NO_COLOR is set), always or never", 0 },
 	{ "sort", 's', "KEY", 0,
 	  "Order the types by KEY: size (bytes, the default), count or name",
 	  0 },
@@ -54,12 +72,14 @@ static const struct argp_option options[] = {
 static const char doc[] =
 	"Take a summary of the heap of running CPython processes: for each "
 	"type, how many objects are alive and how many bytes they take "
-	"(sys.getsizeof), without restarting or disturbing the process."
+	"(sys.getsizeof), without restarting or disturbing the process.  "
+	"With --interval, watch one process and print what changes."
 	"\v"
-	"Exit status: 0 success, 1 error, 10 no such process, 11 permission "
-	"denied, 12 not a supported CPython, 13 timed out, 14 the process "
-	"exited during the snapshot, 15 the process is stopped, traced or "
-	"busy, 64 usage error, 128+N killed by signal N.";
+	"Exit status: 0 success (also a watch stopped by Ctrl-C), 1 error, "
+	"10 no such process, 11 permission denied, 12 not a supported "
+	"CPython, 13 timed out, 14 the process exited during the snapshot, "
+	"15 the process is stopped, traced or busy, 64 usage error, 128+N "
+	"killed by signal N.";
 
 struct args {
 	struct muppy_snap_opts snap;
@@ -70,6 +90,11 @@ struct args {
 	bool limit_set;
 	bool verbose;
 	const char *output;
+	const char *find;   /* --pidof or --pgrep */
+	bool find_regex;
+	int interval_ms;    /* 0: no watch mode */
+	unsigned long count;
+	int color;
 	int pids[MAX_PIDS];
 	size_t npids;
 };
@@ -109,10 +134,39 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->output = arg;
 		break;
 	case 'f':
-		if (!cli_parse_format(arg, true, &a->format))
+		if (!cli_parse_format(arg, ~CLI_FMT(MUPPY_FORMAT_SVG),
+				      &a->format))
 			argp_error(state, "invalid --format value '%s' "
-				   "(expected table, snap, tsv or json)", arg);
+				   "(expected table, snap, tsv, json or "
+				   "prometheus)", arg);
 		a->format_set = true;
+		break;
+	case OPT_PIDOF:
+	case 'p':
+		if (a->find)
+			argp_error(state, "--pidof and --pgrep may be given "
+				   "once");
+		a->find = arg;
+		a->find_regex = key == 'p';
+		break;
+	case 'i':
+		if (!parse_seconds(arg, &a->interval_ms))
+			argp_error(state, "invalid --interval value '%s' "
+				   "(expected seconds, such as 60 or 0.5)", arg);
+		break;
+	case 'c': {
+		size_t n;
+
+		if (!cli_parse_limit(arg, &n) || n == 0 || n > ULONG_MAX)
+			argp_error(state, "invalid --count value '%s' (expected "
+				   "a number of snapshots, at least 1)", arg);
+		a->count = n;
+		break;
+	}
+	case OPT_COLOR:
+		if (!cli_parse_color(arg, &a->color))
+			argp_error(state, "invalid --color value '%s' (expected "
+				   "auto, always or never)", arg);
 		break;
 	case 's':
 		if (!cli_parse_sort(arg, &a->sort))
@@ -147,11 +201,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid PID '%s'", arg);
 		break;
 	case ARGP_KEY_END:
-		if (a->npids == 0)
+		if (a->npids == 0 && !a->find)
 			argp_error(state, "expects at least one PID");
-		if (a->npids > 1 && a->output && !strstr(a->output, "{pid}"))
+		if (a->npids && a->find)
+			argp_error(state, "give PIDs or --pidof/--pgrep, not "
+				   "both");
+		if (a->npids > 1 && a->output && !strstr(a->output, "{pid}") &&
+		    !cli_is_dir(a->output))
 			argp_error(state, "with several PIDs, -o needs {pid} "
 				   "in the file name");
+		if (a->count && !a->interval_ms)
+			argp_error(state, "--count needs --interval");
+		if (a->interval_ms && a->npids > 1)
+			argp_error(state, "--interval watches one process (got "
+				   "%zu PIDs)", a->npids);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -159,8 +222,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, "PID...", doc,
-				  NULL, NULL, NULL };
+static const struct argp argp = { options, parse_opt,
+				  "PID...\n--pidof=NAME\n--interval=SECONDS PID",
+				  doc, NULL, NULL, NULL };
 
 /* The payload: $MUPPY_PAYLOAD, beside this program, or installed. */
 static const char *find_payload(char *buf, size_t size)
@@ -184,38 +248,6 @@ static const char *find_payload(char *buf, size_t size)
 	return MUPPY_PKGLIBDIR "/muppy-payload.so";
 }
 
-/* Replaces {pid} and strftime conversions of the -o template. */
-static int output_name(const char *tmpl, int pid, const struct tm *tm,
-		       char *buf, size_t size)
-{
-	char expanded[PATH_MAX];
-	size_t n = 0;
-
-	for (const char *p = tmpl; *p; p++) {
-		if (!strncmp(p, "{pid}", 5)) {
-			int w = snprintf(expanded + n, sizeof(expanded) - n,
-					 "%d", pid);
-
-			if (w < 0 || (size_t)w >= sizeof(expanded) - n)
-				return -ENAMETOOLONG;
-			n += (size_t)w;
-			p += 4;
-		} else if (n + 1 < sizeof(expanded)) {
-			expanded[n++] = *p;
-		} else {
-			return -ENAMETOOLONG;
-		}
-	}
-	expanded[n] = '\0';
-	/* The template is the user's own format string, as for date(1). */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	if (strftime(buf, size, expanded, tm) == 0 && *expanded)
-		return -ENAMETOOLONG;
-#pragma GCC diagnostic pop
-	return 0;
-}
-
 static void report_stats(int pid, const struct muppy_snap_stats *st,
 			 const struct muppy_snapshot *s)
 {
@@ -229,41 +261,6 @@ static void report_stats(int pid, const struct muppy_snap_stats *st,
 		st->total_us / 1000.0);
 }
 
-static int print_to(const char *path, const struct muppy_snapshot *s,
-		    const struct muppy_print_opts *po, enum muppy_sort sort)
-{
-	char tmp[PATH_MAX + 16];
-	FILE *f;
-	int r;
-
-	if (!path) {
-		r = muppy_snapshot_print(stdout, s, po, sort);
-		if (r < 0) {
-			cli_error("write error: %s", strerror(-r));
-			return MUPPY_EXIT_ERROR;
-		}
-		return fflush(stdout) == 0 ? MUPPY_EXIT_OK : MUPPY_EXIT_ERROR;
-	}
-	/* Write beside, then rename: a reader never sees half a file. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	f = fopen(tmp, "wex");
-	if (!f) {
-		cli_error("%s: %s", tmp, strerror(errno));
-		return MUPPY_EXIT_ERROR;
-	}
-	r = muppy_snapshot_print(f, s, po, sort);
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		cli_error("%s: %s", path, strerror(-r));
-		return MUPPY_EXIT_ERROR;
-	}
-	return MUPPY_EXIT_OK;
-}
-
 static int snap_one(const struct args *a, int pid)
 {
 	struct muppy_print_opts po = { .format = a->format };
@@ -271,8 +268,6 @@ static int snap_one(const struct args *a, int pid)
 	struct muppy_error err = { "" };
 	struct muppy_snap_stats st;
 	char path[PATH_MAX];
-	struct tm tm;
-	time_t now;
 	int r;
 
 	r = muppy_snap_take(pid, &a->snap, &s, &st, &err);
@@ -283,18 +278,18 @@ static int snap_one(const struct args *a, int pid)
 	if (a->verbose)
 		report_stats(pid, &st, s);
 	po.limit = a->limit_set ? a->limit :
-		   a->format == MUPPY_FORMAT_TABLE ? TABLE_LIMIT : 0;
+		   a->format == MUPPY_FORMAT_TABLE ? TABLE_LIMIT :
+		   a->format == MUPPY_FORMAT_PROMETHEUS ? CLI_PROM_LIMIT : 0;
 	if (a->output) {
-		now = (time_t)(s->time_ms / 1000);
-		localtime_r(&now, &tm);
-		if (output_name(a->output, pid, &tm, path, sizeof(path)) < 0) {
+		if (cli_output_path(a->output, pid, s->time_ms, a->format,
+				    path, sizeof(path)) < 0) {
 			cli_error("%s: file name too long", a->output);
 			r = MUPPY_EXIT_ERROR;
 		} else {
-			r = print_to(path, s, &po, a->sort);
+			r = cli_print_snapshot(path, s, &po, a->sort);
 		}
 	} else {
-		r = print_to(NULL, s, &po, a->sort);
+		r = cli_print_snapshot(NULL, s, &po, a->sort);
 	}
 	muppy_snapshot_free(s);
 	return r;
@@ -319,18 +314,86 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Watch mode: the options for watch.c. */
+static int watch(const struct args *a)
+{
+	struct cli_watch w = {
+		.pid = a->npids ? a->pids[0] : 0,
+		.find = a->find,
+		.find_regex = a->find_regex,
+		.snap = a->snap,
+		.interval_ms = a->interval_ms,
+		.count = a->count,
+		.output = a->output,
+		.show = MUPPY_FORMAT_TABLE,
+		.file = MUPPY_FORMAT_SNAP,
+		.sort = a->sort,
+		.limit = a->limit,
+		.limit_set = a->limit_set,
+		.color = a->color,
+		.verbose = a->verbose,
+	};
+
+	if (a->format_set && (a->format == MUPPY_FORMAT_TSV ||
+			      a->format == MUPPY_FORMAT_JSON))
+		w.show = a->format;
+	if (a->format_set && a->format == MUPPY_FORMAT_PROMETHEUS) {
+		if (!a->output) {
+			cli_error("--interval with --format=prometheus needs "
+				  "-o FILE");
+			return MUPPY_EXIT_USAGE;
+		}
+		w.file = MUPPY_FORMAT_PROMETHEUS;
+	}
+	return cli_watch_run(&w, &got_signal);
+}
+
+/* --pidof/--pgrep without watch mode: every process found. */
+static int find_pids(struct args *a)
+{
+	int n = cli_find_pids(a->find, a->find_regex, a->pids, MAX_PIDS);
+
+	if (n < 0) {
+		cli_error("%s: %s", a->find, n == -EINVAL ?
+			  "not a valid extended regular expression" :
+			  strerror(-n));
+		return n == -EINVAL ? MUPPY_EXIT_USAGE : MUPPY_EXIT_ERROR;
+	}
+	if (n == 0) {
+		cli_error("no process matches '%s'", a->find);
+		return MUPPY_EXIT_NOPROC;
+	}
+	a->npids = (size_t)n < MAX_PIDS ? (size_t)n : MAX_PIDS;
+	if (a->npids > 1 && a->output && !strstr(a->output, "{pid}") &&
+	    !cli_is_dir(a->output)) {
+		cli_error("'%s' matches %zu processes; -o needs {pid} in the "
+			  "file name", a->find, a->npids);
+		return MUPPY_EXIT_USAGE;
+	}
+	return MUPPY_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	char payload[PATH_MAX];
 	struct args a = {
 		.snap = { .gc = true, .timeout_ms = 10000 },
 		.sort = MUPPY_SORT_SIZE,
+		.color = -1,
 	};
 	int status = MUPPY_EXIT_OK;
 
 	if (argc > 0)
 		argv[0] = program_invocation_short_name;
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	if (!a.snap.payload)
+		a.snap.payload = find_payload(payload, sizeof(payload));
+	if (a.interval_ms) {
+		catch_signals();
+		return watch(&a);
+	}
+	if (a.find && (status = find_pids(&a)))
+		return status;
 	if (!a.format_set)
 		a.format = !a.output && isatty(STDOUT_FILENO)
 			   ? MUPPY_FORMAT_TABLE : MUPPY_FORMAT_SNAP;
@@ -339,8 +402,6 @@ int main(int argc, char **argv)
 			  "--format=table");
 		return MUPPY_EXIT_USAGE;
 	}
-	if (!a.snap.payload)
-		a.snap.payload = find_payload(payload, sizeof(payload));
 	catch_signals();
 
 	for (size_t i = 0; i < a.npids && !got_signal; i++) {

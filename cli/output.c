@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Where muppy-snap writes a snapshot, and the writing; see snapcli.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "snapcli.h"
+
+bool cli_is_dir(const char *path)
+{
+	struct stat st;
+	size_t len = strlen(path);
+
+	if (len && path[len - 1] == '/')
+		return true;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Appends s to buf at *n; false when it does not fit. */
+static bool put(char *buf, size_t size, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (*n + len >= size)
+		return false;
+	memcpy(buf + *n, s, len + 1);
+	*n += len;
+	return true;
+}
+
+int cli_output_path(const char *tmpl, int pid, int64_t time_ms,
+		    enum muppy_format fmt, char *buf, size_t size)
+{
+	char expanded[PATH_MAX], dir[PATH_MAX], num[32];
+	time_t secs = (time_t)(time_ms / 1000);
+	size_t n = 0;
+	struct tm tm;
+
+	if (cli_is_dir(tmpl)) {
+		size_t len = strlen(tmpl);
+
+		while (len > 1 && tmpl[len - 1] == '/')
+			len--;
+		if (snprintf(dir, sizeof(dir), "%.*s/%s", (int)len, tmpl,
+			     fmt == MUPPY_FORMAT_PROMETHEUS ?
+			     "muppy-{pid}.prom" :
+			     "{pid}-%Y%m%dT%H%M%S.{ms}.snap") >=
+		    (int)sizeof(dir))
+			return -ENAMETOOLONG;
+		tmpl = dir;
+	}
+	expanded[0] = '\0';
+	for (const char *p = tmpl; *p; p++) {
+		char c[2] = { *p, '\0' };
+
+		if (!strncmp(p, "{pid}", 5)) {
+			snprintf(num, sizeof(num), "%d", pid);
+			p += 4;
+		} else if (!strncmp(p, "{ms}", 4)) {
+			snprintf(num, sizeof(num), "%03d",
+				 (int)(((time_ms % 1000) + 1000) % 1000));
+			p += 3;
+		} else {
+			memcpy(num, c, sizeof(c));
+		}
+		if (!put(expanded, sizeof(expanded), &n, num))
+			return -ENAMETOOLONG;
+	}
+	localtime_r(&secs, &tm);
+	/* The template is the user's own format string, as for date(1). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (strftime(buf, size, expanded, &tm) == 0 && *expanded)
+		return -ENAMETOOLONG;
+#pragma GCC diagnostic pop
+	return 0;
+}
+
+static int print_any(FILE *f, const struct muppy_snapshot *s,
+		     const struct muppy_print_opts *po, enum muppy_sort sort)
+{
+	if (po->format == MUPPY_FORMAT_PROMETHEUS)
+		return muppy_prom_print(f, s, po->limit);
+	return muppy_snapshot_print(f, s, po, sort);
+}
+
+int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
+		       const struct muppy_print_opts *po, enum muppy_sort sort)
+{
+	char tmp[PATH_MAX + 16];
+	FILE *f;
+	int r;
+
+	if (!path) {
+		r = print_any(stdout, s, po, sort);
+		if (r < 0) {
+			cli_error("write error: %s", strerror(-r));
+			return MUPPY_EXIT_ERROR;
+		}
+		return fflush(stdout) == 0 ? MUPPY_EXIT_OK : MUPPY_EXIT_ERROR;
+	}
+	/* Write beside, then rename: a reader never sees half a file (and
+	 * node_exporter reads only *.prom, never the temporary file). */
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	f = fopen(tmp, "wex");
+	if (!f) {
+		cli_error("%s: %s", tmp, strerror(errno));
+		return MUPPY_EXIT_ERROR;
+	}
+	r = print_any(f, s, po, sort);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		cli_error("%s: %s", path, strerror(-r));
+		return MUPPY_EXIT_ERROR;
+	}
+	return MUPPY_EXIT_OK;
+}

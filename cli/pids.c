@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* --pidof and --pgrep: the processes a name or a pattern finds. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "snapcli.h"
+
+#define MAX_ANCESTORS 64
+
+static size_t read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
+static int parent_of(int pid)
+{
+	char path[64], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!read_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strstr(buf, "\nPPid:");
+	return p ? atoi(p + 6) : 0;
+}
+
+/* Our own pid and every ancestor's: pgrep -f would find the shell or the
+ * cron helper whose command line holds the pattern. */
+static size_t ancestors(int *a)
+{
+	size_t n = 0;
+	int pid = getpid();
+
+	while (pid > 1 && n < MAX_ANCESTORS) {
+		a[n++] = pid;
+		pid = parent_of(pid);
+	}
+	return n;
+}
+
+static const char *base(const char *s)
+{
+	const char *slash = strrchr(s, '/');
+
+	return slash ? slash + 1 : s;
+}
+
+static bool matches(int pid, const char *name, const regex_t *re)
+{
+	char path[64], cmd[8192], comm[64];
+	size_t len, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	len = read_file(path, cmd, sizeof(cmd));
+	if (!len)
+		return false; /* kernel thread, zombie or gone */
+	if (re) {
+		while (len && !cmd[len - 1])
+			len--;
+		for (i = 0; i < len; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		cmd[len] = '\0';
+		return regexec(re, cmd, 0, NULL, 0) == 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(path, comm, sizeof(comm))) {
+		comm[strcspn(comm, "\n")] = '\0';
+		if (!strcmp(comm, name))
+			return true;
+	}
+	for (i = 0; i < len; i += strlen(cmd + i) + 1)
+		if (!strcmp(base(cmd + i), name))
+			return true;
+	return false;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int cli_find_pids(const char *name, bool regex, int *pids, size_t max)
+{
+	int skip[MAX_ANCESTORS];
+	size_t nskip = ancestors(skip), found = 0, i;
+	struct dirent *d;
+	regex_t re;
+	DIR *dir;
+
+	if (regex && regcomp(&re, name, REG_EXTENDED | REG_NOSUB) != 0)
+		return -EINVAL;
+	dir = opendir("/proc");
+	if (!dir) {
+		int e = errno;
+
+		if (regex)
+			regfree(&re);
+		return -e;
+	}
+	while ((d = readdir(dir))) {
+		int pid;
+		bool ours = false;
+
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		pid = atoi(d->d_name);
+		for (i = 0; i < nskip; i++)
+			ours = ours || skip[i] == pid;
+		if (ours || !matches(pid, name, regex ? &re : NULL))
+			continue;
+		if (found < max)
+			pids[found] = pid;
+		found++;
+	}
+	closedir(dir);
+	if (regex)
+		regfree(&re);
+	qsort(pids, found < max ? found : max, sizeof(*pids), cmp_int);
+	return (int)found;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pieces of muppy-snap shared by its one-shot and watch modes: where a
+ * snapshot is written, which processes --pidof and --pgrep find, and the
+ * watch loop itself.
+ */
+#ifndef MUPPY_CLI_SNAPCLI_H
+#define MUPPY_CLI_SNAPCLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "muppy.h"
+
+/* Series a Prometheus file has per metric unless --limit says otherwise. */
+#define CLI_PROM_LIMIT 50
+
+/* output.c */
+/* True when -o names a directory: it exists as one, or ends in /. */
+bool cli_is_dir(const char *path);
+/*
+ * The file name for a snapshot of pid captured at time_ms: {pid}, {ms}
+ * (milliseconds, 3 digits) and strftime(3) conversions (local time) of
+ * tmpl replaced.  When tmpl is a directory (it exists, or ends in /),
+ * the name is DIR/{pid}-%Y%m%dT%H%M%S.{ms}.snap, or DIR/muppy-{pid}.prom
+ * for prometheus.  -ENAMETOOLONG when it does not fit.
+ */
+int cli_output_path(const char *tmpl, int pid, int64_t time_ms,
+		    enum muppy_format fmt, char *buf, size_t size);
+/*
+ * Prints s to path (NULL: standard output) in po->format, which may be
+ * MUPPY_FORMAT_PROMETHEUS.  A file is written beside and renamed into
+ * place.  Returns an exit code after a message.
+ */
+int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
+		       const struct muppy_print_opts *po, enum muppy_sort sort);
+
+/* pids.c */
+/*
+ * Processes whose name or a command-line word's last path component is
+ * name (regex false), or whose command line (arguments joined by spaces)
+ * matches the extended regular expression name (regex true), as pgrep -f
+ * does.  muppy-snap and its ancestors are left out.  Ascending pids, at
+ * most max; returns how many were found (may exceed max), -EINVAL for a
+ * bad regular expression, -errno when /proc cannot be read.
+ */
+int cli_find_pids(const char *name, bool regex, int *pids, size_t max);
+
+/* watch.c */
+struct cli_watch {
+	int pid;
+	const char *find;        /* --pidof/--pgrep: follow restarts */
+	bool find_regex;
+	struct muppy_snap_opts snap;
+	int interval_ms;
+	unsigned long count;     /* snapshots to take; 0: until stopped */
+	const char *output;      /* -o: every snapshot kept there */
+	enum muppy_format show;  /* diffs on stdout: table, tsv or json */
+	enum muppy_format file;  /* -o files: snap or prometheus */
+	enum muppy_sort sort;
+	size_t limit;
+	bool limit_set;
+	int color;               /* --color: -1 auto, 0, 1 */
+	bool verbose;
+};
+
+/*
+ * Takes a snapshot every interval and prints what changed since the
+ * previous one; on SIGINT, SIGTERM or SIGHUP (*stop set by the handler)
+ * or after count snapshots, prints the summary of the session.  Returns
+ * the exit status.
+ */
+int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop);
+
+#endif
