@@ -6,7 +6,8 @@
 #                        the same with the CLI and library under sanitizers
 #   make demo            build and show the tool on a bundled leaking program
 #   make fuzz            run the snapshot parser fuzzer (FUZZ_SECONDS=600)
-#   make install         PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR honoured
+#   make install         PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR,
+#                        BASHCOMPDIR honoured
 #
 # Developers and CI get -Werror (DEVELOPER=1, or CI set); users do not.
 
@@ -14,6 +15,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGLIBDIR ?= $(LIBDIR)/muppy-snap
 
 VERSION := 0.1.0
@@ -171,9 +173,16 @@ install: all
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	for c in muppy-snap muppy-diff; do \
+		install -m 644 scripts/completion/$$c.bash \
+			$(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	install -m 755 scripts/muppy-cron $(DESTDIR)$(BINDIR)/
 
 uninstall:
 	rm -f $(PROGS:$(O)/%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(DESTDIR)$(BINDIR)/muppy-cron
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/muppy-snap $(DESTDIR)$(BASHCOMPDIR)/muppy-diff
 	rm -f $(DESTDIR)$(PKGLIBDIR)/muppy-payload.so
 	-rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
 	for m in $(MANPAGES); do \
