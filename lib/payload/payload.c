@@ -73,14 +73,15 @@ __asm__(
 	 * dlclose(handle) so that it returns to a `ret` in libc, which
 	 * returns to pthread_exit: nothing of ours is on the stack or runs
 	 * once the library is gone.  dlclose is entered with rsp = 8 mod 16
-	 * and so is pthread_exit.
+	 * and so is pthread_exit, whose return address is 0: its forced
+	 * unwind ends there, instead of following a stale stack word.
 	 */
 	".globl payload_leave\n"
 	".hidden payload_leave\n"
 	".type payload_leave, @function\n"
 	"payload_leave:\n"
 	"	and $-16, %rsp\n"
-	"	sub $8, %rsp\n"
+	"	push $0\n"
 	"	push %rdx\n"
 	"	push %rcx\n"
 	"	xor %edx, %edx\n"
