@@ -362,35 +362,23 @@ static void collect(const struct pyapi *api)
 	P.reply.gc_ran = 1;
 }
 
-static PyObject *get_objects(const struct pyapi *api)
-{
-	PyObject *list = gc_call(api, "get_objects");
-
-	if (list && Py_TYPE(list) != api->PyList_Type) {
-		api->Py_DecRef(list);
-		list = NULL;
-	}
-	return list;
-}
-
 /* Everything done while holding the interpreter. */
 static void summarize(const struct pyapi *api)
 {
 	struct walk_result res;
-	PyObject *roots;
+	struct gc_roots roots;
 	uint64_t t0;
 	int r;
 
 	if (P.req.flags & MUPPY_REQ_GC)
 		collect(api);
 	t0 = now_ns();
-	roots = get_objects(api);
-	if (!roots) {
+	if (gcroots_open(api, &roots) < 0) {
 		fail(MUPPY_ST_INTERNAL, "gc.get_objects() failed");
 		return;
 	}
-	r = walk_heap(api, roots, roots, &res);
-	api->Py_DecRef(roots);
+	r = walk_heap(api, &roots, &res);
+	gcroots_close(api, &roots);
 	P.reply.walk_ns = now_ns() - t0;
 	if (r < 0) {
 		fail(MUPPY_ST_NOMEM, "out of memory for the walk's bookkeeping");

@@ -53,6 +53,7 @@ struct pyapi {
 	PyTypeObject *PyType_Type;
 	PyTypeObject *PyBaseObject_Type;
 	PyTypeObject *PyLong_Type;
+	PyObject *True;            /* _Py_TrueStruct */
 	PyTypeObject *PyList_Type;
 	PyTypeObject *PyUnicode_Type;
 	PyTypeObject *PyMethodDescr_Type;
@@ -78,11 +79,27 @@ struct walk_result {
 };
 
 /*
- * Walks every GC-tracked object and everything reachable from them through
- * tp_traverse, once each, skipping `skip`.  Called with the GIL held.
- * Returns 0 or -ENOMEM.
+ * The objects the garbage collector tracks (gcroots.c): its generation
+ * lists when they are found and check out, else gc.get_objects().
  */
-HIDDEN int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
+struct gc_roots {
+	PyObject *list;          /* gc.get_objects(), or NULL */
+	uintptr_t heads[3];      /* else the PyGC_Head of each generation */
+	int nheads;
+	size_t hdr;              /* sizeof(PyGC_Head) */
+	bool gc_was_enabled;     /* automatic collection, off meanwhile */
+};
+
+/* With the GIL: 0, or -1 when neither way works. */
+HIDDEN int gcroots_open(const struct pyapi *api, struct gc_roots *r);
+HIDDEN void gcroots_close(const struct pyapi *api, struct gc_roots *r);
+
+/*
+ * Walks every GC-tracked object and everything reachable from them through
+ * tp_traverse, once each (not the roots list itself).  Called with the GIL
+ * held, between gcroots_open() and gcroots_close().  Returns 0 or -ENOMEM.
+ */
+HIDDEN int walk_heap(const struct pyapi *api, const struct gc_roots *roots,
 		     struct walk_result *res);
 HIDDEN void walk_result_free(struct walk_result *res);
 

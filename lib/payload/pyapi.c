@@ -83,6 +83,7 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyType_Type, "PyType_Type");
 	GET(PyBaseObject_Type, "PyBaseObject_Type");
 	GET(PyLong_Type, "PyLong_Type");
+	GET(True, "_Py_TrueStruct");
 	GET(PyList_Type, "PyList_Type");
 	GET(PyUnicode_Type, "PyUnicode_Type");
 	GET(PyMethodDescr_Type, "PyMethodDescr_Type");
@@ -98,7 +99,7 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	    !api->PyLong_AsSsize_t || !api->PyErr_Clear || !api->Py_IncRef ||
 	    !api->Py_DecRef || !api->PySys_GetSizeOf || !api->PyType_Lookup ||
 	    !api->PyType_IsSubtype || !api->PyBaseObject_Type ||
-	    !api->PyLong_Type ||
+	    !api->PyLong_Type || !api->True ||
 	    !api->PyUnicode_InternFromString ||
 	    !api->PyUnicode_AsEncodedString || !api->PyBytes_AsStringAndSize ||
 	    !api->Py_GetVersion || !api->PyType_Type || !api->PyList_Type ||

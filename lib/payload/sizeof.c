@@ -241,13 +241,13 @@ static uint64_t fast_size(struct sizer *s, struct type_size *ts, PyObject *o)
 }
 
 /*
- * Built with -DMUPPY_SIZE_CHECK (a test build, never shipped), every
+ * Built with -DMUPPY_PAYLOAD_CHECK (a test build, never shipped), every
  * result is compared with _PySys_GetSizeOf()'s and any difference aborts
  * the process: the fast ways must be exact, not close.
  */
 uint64_t sizer_size(struct sizer *s, struct type_size *ts, PyObject *o)
 {
-#ifdef MUPPY_SIZE_CHECK
+#ifdef MUPPY_PAYLOAD_CHECK
 	uint64_t v = fast_size(s, ts, o);
 
 	uint64_t want = sizer_slow(s, o);

@@ -344,35 +344,69 @@ static void walk_free(struct walk *w)
 	pmem_free(w->info, w->info_cap * sizeof(*w->info));
 }
 
-int walk_heap(const struct pyapi *api, PyObject *roots, PyObject *skip,
+/* A root and everything reachable from it that is new. */
+static int walk_root(struct walk *w, PyObject *o)
+{
+	int r = mark(w, o);
+
+	if (r <= 0)
+		return r;
+	r = walk_one(w, o);
+	while (r >= 0 && w->todo.n)
+		r = walk_one(w, w->todo.v[--w->todo.n]);
+	return r;
+}
+
+static uintptr_t gc_next(uintptr_t g)
+{
+	return *(const uintptr_t *)g & ~(uintptr_t)7; /* 3.8+: a flag bit */
+}
+
+/*
+ * The roots, in gc.get_objects()'s order.  Neither the list nor the
+ * collector's lists change meanwhile: no Python code runs until
+ * size_later(), automatic collection is off, and what sizing allocates
+ * is gone again before the next root is read.
+ */
+static int walk_roots(struct walk *w, const struct gc_roots *roots)
+{
+	PyListObject *list = (PyListObject *)roots->list;
+	int r = 0;
+
+	if (list) {
+		r = mark(w, roots->list); /* not counted */
+		for (Py_ssize_t i = 0; r >= 0 && i < Py_SIZE(list); i++) {
+			if (i + 8 < Py_SIZE(list))
+				__builtin_prefetch(list->ob_item[i + 8]);
+			r = walk_root(w, list->ob_item[i]);
+		}
+		return r < 0 ? r : 0;
+	}
+	for (int k = 0; k < roots->nheads; k++) {
+		uintptr_t head = roots->heads[k];
+
+		for (uintptr_t g = gc_next(head); g != head; g = gc_next(g)) {
+			__builtin_prefetch((void *)gc_next(g));
+			r = walk_root(w, (PyObject *)(g + roots->hdr));
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int walk_heap(const struct pyapi *api, const struct gc_roots *roots,
 	      struct walk_result *res)
 {
 	struct walk w = { .api = api, .res = res };
-	PyListObject *list = (PyListObject *)roots;
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
 	if (sizer_init(&w.sizer, api) < 0)
 		return -ENOMEM;
-	if (mark(&w, skip) < 0 || grow_types(&w) < 0)
+	if (grow_types(&w) < 0)
 		goto out;
-	/* The list cannot change: no Python code runs until size_later(). */
-	for (Py_ssize_t i = 0; i < Py_SIZE(list); i++) {
-		PyObject *o = list->ob_item[i];
-
-		if (i + 8 < Py_SIZE(list))
-			__builtin_prefetch(list->ob_item[i + 8]);
-		r = mark(&w, o);
-		if (r == 0)
-			continue;
-		if (r > 0)
-			r = walk_one(&w, o);
-		while (r >= 0 && w.todo.n)
-			r = walk_one(&w, w.todo.v[--w.todo.n]);
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
+	r = walk_roots(&w, roots);
 out:
 	size_later(&w); /* also drops the references after a failure */
 	sizer_fini(&w.sizer);
