@@ -448,8 +448,9 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 	}
 	if (ss.tty)
 		putchar('\n');
-	if (!status || *stop)
-		status = summary(&ss) ? MUPPY_EXIT_ERROR : status;
+	/* Also when the process exited: what was seen until then. */
+	if (summary(&ss) && !status)
+		status = MUPPY_EXIT_ERROR;
 	session_free(&ss);
 	if (*stop && !status && *stop != SIGINT)
 		status = 128 + *stop;
