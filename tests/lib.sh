@@ -96,16 +96,26 @@ list_pythons() {
 # start_py_victim PYTHON MODE [COUNT]: starts tests/py/victim.py; sets VPID
 # and keeps its control FIFO open on fd 9 (see victim_cmd).  In mode input
 # its standard input is a FIFO open on fd 8 for the test to write to.
+# VICTIM_WRAP, if set, is a command prefix (setpriv, unshare, ...); VPID
+# is then the pid the victim wrote into its ready file as seen from here.
 start_py_victim() {
 	rm -f "$T/ctl" "$T/ready" "$T/stdin"
-	mkfifo "$T/ctl" "$T/stdin"
+	mkfifo -m 666 "$T/ctl" "$T/stdin"
 	_in=/dev/null
 	[ "$2" != input ] || _in="$T/stdin"
-	start_victim VPID sh -c 'exec "$@" <"$0"' "$_in" "$1" \
-		"$SRCDIR/tests/py/victim.py" "$T/ctl" "$T/ready" "$2" ${3:+"$3"}
-	[ "$2" != input ] || exec 8>"$T/stdin"
-	exec 9>"$T/ctl"
+	# shellcheck disable=SC2086
+	start_victim VPID ${VICTIM_WRAP:-} sh -c 'exec "$@" <"$0"' "$_in" \
+		"$1" "$SRCDIR/tests/py/victim.py" "$T/ctl" "$T/ready" "$2" \
+		${3:+"$3"}
+	[ "$2" != input ] || exec 8<>"$T/stdin"
+	exec 9<>"$T/ctl" # read-write: opening never blocks
 	wait_for_file "$T/ready" 60
+	if [ -n "${VICTIM_WRAP:-}" ]; then
+		# The victim is a descendant of the wrapper: find the python.
+		for _c in $(pgrep -f "victim.py $T/ctl"); do
+			[ "$(cat "/proc/$_c/comm")" = sh ] || VPID=$_c
+		done
+	fi
 }
 
 # victim_cmd WORDS: sends a command to the victim; with a file argument
