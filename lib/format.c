@@ -197,7 +197,7 @@ static const char *sort_name(enum muppy_sort s)
 
 /* Table: two header lines, then one line per type, the type last. */
 enum { COL_DCOUNT, COL_DBYTES, COL_COUNT, COL_BYTES, NCOLS };
-#define CELL 32
+#define CELL MUPPY__CELL
 
 static const char *const col_titles[NCOLS] = {
 	"\xce\x94 objects", "\xce\x94 bytes", "objects", "bytes",
@@ -212,11 +212,9 @@ static void cells_fill(char cell[NCOLS][CELL], int64_t d_count,
 	muppy_human_bytes(cell[COL_BYTES], CELL, bytes);
 }
 
-static void cells_widen(size_t width[NCOLS], char cell[NCOLS][CELL])
+void muppy__cells_widen(size_t *width, const muppy__cell *cell, size_t n)
 {
-	size_t c;
-
-	for (c = 0; c < NCOLS; c++) {
+	for (size_t c = 0; c < n; c++) {
 		size_t w = muppy__text_width(cell[c]);
 
 		if (w > width[c])
@@ -224,15 +222,19 @@ static void cells_widen(size_t width[NCOLS], char cell[NCOLS][CELL])
 	}
 }
 
-static void cells_print(struct muppy__out *o, const size_t width[NCOLS],
-			char cell[NCOLS][CELL], const char *name)
+void muppy__cells_print(struct muppy__out *o, const size_t *width,
+			const muppy__cell *cell, size_t n, size_t left)
 {
-	size_t c;
-
-	for (c = 0; c < NCOLS; c++) {
-		muppy__out_cell(o, cell[c], width[c], false);
+	for (size_t c = 0; c < n; c++) {
+		muppy__out_cell(o, cell[c], width[c], c == left);
 		muppy__out_str(o, "  ");
 	}
+}
+
+void muppy__cells_row(struct muppy__out *o, const size_t *width,
+		      const muppy__cell *cell, size_t n, const char *name)
+{
+	muppy__cells_print(o, width, cell, n, n);
 	muppy__out_name(o, name);
 	muppy__out_str(o, "\n");
 }
@@ -298,11 +300,11 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 
 		cells_fill(cell, r->d_count, r->d_bytes, r->new_count,
 			   r->new_bytes);
-		cells_widen(width, cell);
+		muppy__cells_widen(width, cell, NCOLS);
 	}
 	cells_fill(cell, d->d_objects, d->d_bytes, d->new->objects,
 		   d->new->bytes);
-	cells_widen(width, cell);
+	muppy__cells_widen(width, cell, NCOLS);
 
 	for (i = 0; i < NCOLS; i++) {
 		muppy__out_cell(o, col_titles[i], width[i], false);
@@ -314,7 +316,7 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 
 		cells_fill(cell, r->d_count, r->d_bytes, r->new_count,
 			   r->new_bytes);
-		cells_print(o, width, cell, r->name);
+		muppy__cells_row(o, width, cell, NCOLS, r->name);
 	}
 	if (hidden)
 		muppy__out_printf(o,
@@ -328,7 +330,7 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 	muppy__out_str(o, "\n");
 	cells_fill(cell, d->d_objects, d->d_bytes, d->new->objects,
 		   d->new->bytes);
-	cells_print(o, width, cell, "total");
+	muppy__cells_row(o, width, cell, NCOLS, "total");
 }
 
 /* TSV: exact integers, one header line, no totals. */

@@ -36,6 +36,18 @@ size_t muppy__escaped_cut(const char *s, size_t len, size_t max);
 void muppy__out_name(struct muppy__out *o, const char *name);
 /* Terminal columns of UTF-8 text, counted as one per character. */
 size_t muppy__text_width(const char *s);
+/* Table rows: cells of numbers, right-aligned, two spaces apart. */
+#define MUPPY__CELL 64
+typedef char muppy__cell[MUPPY__CELL];
+/* Widens width[0..n) to fit the n cells. */
+void muppy__cells_widen(size_t *width, const muppy__cell *cell, size_t n);
+/* Writes the n cells, each followed by two spaces; column left (or n for
+ * none) is left-aligned. */
+void muppy__cells_print(struct muppy__out *o, const size_t *width,
+			const muppy__cell *cell, size_t n, size_t left);
+/* The cells, then the type name (shortened as above) and a newline. */
+void muppy__cells_row(struct muppy__out *o, const size_t *width,
+		      const muppy__cell *cell, size_t n, const char *name);
 /* "+12", "-3", "0" (buf >= 24). */
 void muppy__format_signed(char *buf, size_t size, int64_t v);
 

@@ -14,7 +14,7 @@
 
 /* The command line and executable are shortened to this in tables. */
 #define HEADER_TEXT_MAX 200
-#define CELL 32
+#define CELL MUPPY__CELL
 
 /* --- order of rows -------------------------------------------------------- */
 
@@ -180,30 +180,6 @@ static void cells_fill(char cell[NCOLS][CELL], uint64_t count, uint64_t bytes)
 	muppy_human_bytes(cell[COL_BYTES], CELL, bytes);
 }
 
-static void cells_widen(size_t width[NCOLS], char cell[NCOLS][CELL])
-{
-	size_t c;
-
-	for (c = 0; c < NCOLS; c++) {
-		size_t w = muppy__text_width(cell[c]);
-
-		if (w > width[c])
-			width[c] = w;
-	}
-}
-
-static void cells_print(struct muppy__out *o, const size_t width[NCOLS],
-			char cell[NCOLS][CELL], const char *name)
-{
-	size_t c;
-
-	for (c = 0; c < NCOLS; c++) {
-		muppy__out_cell(o, cell[c], width[c], false);
-		muppy__out_str(o, "  ");
-	}
-	muppy__out_name(o, name);
-	muppy__out_str(o, "\n");
-}
 
 static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 			const struct muppy_type_stat *const *rows,
@@ -217,10 +193,10 @@ static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 		width[i] = muppy__text_width(col_titles[i]);
 	for (i = 0; i < shown; i++) {
 		cells_fill(cell, rows[i]->count, rows[i]->bytes);
-		cells_widen(width, cell);
+		muppy__cells_widen(width, cell, NCOLS);
 	}
 	cells_fill(cell, s->objects, s->bytes);
-	cells_widen(width, cell);
+	muppy__cells_widen(width, cell, NCOLS);
 
 	for (i = 0; i < NCOLS; i++) {
 		muppy__out_cell(o, col_titles[i], width[i], false);
@@ -229,7 +205,7 @@ static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 	muppy__out_str(o, "type\n");
 	for (i = 0; i < shown; i++) {
 		cells_fill(cell, rows[i]->count, rows[i]->bytes);
-		cells_print(o, width, cell, rows[i]->name);
+		muppy__cells_row(o, width, cell, NCOLS, rows[i]->name);
 	}
 	if (hidden)
 		muppy__out_printf(o, "... %zu more type%s (--limit=0 shows all)\n",
@@ -241,7 +217,7 @@ static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 		muppy__out_str(o, "-");
 	muppy__out_str(o, "\n");
 	cells_fill(cell, s->objects, s->bytes);
-	cells_print(o, width, cell, "total");
+	muppy__cells_row(o, width, cell, NCOLS, "total");
 }
 
 /* --- tsv and json ------------------------------------------------------ */

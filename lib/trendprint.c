@@ -12,7 +12,7 @@
 
 #include "muppy_int.h"
 
-#define CELL 64
+#define CELL MUPPY__CELL
 /* Points of a sparkline at most; longer series are sampled evenly. */
 #define SPARK_MAX 24
 /* Snapshots listed above a table at most (half first, half last). */
@@ -142,28 +142,12 @@ static void cells_fill(char cell[NCOLS][CELL], const struct muppy_trend *t,
 	muppy__sparkline(cell[COL_SPARK], CELL, r->bytes, t->n);
 }
 
-static void cells_widen(size_t width[NCOLS], char cell[NCOLS][CELL])
-{
-	size_t c;
-
-	for (c = 0; c < NCOLS; c++) {
-		size_t w = muppy__text_width(cell[c]);
-
-		if (w > width[c])
-			width[c] = w;
-	}
-}
-
 static void cells_print(struct muppy__out *o, const size_t width[NCOLS],
 			char cell[NCOLS][CELL], const char *name, bool hot,
 			bool color)
 {
-	size_t c;
-
-	for (c = 0; c < NCOLS; c++) {
-		muppy__out_cell(o, cell[c], width[c], c == COL_SPARK);
-		muppy__out_str(o, "  ");
-	}
+	muppy__cells_print(o, width, (const muppy__cell *)cell, NCOLS,
+			   COL_SPARK);
 	if (hot && color)
 		muppy__out_str(o, BOLD_RED);
 	muppy__out_name(o, name);
@@ -289,10 +273,10 @@ static void print_table(struct muppy__out *o, const struct muppy_trend *t,
 			width[i] = muppy__text_width(col_titles[i]);
 		for (i = 0; i < shown; i++) {
 			cells_fill(cell, t, &t->rows[i]);
-			cells_widen(width, cell);
+			muppy__cells_widen(width, (const muppy__cell *)cell, NCOLS);
 		}
 		cells_fill(cell, t, &t->total);
-		cells_widen(width, cell);
+		muppy__cells_widen(width, (const muppy__cell *)cell, NCOLS);
 		for (i = 0; i < NCOLS; i++) {
 			muppy__out_cell(o, col_titles[i], width[i], i == COL_SPARK);
 			muppy__out_str(o, "  ");
