@@ -9,8 +9,9 @@
  * through pthread_create (a tail call), so it never returns into this
  * library; the payload thread never runs Python code while it holds
  * borrowed pointers; it writes with MSG_NOSIGNAL (no SIGPIPE in the
- * target); every path ends in leave(), which closes our descriptors and
- * jumps to dlclose() with pthread_exit() as the return address.
+ * target); the thread's start routine ends by jumping to dlclose() with
+ * its own return address, glibc's start_thread: the thread then exits as
+ * any thread whose routine returned, and no code of ours runs again.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -40,8 +41,7 @@ HIDDEN struct payload_state {
 
 HIDDEN int payload_prepare(struct muppy_start_out *out);
 HIDDEN void *payload_main(void *arg);
-HIDDEN __attribute__((noreturn)) void payload_leave(void *handle,
-		void *dlclose_fn, void *exit_fn, void *ret_insn);
+HIDDEN void *payload_work(void);
 
 /*
  * muppy_payload_start(struct muppy_start_out *out): runs on the seized
@@ -69,24 +69,24 @@ __asm__(
 	"	ret\n"
 	".size muppy_payload_start, .-muppy_payload_start\n"
 	/*
-	 * payload_leave(handle, dlclose, pthread_exit, ret): calls
-	 * dlclose(handle) so that it returns to a `ret` in libc, which
-	 * returns to pthread_exit: nothing of ours is on the stack or runs
-	 * once the library is gone.  dlclose is entered with rsp = 8 mod 16
-	 * and so is pthread_exit, whose return address is 0: its forced
-	 * unwind ends there, instead of following a stale stack word.
+	 * payload_main(arg), the payload thread's start routine: does the
+	 * work, then tail-calls dlclose(handle of this library), so that
+	 * dlclose returns straight into glibc's start_thread, with 0 as the
+	 * thread's result.  The thread then exits the normal way (no forced
+	 * unwind, so no libgcc_s to load), and nothing of ours is on its
+	 * stack or runs once the library is unmapped.  The stack is as at
+	 * entry when jumping: rsp = 8 mod 16, as dlclose expects.
 	 */
-	".globl payload_leave\n"
-	".hidden payload_leave\n"
-	".type payload_leave, @function\n"
-	"payload_leave:\n"
-	"	and $-16, %rsp\n"
-	"	push $0\n"
-	"	push %rdx\n"
-	"	push %rcx\n"
-	"	xor %edx, %edx\n"
-	"	jmp *%rsi\n"
-	".size payload_leave, .-payload_leave\n");
+	".globl payload_main\n"
+	".hidden payload_main\n"
+	".type payload_main, @function\n"
+	"payload_main:\n"
+	"	sub $8, %rsp\n"
+	"	call payload_work\n"
+	"	add $8, %rsp\n"
+	"	mov %rax, %rdi\n"
+	"	jmp *dlclose@GOTPCREL(%rip)\n"
+	".size payload_main, .-payload_main\n");
 
 _Static_assert(offsetof(struct muppy_start_out, thread) == 8,
 	       "muppy_payload_start stores the thread at out + 8");
@@ -452,15 +452,14 @@ static void run(void)
 	api->PyGILState_Release(g);
 }
 
-void *payload_main(void *arg)
+/* The payload thread's work; returns the handle of this library. */
+void *payload_work(void)
 {
 	void *handle = NULL;
-	unsigned char *ret_insn;
 	sigset_t all;
 	Dl_info info;
 	bool go;
 
-	(void)arg;
 	/* Signals are for the target's own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -478,10 +477,6 @@ void *payload_main(void *arg)
 	close(P.sock);
 	pmem_free(P.names, P.names_cap);
 
-	/* Leave: dlclose(ourselves) returning into pthread_exit. */
-	dladdr1((void *)payload_main, &info, &handle, RTLD_DL_LINKMAP);
-	/* Any 0xc3 byte in libc's code is a `ret` when jumped to. */
-	for (ret_insn = (unsigned char *)dlclose; *ret_insn != 0xc3; ret_insn++)
-		;
-	payload_leave(handle, (void *)dlclose, (void *)pthread_exit, ret_insn);
+	dladdr1((void *)payload_work, &info, &handle, RTLD_DL_LINKMAP);
+	return handle;
 }
