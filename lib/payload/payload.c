@@ -54,7 +54,10 @@ __asm__(
 	".globl muppy_payload_start\n"
 	".type muppy_payload_start, @function\n"
 	"muppy_payload_start:\n"
+	"	.cfi_startproc\n"
 	"	push %rbx\n"
+	"	.cfi_def_cfa_offset 16\n"
+	"	.cfi_offset %rbx, -16\n"
 	"	mov %rdi, %rbx\n"
 	"	call payload_prepare\n"
 	"	test %eax, %eax\n"
@@ -64,9 +67,16 @@ __asm__(
 	"	lea payload_main(%rip), %rdx\n"
 	"	xor %ecx, %ecx\n"
 	"	pop %rbx\n"
+	"	.cfi_remember_state\n"
+	"	.cfi_def_cfa_offset 8\n"
+	"	.cfi_restore %rbx\n"
 	"	jmp *pthread_create@GOTPCREL(%rip)\n"
+	"	.cfi_restore_state\n"
 	"1:	pop %rbx\n"
+	"	.cfi_def_cfa_offset 8\n"
+	"	.cfi_restore %rbx\n"
 	"	ret\n"
+	"	.cfi_endproc\n"
 	".size muppy_payload_start, .-muppy_payload_start\n"
 	/*
 	 * payload_main(arg), the payload thread's start routine: does the
@@ -81,11 +91,15 @@ __asm__(
 	".hidden payload_main\n"
 	".type payload_main, @function\n"
 	"payload_main:\n"
+	"	.cfi_startproc\n"
 	"	sub $8, %rsp\n"
+	"	.cfi_def_cfa_offset 16\n"
 	"	call payload_work\n"
 	"	add $8, %rsp\n"
+	"	.cfi_def_cfa_offset 8\n"
 	"	mov %rax, %rdi\n"
 	"	jmp *dlclose@GOTPCREL(%rip)\n"
+	"	.cfi_endproc\n"
 	".size payload_main, .-payload_main\n");
 
 _Static_assert(offsetof(struct muppy_start_out, thread) == 8,
