@@ -59,6 +59,7 @@ struct pyapi {
 	PyTypeObject *PyMethodDescr_Type;
 	PyTypeObject *PyWrapperDescr_Type;
 	bool free_threaded;              /* Py_GIL_DISABLED build */
+	uintptr_t core_lo, core_hi;      /* the interpreter's own code */
 };
 
 /* Fills api from the process; false (with a reason) if it is not usable. */
@@ -72,7 +73,8 @@ struct type_stat {
 };
 
 struct walk_result {
-	struct type_stat *stats; /* one per distinct type object */
+	const struct pyapi *api;
+	struct type_stat *stats; /* one per distinct type object, held */
 	size_t nstats, stats_cap;
 	uint64_t objects, bytes;
 	size_t mem_peak;         /* bookkeeping bytes in use at most */

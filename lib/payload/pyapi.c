@@ -13,45 +13,82 @@
 
 #include "payload.h"
 
+#define MAX_CANDIDATES 8
+
 struct find_ctx {
-	void *handle;
+	char names[MAX_CANDIDATES][256]; /* loaded objects named libpython* */
+	int n;
+	uintptr_t addr;                  /* with find_code: an address */
+	uintptr_t lo, hi;                /* its executable segment */
 };
 
+/*
+ * dl_iterate_phdr callbacks run with the loader's write lock held: they
+ * only look.  Calling dlopen or dlclose in here would take the loader's
+ * other lock in the order opposite to a concurrent dlopen's.
+ */
 static int find_libpython(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct find_ctx *ctx = arg;
-	void *h;
 
 	(void)size;
-	if (!info->dlpi_name || !strstr(info->dlpi_name, "libpython"))
-		return 0;
-	h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-	if (!h)
-		return 0;
-	if (dlsym(h, "PyGILState_Ensure")) {
-		ctx->handle = h;
-		return 1;
-	}
-	dlclose(h);
+	if (info->dlpi_name && strstr(info->dlpi_name, "libpython") &&
+	    ctx->n < MAX_CANDIDATES && strlen(info->dlpi_name) < 256)
+		strcpy(ctx->names[ctx->n++], info->dlpi_name);
 	return 0;
+}
+
+static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct find_ctx *ctx = arg;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    ctx->addr >= lo && ctx->addr < lo + ph->p_memsz) {
+			ctx->lo = lo;
+			ctx->hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The handle of a loaded libpython with the C API, or NULL. */
+static void *libpython_handle(void)
+{
+	struct find_ctx ctx = { .n = 0 };
+
+	dl_iterate_phdr(find_libpython, &ctx);
+	for (int i = 0; i < ctx.n; i++) {
+		void *h = dlopen(ctx.names[i], RTLD_LAZY | RTLD_NOLOAD);
+
+		if (h && dlsym(h, "PyGILState_Ensure"))
+			return h;
+		if (h)
+			dlclose(h);
+	}
+	return NULL;
 }
 
 #define GET(field, name) (*(void **)&api->field = dlsym(h, name))
 
 bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 {
-	struct find_ctx ctx = { RTLD_DEFAULT };
-	void *h;
+	struct find_ctx code = { .n = 0 };
+	void *h = RTLD_DEFAULT;
 
 	memset(api, 0, sizeof(*api));
 	if (!dlsym(RTLD_DEFAULT, "PyGILState_Ensure")) {
-		dl_iterate_phdr(find_libpython, &ctx);
-		if (ctx.handle == RTLD_DEFAULT) {
+		h = libpython_handle();
+		if (!h) {
 			snprintf(why, whylen, "no CPython C API in the process");
 			return false;
 		}
 	}
-	h = ctx.handle;
 	GET(Py_IsInitialized, "Py_IsInitialized");
 	if (!GET(Py_IsFinalizing, "Py_IsFinalizing"))
 		GET(Py_IsFinalizing, "_Py_IsFinalizing");
@@ -90,8 +127,14 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyWrapperDescr_Type, "PyWrapperDescr_Type");
 	/* Only free-threaded builds (3.13t) have the shared refcount API. */
 	api->free_threaded = dlsym(h, "_Py_DecRefShared") != NULL;
-	if (ctx.handle != RTLD_DEFAULT)
-		dlclose(ctx.handle);
+	if (h != RTLD_DEFAULT)
+		dlclose(h);
+	/* The interpreter's own code: C methods in there run no Python. */
+	code.addr = (uintptr_t)api->PyGILState_Ensure;
+	if (code.addr && dl_iterate_phdr(find_code, &code)) {
+		api->core_lo = code.lo;
+		api->core_hi = code.hi;
+	}
 
 	if (!api->Py_IsInitialized || !api->PyGILState_Ensure ||
 	    !api->PyGILState_Release || !api->PyImport_ImportModule ||

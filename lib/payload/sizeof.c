@@ -8,8 +8,9 @@
  * weak references).  Per object that is most of the walk's time.  Here,
  * per type:
  *
- * - A __sizeof__ written in Python: SK_LATER, sized after the walk by the
- *   caller.  A type object (the one type with tp_is_gc, whose header
+ * - A __sizeof__ written in Python, or in C outside the interpreter's own
+ *   code (an extension's, which may call back into Python): SK_LATER,
+ *   sized after the walk by the caller.  A type object (the one type with tp_is_gc, whose header
  *   depends on the object): SK_SLOW, _PySys_GetSizeOf() each time.
  * - A C __sizeof__ (a method descriptor, METH_NOARGS, defined by a base
  *   of the type, so the call would pass its type check): SK_CCALL calls
@@ -84,9 +85,19 @@ void sizer_classify(struct sizer *s, PyTypeObject *t, struct type_size *ts)
 		ts->kind = SK_LATER;
 		return;
 	}
-	ts->kind = SK_SLOW;
 	md = ((PyMethodDescrObject *)d)->d_method;
-	if (t->tp_is_gc || !md || !md->ml_meth ||
+	/*
+	 * A C method of an extension (Cython's `def __sizeof__`, say) may
+	 * run Python code and release the GIL: only the interpreter's own
+	 * are called during the walk.
+	 */
+	if (!md || (uintptr_t)md->ml_meth < api->core_lo ||
+	    (uintptr_t)md->ml_meth >= api->core_hi) {
+		ts->kind = SK_LATER;
+		return;
+	}
+	ts->kind = SK_SLOW;
+	if (t->tp_is_gc || !md->ml_meth ||
 	    (md->ml_flags & ~METH_COEXIST) != METH_NOARGS ||
 	    !api->PyType_IsSubtype(t, ((PyDescrObject *)d)->d_type))
 		return;

@@ -259,6 +259,9 @@ static size_t add_type(struct walk *w, PyTypeObject *t, size_t *slot)
 		slot = type_slot(w, t);
 	}
 	res->stats[res->nstats] = (struct type_stat){ .type = t };
+	/* Held until the names are read: size_later() runs Python code,
+	 * during which another thread could free a type no longer used. */
+	w->api->Py_IncRef((PyObject *)t);
 	ti = &w->info[res->nstats];
 	sizer_classify(&w->sizer, t, &ti->size);
 	ti->trav = NULL;
@@ -402,6 +405,7 @@ int walk_heap(const struct pyapi *api, const struct gc_roots *roots,
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
+	res->api = api;
 	if (sizer_init(&w.sizer, api) < 0)
 		return -ENOMEM;
 	if (grow_types(&w) < 0)
@@ -423,6 +427,8 @@ out:
 
 void walk_result_free(struct walk_result *res)
 {
+	for (size_t i = 0; i < res->nstats; i++)
+		res->api->Py_DecRef((PyObject *)res->stats[i].type);
 	pmem_free(res->stats, res->stats_cap * sizeof(*res->stats));
 	res->stats = NULL;
 	res->nstats = res->stats_cap = 0;

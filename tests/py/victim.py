@@ -221,8 +221,13 @@ MODES = {
 def main():
     ctl, ready, mode = sys.argv[1:4]
     count = int(sys.argv[4]) if len(sys.argv) > 4 else 98765
-    global leaks
+    global leaks, extension_objects
     leaks = [Leak(i) for i in range(count)]
+    # Types with a C __sizeof__ from extension modules (lib-dynload).
+    import array
+    import decimal
+    extension_objects = ([array.array('i', range(i % 50)) for i in range(500)]
+                         + [decimal.Decimal(i) for i in range(500)])
     write_file(ready, str(os.getpid()))
     if mode in ('spin', 'nap'):
         single_threaded(ctl, spin_work if mode == 'spin' else nap_work)
