@@ -49,6 +49,29 @@ int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
 	}
 }
 
+void muppy__detach(pid_t tid, int sig)
+{
+	int status;
+
+	if (ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig) == 0 || errno != ESRCH)
+		return;
+	/*
+	 * Not in a stop: being killed (an exit, or an exec killing the
+	 * other threads).  Its tracer must reap it: an exec waits for that,
+	 * and anyone attaching meanwhile (PTRACE_SEIZE) waits for the exec,
+	 * uninterruptibly but for SIGKILL.
+	 */
+	for (int i = 0; i < 2000; i++) {
+		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+
+		if (r < 0 || (r == tid && (WIFEXITED(status) || WIFSIGNALED(status))))
+			return;
+		if (r == tid && ptrace(PTRACE_DETACH, tid, 0, 0) == 0)
+			return;
+		usleep(100);
+	}
+}
+
 /* State letter and flags from /proc/PID[/task/TID]/stat. */
 static int read_stat(const char *path, char *state, unsigned long *flags)
 {
@@ -61,6 +84,17 @@ static int read_stat(const char *path, char *state, unsigned long *flags)
 	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
 		return -EIO;
 	return 0;
+}
+
+/* True when the tracer is another muppy-snap (its attachment is brief). */
+static bool traced_by_muppy(long tracer)
+{
+	char path[64], comm[32];
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
+	if (muppy__proc_read(path, comm, sizeof(comm)))
+		return false;
+	return !strcmp(comm, "muppy-snap\n");
 }
 
 static int check_process(pid_t pid, struct muppy_error *err)
@@ -96,9 +130,10 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		muppy_error_set(err, "process %d has exited (zombie)", (int)pid);
 		return -ESRCH;
 	}
+	/* Another muppy-snap attached: wait for it (choose_thread) */
 	tracer = muppy__status_field(pid, "TracerPid");
-	if (tracer > 0)
-		return muppy__explain_eperm(pid, "attach to", err);
+	if (tracer > 0 && !traced_by_muppy(tracer))
+		return muppy__explain_eperm(pid, 0, "attach to", err);
 	if (state == 'T') {
 		muppy_error_set(err, "process %d is stopped (Ctrl-Z or SIGSTOP); resume it with kill -CONT %d",
 				(int)pid, (int)pid);
@@ -161,12 +196,41 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 			uint64_t deadline, struct muppy_error *err)
 {
 	int status, ret, sig;
+	unsigned long flags;
+	char state;
 
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
 		if (errno == ESRCH)
 			return 0;
-		if (errno == EPERM)
-			return muppy__explain_eperm(t->pid, "attach to", err);
+		if (errno == EPERM) {
+			char sub[64];
+			long tracer;
+
+			snprintf(sub, sizeof(sub), "%d/task/%d", (int)t->pid, (int)tid);
+			tracer = muppy__status_field_at(sub, "TracerPid");
+			/* an exiting thread (exit, exec) refuses with EPERM */
+			snprintf(sub, sizeof(sub), "/proc/%d/task/%d/stat", (int)t->pid, (int)tid);
+			if (read_stat(sub, &state, &flags) || state == 'Z' || state == 'X' ||
+			    muppy__proc_state_letter(t->pid) == 'Z')
+				return 0;
+			snprintf(sub, sizeof(sub), "%d/task/%d", (int)t->pid, (int)tid);
+			if (tracer > 0 && traced_by_muppy(tracer)) {
+				snprintf(t->why, sizeof(t->why), "thread %d is traced by another muppy-snap, process %ld",
+					 (int)tid, tracer);
+				return 0; /* busy for now: try again */
+			}
+			if (muppy__eperm_unexplained(t->pid, tid)) {
+				uint64_t now = muppy__now_us();
+
+				if (!t->eperm_us)
+					t->eperm_us = now;
+				if (now - t->eperm_us < 300000) {
+					snprintf(t->why, sizeof(t->why), "thread %d refused to be traced", (int)tid);
+					return 0;
+				}
+			}
+			return muppy__explain_eperm(t->pid, tid, "attach to", err);
+		}
 		ret = -errno;
 		muppy_error_set(err, "cannot attach to thread %d of process %d: %s",
 				(int)tid, (int)t->pid, strerror(errno));
@@ -195,7 +259,7 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 			if (sig == SIGTRAP)
 				return 1; /* our interrupt */
 			/* group-stop: the process is being stopped */
-			ptrace(PTRACE_DETACH, tid, 0, 0);
+			muppy__detach(tid, 0);
 			muppy_error_set(err, "process %d is stopped (Ctrl-Z or SIGSTOP); resume it with kill -CONT %d",
 					(int)t->pid, (int)t->pid);
 			return -EAGAIN;
@@ -210,7 +274,7 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 	}
 
 out_detach:
-	ptrace(PTRACE_DETACH, tid, 0, 0);
+	muppy__detach(tid, 0);
 	return ret;
 }
 
@@ -306,13 +370,18 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 				ret = 0;
 				goto out;
 			}
-			ptrace(PTRACE_DETACH, tids[i], 0, 0);
+			muppy__detach(tids[i], 0);
 			t->tid = 0;
 			if (ret < 0 && ret != -ESRCH) {
 				muppy_error_set(err, "cannot inspect thread %d of process %d: %s",
 						(int)tids[i], (int)t->pid, strerror(-ret));
 				goto out;
 			}
+		}
+		if (muppy__stop_pending()) {
+			muppy_error_set(err, "interrupted");
+			ret = -EINTR;
+			goto out;
 		}
 		if (muppy__now_us() >= deadline) {
 			muppy_error_set(err, "no thread of process %d reached a safe point in %d ms (%s)",
@@ -330,6 +399,43 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 out:
 	free(tids);
 	return ret;
+}
+
+/*
+ * With a thread stopped, the process can no longer execute another
+ * program without killing that thread; but it may have done so since its
+ * mappings were read, and then every address we hold is stale.
+ */
+static int same_program(struct muppy__target *t, struct muppy_error *err)
+{
+	const struct muppy__map *a, *b;
+	struct muppy__maps now;
+	bool same;
+	int ret;
+
+	ret = muppy__maps_read(t->pid, &now, err);
+	if (ret)
+		return ret == -ENOENT ? -ESRCH : ret;
+	a = muppy__maps_by_kind(&t->maps, OBJ_LIBC);
+	b = muppy__maps_by_kind(&now, OBJ_LIBC);
+	same = now.n && t->maps.n && now.v[0].start == t->maps.v[0].start &&
+	       now.v[0].inode == t->maps.v[0].inode && a && b &&
+	       a->start == b->start && a->inode == b->inode;
+	/* a program still starting: ld.so may not have made libc
+	 * executable yet */
+	a = muppy__maps_find(&now, t->stub);
+	if (same && (!a || a->perms[2] != 'x')) {
+		muppy__maps_free(&now);
+		muppy_error_set(err, "process %d is starting up (its C library is not ready yet)",
+				(int)t->pid);
+		return -EAGAIN;
+	}
+	muppy__maps_free(&now);
+	if (same)
+		return 0;
+	muppy_error_set(err, "process %d executed another program while muppy-snap attached",
+			(int)t->pid);
+	return -ESRCH;
 }
 
 int muppy__target_attach(struct muppy__target **out, pid_t pid,
@@ -382,6 +488,9 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	if (ret)
 		goto out_free;
 	t->stop = STOP_INTERRUPT;
+	ret = same_program(t, err);
+	if (ret)
+		goto out_detach;
 	t->st.tid = t->tid;
 	t->st.in_syscall = muppy__arch_in_syscall(t->tid) > 0;
 	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(t->sigmask), &t->sigmask) < 0) {
@@ -413,7 +522,7 @@ void muppy__target_detach(struct muppy__target *t)
 	if (!t)
 		return;
 	if (t->stop != STOP_NONE) {
-		ptrace(PTRACE_DETACH, t->tid, 0, 0);
+		muppy__detach(t->tid, 0);
 		t->st.away_us += muppy__now_us() - t->t_stopped;
 		t->stop = STOP_NONE;
 	}

@@ -58,10 +58,33 @@ int muppy__proc_read(const char *path, char *buf, size_t size)
 	MUPPY_MUST_CHECK;
 /* Value of a "Key:\t..." line of /proc/PID/status, or -1. */
 long muppy__status_field(pid_t pid, const char *key);
-/* Explains an EPERM/EACCES for pid into err; returns -EPERM, or -EBUSY
- * when another tracer is the cause. */
-int muppy__explain_eperm(pid_t pid, const char *what,
+/* Value of a "Key:\t..." line of /proc/SUB/status ("PID/task/TID"). */
+long muppy__status_field_at(const char *sub, const char *key);
+/* Explains an EPERM/EACCES for pid (thread tid, or 0) into err; returns
+ * -EPERM, or -EBUSY when another tracer is the cause. */
+int muppy__explain_eperm(pid_t pid, pid_t tid, const char *what,
 			 struct muppy_error *err);
+/* What the explanation is made of; muppy__eperm_message() words it. */
+struct muppy__eperm_facts {
+	pid_t tid;              /* the thread we tried, 0 for the process */
+	long tracer;            /* its TracerPid, 0 if none */
+	char tracer_comm[32];   /* the tracer's name */
+	long uid;               /* the process's real uid, -1 if unknown */
+	uid_t euid;             /* ours */
+	bool cap_sys_ptrace;    /* ours */
+	int yama;               /* kernel.yama.ptrace_scope, -1 if absent */
+};
+int muppy__eperm_message(struct muppy_error *err, const char *what,
+			 pid_t pid, const struct muppy__eperm_facts *f);
+/* True when nothing explains an EPERM (no tracer, uid, yama): a thread
+ * exiting or a process executing a program refuses for a moment too. */
+bool muppy__eperm_unexplained(pid_t pid, pid_t tid);
+/* The state letter of /proc/PID/stat; 0 when it cannot be read. */
+char muppy__proc_state_letter(pid_t pid);
+/* True when a signal that should end muppy-snap (SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, not ignored) is pending,
+ * held back because muppy_snap_take() blocks them while attached. */
+bool muppy__stop_pending(void);
 uint64_t muppy__now_us(void);
 
 /* --- symbols.c: ELF .dynsym of the target's own files ---------------- */
@@ -109,9 +132,12 @@ struct muppy__target {
 	uint64_t t_stopped;     /* when the safe stop began (us) */
 	struct muppy__stats st;
 	char why[160];          /* what the last unsafe thread was doing */
+	uint64_t eperm_us;      /* first unexplained EPERM (exec, exit) */
 };
 
 /* attach.c */
+/* PTRACE_DETACH; a tracee that is being killed is reaped instead. */
+void muppy__detach(pid_t tid, int sig);
 int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
 	MUPPY_MUST_CHECK;
 /* safepoint.c */

@@ -58,7 +58,7 @@ int muppy__maps_read(pid_t pid, struct muppy__maps *m,
 		if (ret == -ENOENT)
 			muppy_error_set(err, "no process %d", (int)pid);
 		else if (ret == -EACCES || ret == -EPERM)
-			return muppy__explain_eperm(pid, "read the mappings of", err);
+			return muppy__explain_eperm(pid, 0, "read the mappings of", err);
 		else
 			muppy_error_set(err, "%s: %s", path, strerror(-ret));
 		return ret;
@@ -96,10 +96,16 @@ int muppy__maps_read(pid_t pid, struct muppy__maps *m,
 	if (!ret && ferror(f))
 		ret = -EIO;
 	if (!ret && m->n == 0) {
-		/* Kernel threads and zombies have no mappings. */
-		ret = -ENOEXEC;
-		muppy_error_set(err, "process %d has no memory mappings (kernel thread or exiting)",
-				(int)pid);
+		/* Kernel threads and zombies have no mappings; nor has a
+		 * process in the middle of exiting. */
+		char st = muppy__proc_state_letter(pid);
+
+		ret = st == 0 || st == 'Z' || st == 'X' ? -ESRCH : -ENOEXEC;
+		if (ret == -ESRCH)
+			muppy_error_set(err, "process %d exited", (int)pid);
+		else
+			muppy_error_set(err, "process %d has no memory mappings (kernel thread or exiting)",
+					(int)pid);
 	}
 	free(line);
 	fclose(f);

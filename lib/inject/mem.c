@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Target memory access, small /proc readers and permission diagnostics. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +95,18 @@ int muppy__proc_read(const char *path, char *buf, size_t size)
 
 long muppy__status_field(pid_t pid, const char *key)
 {
-	char path[64], buf[4096], *p;
+	char sub[32];
+
+	snprintf(sub, sizeof(sub), "%d", (int)pid);
+	return muppy__status_field_at(sub, key);
+}
+
+long muppy__status_field_at(const char *sub, const char *key)
+{
+	char path[96], buf[4096], *p;
 	size_t kl = strlen(key);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%s/status", sub);
 	if (muppy__proc_read(path, buf, sizeof(buf)))
 		return -1;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
@@ -120,39 +129,111 @@ static bool have_cap(int cap)
 	return (eff >> cap) & 1;
 }
 
-int muppy__explain_eperm(pid_t pid, const char *what, struct muppy_error *err)
+int muppy__eperm_message(struct muppy_error *err, const char *what,
+			 pid_t pid, const struct muppy__eperm_facts *f)
 {
-	char buf[64];
-	long tracer = muppy__status_field(pid, "TracerPid");
-	long uid = muppy__status_field(pid, "Uid");
-	int yama = -1;
+	if (f->tracer > 0) {
+		char thr[48] = "it is";
 
-	if (!muppy__proc_read("/proc/sys/kernel/yama/ptrace_scope", buf,
-			      sizeof(buf)))
-		yama = atoi(buf);
-	if (tracer > 0) {
-		char comm[64] = "?", path[64];
-
-		snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
-		if (!muppy__proc_read(path, comm, sizeof(comm)))
-			comm[strcspn(comm, "\n")] = '\0';
-		muppy_error_set(err, "cannot %s process %d: it is already traced by process %ld (%s); detach that debugger first",
-				what, (int)pid, tracer, comm);
+		if (f->tid > 0 && f->tid != pid)
+			snprintf(thr, sizeof(thr), "its thread %d is", (int)f->tid);
+		muppy_error_set(err, "cannot %s process %d: %s already traced by process %ld (%s); %s",
+				what, (int)pid, thr, f->tracer,
+				f->tracer_comm[0] ? f->tracer_comm : "?",
+				!strcmp(f->tracer_comm, "muppy-snap") ?
+				"another snapshot is being taken, try again" :
+				"detach that debugger first");
 		return -EBUSY;
 	}
-	if (uid >= 0 && (uid_t)uid != geteuid() && !have_cap(19)) {
-		muppy_error_set(err, "cannot %s process %d: it belongs to uid %ld and we run as uid %d without CAP_SYS_PTRACE; run as that user or as root",
-				what, (int)pid, uid, (int)geteuid());
+	if (f->uid >= 0 && f->uid != (long)f->euid && !f->cap_sys_ptrace) {
+		muppy_error_set(err, "cannot %s process %d: it belongs to uid %ld and we run as uid %d without CAP_SYS_PTRACE; run as that user or as root (sudo)",
+				what, (int)pid, f->uid, (int)f->euid);
 		return -EPERM;
 	}
-	if (yama > 0) {
-		muppy_error_set(err, "cannot %s process %d: kernel.yama.ptrace_scope = %d forbids it; run as root or set it to 0",
-				what, (int)pid, yama);
+	switch (f->yama) {
+	case 1:
+		muppy_error_set(err, "cannot %s process %d: kernel.yama.ptrace_scope = 1 lets a process trace only its own descendants; run as root (sudo) or with CAP_SYS_PTRACE, or set it to 0 (sysctl kernel.yama.ptrace_scope=0)",
+				what, (int)pid);
+		return -EPERM;
+	case 2:
+		muppy_error_set(err, "cannot %s process %d: kernel.yama.ptrace_scope = 2 lets only CAP_SYS_PTRACE trace; run as root (sudo) or grant CAP_SYS_PTRACE",
+				what, (int)pid);
+		return -EPERM;
+	case 3:
+		muppy_error_set(err, "cannot %s process %d: kernel.yama.ptrace_scope = 3 forbids all tracing until the next reboot",
+				what, (int)pid);
 		return -EPERM;
 	}
-	muppy_error_set(err, "cannot %s process %d: permission denied (setuid program, other gid, or a security module); run as root",
+	muppy_error_set(err, "cannot %s process %d: permission denied (setuid program, other gid, or a security module); run as root (sudo)",
 			what, (int)pid);
 	return -EPERM;
+}
+
+static void eperm_facts(pid_t pid, pid_t tid, struct muppy__eperm_facts *f);
+
+bool muppy__eperm_unexplained(pid_t pid, pid_t tid)
+{
+	struct muppy__eperm_facts f;
+	struct muppy_error e = { "" };
+
+	eperm_facts(pid, tid, &f);
+	return muppy__eperm_message(&e, "", pid, &f) == -EPERM &&
+	       strstr(e.msg, "(setuid program") != NULL;
+}
+
+int muppy__explain_eperm(pid_t pid, pid_t tid, const char *what,
+			 struct muppy_error *err)
+{
+	struct muppy__eperm_facts f;
+
+	eperm_facts(pid, tid, &f);
+	return muppy__eperm_message(err, what, pid, &f);
+}
+
+static void eperm_facts(pid_t pid, pid_t tid, struct muppy__eperm_facts *out)
+{
+	struct muppy__eperm_facts f = { .tid = tid, .yama = -1 };
+	char buf[64], path[64];
+
+
+	f.tracer = muppy__status_field(pid, "TracerPid");
+	if (f.tracer <= 0 && tid > 0 && tid != pid) {
+		snprintf(path, sizeof(path), "%d/task/%d", (int)pid, (int)tid);
+		f.tracer = muppy__status_field_at(path, "TracerPid");
+	} else {
+		f.tid = pid;
+	}
+	f.uid = muppy__status_field(pid, "Uid");
+	f.euid = geteuid();
+	f.cap_sys_ptrace = have_cap(19);
+	if (!muppy__proc_read("/proc/sys/kernel/yama/ptrace_scope", buf,
+			      sizeof(buf)))
+		f.yama = atoi(buf);
+	if (f.tracer > 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", f.tracer);
+		if (!muppy__proc_read(path, f.tracer_comm,
+				      sizeof(f.tracer_comm)))
+			f.tracer_comm[strcspn(f.tracer_comm, "\n")] = '\0';
+	}
+	*out = f;
+}
+
+bool muppy__stop_pending(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+				    SIGUSR1, SIGUSR2, SIGALRM };
+	sigset_t pend;
+
+	if (sigpending(&pend))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		struct sigaction sa;
+
+		if (sigismember(&pend, sigs[i]) &&
+		    !sigaction(sigs[i], NULL, &sa) && sa.sa_handler != SIG_IGN)
+			return true;
+	}
+	return false;
 }
 
 uint64_t muppy__now_us(void)
@@ -161,4 +242,15 @@ uint64_t muppy__now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+char muppy__proc_state_letter(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (muppy__proc_read(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	return p && p[1] == ' ' ? p[2] : 0;
 }

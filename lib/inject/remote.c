@@ -68,7 +68,7 @@ static void abandon(struct muppy__target *t)
 	    WIFSTOPPED(status)) {
 		int sig = status >> 16 ? 0 : WSTOPSIG(status);
 
-		ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)sig);
+		muppy__detach(t->tid, sig);
 	}
 	t->st.away_us += muppy__now_us() - t->t_stopped;
 	t->stop = STOP_NONE;

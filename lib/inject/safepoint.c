@@ -414,7 +414,14 @@ again:
 				last_run = i;
 			break;
 		}
-	if (last_run != SIZE_MAX) {
+	/* A thread's stack begins in libc (__libc_start_main, clone, ...):
+	 * anything else is a program starting up, before libc is ready. */
+	if (last_run == SIZE_MAX) {
+		snprintf(t->why, sizeof(t->why), "thread %d: its stack does not begin in the C library (starting up?)",
+			 (int)t->tid);
+		goto out;
+	}
+	{
 		struct muppy__elf *e = f[last_run].kind == OBJ_LIBC ?
 			elf_for(t, f[last_run].map) : NULL;
 
