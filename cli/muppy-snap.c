@@ -77,7 +77,8 @@ static const char doc[] =
 	"\v"
 	"Exit status: 0 success (also a watch stopped by Ctrl-C), 1 error, "
 	"10 no such process, 11 permission denied, 12 not a supported "
-	"CPython, 13 timed out, 14 the process exited during the snapshot, "
+	"CPython, 13 timed out, 14 the process exited or executed another "
+	"program during the snapshot, "
 	"15 the process is stopped, traced or busy, 64 usage error, 128+N "
 	"killed by signal N.";
 

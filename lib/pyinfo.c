@@ -41,6 +41,18 @@ static void version_from_name(const char *b, struct muppy__pyinfo *pi)
 	snprintf(pi->abiflags, sizeof(pi->abiflags), "%s", flags);
 }
 
+/* What changes when the process executes a program, even the same one
+ * (a non-PIE executable is mapped at the same address): the [vdso]
+ * mapping, placed at a random address at every exec and never moved. */
+static void image_id(const struct muppy__maps *maps, struct muppy__pyinfo *pi)
+{
+	pi->image_start = maps->n ? maps->v[0].start : 0;
+	pi->image_inode = maps->n ? maps->v[0].inode : 0;
+	for (size_t i = 0; i < maps->n; i++)
+		if (!strcmp(maps->v[i].path, "[vdso]"))
+			pi->image_start ^= maps->v[i].start;
+}
+
 char muppy__proc_state(pid_t pid)
 {
 	char path[64], buf[1024], *p;
@@ -74,6 +86,7 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 	r = muppy__maps_read(pid, &maps, err);
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
+	image_id(&maps, pi);
 	for (size_t i = 0; i < maps.n && !found; i++) {
 		const struct muppy__map *m = &maps.v[i];
 		const char *b = base_name(m->path);
@@ -132,4 +145,17 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 out:
 	muppy__maps_free(&maps);
 	return r;
+}
+
+bool muppy__pyinfo_exec_happened(pid_t pid, const struct muppy__pyinfo *pi)
+{
+	struct muppy__pyinfo now;
+	struct muppy__maps maps;
+
+	if (!pi->image_start || muppy__maps_read(pid, &maps, NULL) < 0)
+		return false;
+	image_id(&maps, &now);
+	muppy__maps_free(&maps);
+	return now.image_start && (now.image_start != pi->image_start ||
+				   now.image_inode != pi->image_inode);
 }

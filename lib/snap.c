@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,38 @@ static bool alive(pid_t pid)
 	return st && st != 'Z' && st != 'X';
 }
 
+/* The process exited or executed another program: says so in err. */
+static bool gone(pid_t pid, const struct muppy__pyinfo *pi,
+		 struct muppy_error *err)
+{
+	if (!alive(pid)) {
+		muppy_error_clear(err);
+		muppy_error_set(err, "process %d exited during the snapshot",
+				(int)pid);
+		return true;
+	}
+	if (muppy__pyinfo_exec_happened(pid, pi)) {
+		muppy_error_clear(err);
+		muppy_error_set(err, "process %d executed another program "
+				"during the snapshot", (int)pid);
+		return true;
+	}
+	return false;
+}
+
+/* The payload's end closed without an answer: an exit or an exec in
+ * progress kills it before /proc shows why; look for a moment. */
+static bool gone_soon(pid_t pid, const struct muppy__pyinfo *pi,
+		      struct muppy_error *err)
+{
+	for (int i = 0; i < 100; i++) {
+		if (gone(pid, pi, err))
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
 /* A copy of the target's descriptor fd, taken through a pidfd. */
 static int take_fd(pid_t pid, int fd, struct muppy_error *err)
 {
@@ -95,8 +129,30 @@ static int take_fd(pid_t pid, int fd, struct muppy_error *err)
 	return r;
 }
 
-/* Reads exactly len bytes before the deadline. */
-static int recv_all(int sock, void *buf, size_t len, uint64_t deadline_ns)
+/*
+ * Signals that end or stop muppy-snap are blocked while a thread of the
+ * target may be stopped or in the middle of a remote call; they take
+ * effect only while muppy-snap waits (ppoll with the caller's mask, or a
+ * look at the pending signals between attempts), when the target runs
+ * freely.  SIGKILL and SIGSTOP cannot be blocked: the remote calls restore
+ * the thread by themselves (inject.h).
+ */
+static void block_signals(sigset_t *old)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
+				    SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP,
+				    SIGTTIN, SIGTTOU };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(&set, sigs[i]);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+/* Reads exactly len bytes before the deadline; -EINTR on a signal. */
+static int recv_all(int sock, void *buf, size_t len, uint64_t deadline_ns,
+		    const sigset_t *wait_mask)
 {
 	char *p = buf;
 
@@ -105,9 +161,11 @@ static int recv_all(int sock, void *buf, size_t len, uint64_t deadline_ns)
 		ssize_t n;
 		int ms = ms_left(deadline_ns);
 
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
 		if (ms == 0)
 			return -ETIMEDOUT;
-		n = poll(&pfd, 1, ms);
+		n = ppoll(&pfd, 1, &ts, wait_mask);
 		if (n < 0 && errno == EINTR)
 			return -EINTR;
 		if (n <= 0)
@@ -148,7 +206,8 @@ static int status_error(const struct muppy_reply *rep, pid_t pid,
 
 /* The rows that follow the reply. */
 static int read_rows(int sock, const struct muppy_reply *rep,
-		     struct muppy_snapshot *s, uint64_t deadline_ns)
+		     struct muppy_snapshot *s, uint64_t deadline_ns,
+		     const sigset_t *wait_mask)
 {
 	char *name = NULL;
 	size_t cap = 0;
@@ -160,7 +219,7 @@ static int read_rows(int sock, const struct muppy_reply *rep,
 			uint32_t len;
 		} rec;
 
-		r = recv_all(sock, &rec, sizeof(rec), deadline_ns);
+		r = recv_all(sock, &rec, sizeof(rec), deadline_ns, wait_mask);
 		if (r < 0)
 			break;
 		if (rec.len > cap) {
@@ -173,7 +232,7 @@ static int read_rows(int sock, const struct muppy_reply *rep,
 			name = p;
 			cap = rec.len;
 		}
-		r = recv_all(sock, name, rec.len, deadline_ns);
+		r = recv_all(sock, name, rec.len, deadline_ns, wait_mask);
 		if (r == 0)
 			r = muppy_snapshot_add_raw(s, name, rec.len, rec.count,
 						   rec.bytes);
@@ -250,6 +309,10 @@ static int wait_gone(pid_t pid, int tid, const char *memfd_name,
 		}
 		if (!alive(pid))
 			return 0;
+		if (muppy__stop_pending()) {
+			muppy_error_set(err, "interrupted");
+			return -EINTR;
+		}
 		if (mono_ns() > end) {
 			muppy_error_set(err, "process %d: the payload %s has "
 					"not unloaded itself within 2 s",
@@ -260,8 +323,9 @@ static int wait_gone(pid_t pid, int tid, const char *memfd_name,
 	}
 }
 
-static int converse(pid_t pid, int sock, const struct muppy_snap_opts *o,
-		    uint64_t deadline_ns, struct muppy_snapshot *s,
+static int converse(pid_t pid, const struct muppy__pyinfo *pi, int sock,
+		    const struct muppy_snap_opts *o, uint64_t deadline_ns,
+		    const sigset_t *wait_mask, struct muppy_snapshot *s,
 		    struct muppy_reply *rep, struct muppy_error *err)
 {
 	struct muppy_request req = {
@@ -279,19 +343,19 @@ static int converse(pid_t pid, int sock, const struct muppy_snap_opts *o,
 		return r;
 	}
 	/* The rows are sent right after the reply: allow 10 s for them. */
-	r = recv_all(sock, rep, sizeof(*rep), deadline_ns);
+	r = recv_all(sock, rep, sizeof(*rep), deadline_ns, wait_mask);
 	if (r == 0 && rep->magic != MUPPY_PROTO_MAGIC)
 		r = -EPROTO;
 	if (r == 0 && rep->status != MUPPY_ST_OK)
 		return status_error(rep, pid, err);
 	if (r == 0)
-		r = read_rows(sock, rep, s, mono_ns() + 10000000000u);
+		r = read_rows(sock, rep, s, mono_ns() + 10000000000u, wait_mask);
 	if (r == -ETIMEDOUT)
 		muppy_error_set(err, "process %d: the interpreter was not free "
 				"within %.1f s (a thread may hold the GIL in a "
 				"long C call); try a larger --timeout", (int)pid,
 				o->timeout_ms / 1000.0);
-	else if ((r == -EPIPE || r == -ECONNRESET) && !alive(pid))
+	else if ((r == -EPIPE || r == -ECONNRESET) && gone_soon(pid, pi, err))
 		r = -EOWNERDEAD;
 	else if (r == -EINTR)
 		muppy_error_set(err, "interrupted");
@@ -400,6 +464,7 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	struct muppy_reply rep;
 	struct muppy__lib lib;
 	void *image = NULL;
+	sigset_t wait_mask;
 	size_t len;
 	int sock = -1, r;
 
@@ -417,10 +482,16 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	s = muppy_snapshot_new();
 	if (!s) {
 		r = -ENOMEM;
-		goto out;
+		goto out_free;
 	}
+	block_signals(&wait_mask);
 	while ((r = start_payload(pid, &pi, image, len, deadline, &lib, &sock,
 				  &stats, err)) == -EAGAIN) {
+		if (muppy__stop_pending()) {
+			muppy_error_set(err, "interrupted");
+			r = -EINTR;
+			break;
+		}
 		if (ms_left(deadline) == 0) {
 			muppy_error_set(err, "process %d: its Python 3.6 main "
 					"thread was never at a point where its GIL "
@@ -433,7 +504,7 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	if (r < 0)
 		goto out;
 
-	r = converse(pid, sock, o, deadline, s, &rep, err);
+	r = converse(pid, &pi, sock, o, deadline, &wait_mask, s, &rep, err);
 	close(sock);
 	if (r < 0)
 		goto out;
@@ -453,8 +524,13 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	*out = s;
 	s = NULL;
 out:
-	if (r == -ESRCH && !alive(pid))
+	/* Pending signals take effect now, the target untouched. */
+	pthread_sigmask(SIG_SETMASK, &wait_mask, NULL);
+	/* Whatever went wrong, a process that exited or executed another
+	 * program meanwhile is the best explanation. */
+	if (r < 0 && r != -EINTR && r != -EOWNERDEAD && gone(pid, &pi, err))
 		r = -EOWNERDEAD;
+out_free:
 	muppy_snapshot_free(s);
 	free(image);
 	return r;

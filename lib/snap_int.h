@@ -4,6 +4,7 @@
 #define MUPPY_SNAP_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "muppy_int.h"
@@ -14,6 +15,8 @@ struct muppy__pyinfo {
 	char abiflags[8];  /* "d", "m", "t", ... */
 	bool python2;
 	bool free_threaded;
+	uint64_t image_start; /* changes when the process execs (pyinfo.c) */
+	uint64_t image_inode;
 };
 
 /*
@@ -23,6 +26,9 @@ struct muppy__pyinfo {
  */
 int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
+
+/* True when the process runs another program than at the probe. */
+bool muppy__pyinfo_exec_happened(pid_t pid, const struct muppy__pyinfo *pi);
 
 /* The state letter of /proc/PID/stat (R, S, T, Z, ...); 0 if gone. */
 char muppy__proc_state(pid_t pid);
