@@ -332,7 +332,7 @@ static int converse(pid_t pid, const struct muppy__pyinfo *pi, int sock,
 		.magic = MUPPY_PROTO_MAGIC,
 		.version = MUPPY_PROTO_VERSION,
 		.flags = o->gc ? MUPPY_REQ_GC : 0,
-		.deadline_ns = deadline_ns,
+		.timeout_ns = ms_left(deadline_ns) * UINT64_C(1000000),
 	};
 	int r;
 
@@ -450,6 +450,11 @@ out_detach:
 	stats->stopped_us += ts.away_us;
 	stats->tid = ts.tid;
 	return r;
+}
+
+void muppy_snap_reap(void)
+{
+	muppy__inject_reap();
 }
 
 int muppy_snap_take(int pid, const struct muppy_snap_opts *o,

@@ -33,6 +33,7 @@ HIDDEN struct payload_state {
 	pthread_attr_t attr;
 	struct pyapi api;
 	struct muppy_request req;
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC, from req.timeout_ns */
 	struct muppy_reply reply;
 	char *names;         /* records sent after the reply */
 	size_t names_len, names_cap;
@@ -210,6 +211,7 @@ static bool read_request(void)
 		if (n > 0)
 			got += (size_t)n;
 	}
+	P.deadline_ns = now_ns() + P.req.timeout_ns;
 	return P.req.magic == MUPPY_PROTO_MAGIC &&
 	       P.req.version == MUPPY_PROTO_VERSION;
 }
@@ -219,7 +221,7 @@ static bool abandoned(void)
 {
 	struct pollfd pfd = { .fd = P.sock, .events = POLLRDHUP };
 
-	if (now_ns() > P.req.deadline_ns)
+	if (now_ns() > P.deadline_ns)
 		return true;
 	return poll(&pfd, 1, 0) > 0;
 }

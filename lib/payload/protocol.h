@@ -55,7 +55,9 @@ struct muppy_request {
 	uint32_t version;
 	uint32_t flags;
 	uint32_t pad;
-	uint64_t deadline_ns; /* CLOCK_MONOTONIC; give up after it */
+	uint64_t timeout_ns;  /* give up this long after receiving this; a
+				 duration, since the target's CLOCK_MONOTONIC
+				 differs from ours in another time namespace */
 };
 
 enum muppy_status {
