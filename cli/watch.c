@@ -272,6 +272,9 @@ static bool wait_until(struct session *ss, uint64_t deadline_ns,
 			step = step % 1000000000u ? step % 1000000000u :
 			       1000000000u;
 		}
+		muppy_snap_reap(); /* threads left traced, now stopped */
+		if (step > 250000000u)
+			step = 250000000u;
 		ts.tv_sec = (time_t)(step / 1000000000u);
 		ts.tv_nsec = (long)(step % 1000000000u);
 		nanosleep(&ts, NULL); /* EINTR: look at *stop again */

@@ -303,6 +303,9 @@ struct muppy_snap_stats {
 int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 		    struct muppy_snapshot **out, struct muppy_snap_stats *st,
 		    struct muppy_error *err) MUPPY_MUST_CHECK;
+/* Between snapshots: lets go of threads of earlier targets that were
+ * seized but had not stopped in time (see muppy__inject_reap). */
+void muppy_snap_reap(void);
 /* The exit code of muppy-snap for an error of muppy_snap_take(). */
 enum muppy_exit muppy_exit_code(int err);
 

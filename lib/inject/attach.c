@@ -5,6 +5,7 @@
  * chosen thread is traced; the others keep running throughout.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +21,64 @@
 
 #define PF_KTHREAD 0x00200000UL
 #define MAX_TASKS 4096
+/* How long one thread may take to reach its interrupt stop. */
+#define SEIZE_WAIT_US 200000
+#define MAX_LEFT 256
+
+/*
+ * Threads we seized that did not stop in time (an uninterruptible sleep
+ * entered after we looked at its state, a call that never returned).
+ * PTRACE_DETACH needs a stopped tracee, so such a thread stays traced
+ * with our interrupt pending and would stop, for good, as soon as it
+ * leaves that sleep.  They are kept here and detached as soon as they do
+ * stop: at every attach and at every muppy__inject_reap().  When
+ * muppy-snap exits, the kernel (exit_ptrace -> __ptrace_detach ->
+ * __ptrace_unlink) detaches them and clears the pending trap, so they
+ * never outlive us.
+ */
+static pthread_mutex_t left_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t left[MAX_LEFT];
+static size_t nleft;
+
+void muppy__leave(pid_t tid)
+{
+	pthread_mutex_lock(&left_lock);
+	if (nleft < MAX_LEFT)
+		left[nleft++] = tid;
+	pthread_mutex_unlock(&left_lock);
+}
+
+void muppy__inject_reap(void)
+{
+	size_t i = 0;
+	int status;
+
+	pthread_mutex_lock(&left_lock);
+	while (i < nleft) {
+		pid_t tid = left[i], r;
+		bool done = false;
+
+		r = waitpid(tid, &status, __WALL | WNOHANG);
+		if (r < 0 || (r == tid && (WIFEXITED(status) || WIFSIGNALED(status)))) {
+			done = true; /* gone, or no longer ours */
+		} else if (r == tid && WIFSTOPPED(status)) {
+			/* a signal-delivery stop keeps its signal */
+			int sig = WSTOPSIG(status);
+
+			if (status >> 16 || sig == (SIGTRAP | 0x80))
+				sig = 0;
+			done = ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig) == 0 ||
+			       errno == ESRCH;
+		} else if (ptrace(PTRACE_DETACH, tid, 0, 0) == 0) {
+			done = true; /* stopped, its stop already reported */
+		}
+		if (done)
+			left[i] = left[--nleft];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&left_lock);
+}
 
 int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
 {
@@ -144,7 +203,8 @@ static int check_process(pid_t pid, struct muppy_error *err)
 
 /* Threads, those blocked in the kernel (state S) first, in an order that
  * varies between calls so no one thread always takes the injections. */
-static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n)
+static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n,
+			pid_t *skipped)
 {
 	char path[64], state;
 	unsigned long flags;
@@ -165,6 +225,11 @@ static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n)
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
 		if (read_stat(path, &state, &flags))
 			continue;
+		/* uninterruptible: it would not stop, and could not be left */
+		if (state == 'D') {
+			*skipped = tid;
+			continue;
+		}
 		if (state == 'S') {
 			for (i = *n; i > ns; i--)
 				tids[i] = tids[i - 1];
@@ -240,15 +305,20 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 		ret = errno == ESRCH ? 0 : -errno;
 		goto out_detach;
 	}
+	/* a short wait of its own: a thread that can stop does so at once */
+	if (deadline > muppy__now_us() + SEIZE_WAIT_US)
+		deadline = muppy__now_us() + SEIZE_WAIT_US;
 	for (;;) {
 		ret = muppy__wait_stop(tid, &status, deadline);
 		if (ret == -ESRCH)
 			return 0;
 		if (ret == -ETIMEDOUT) {
-			/* e.g. uninterruptible sleep: give up on this one */
+			/* e.g. uninterruptible sleep: give up on this one;
+			 * it cannot be detached before it stops */
 			snprintf(t->why, sizeof(t->why), "thread %d did not stop (uninterruptible sleep?)", (int)tid);
-			ret = 0;
-			goto out_detach;
+			if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0 && errno == ESRCH)
+				muppy__leave(tid);
+			return 0;
 		}
 		if (ret)
 			goto out_detach;
@@ -335,7 +405,7 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 	uint64_t deadline = start + (uint64_t)timeout_ms * 1000;
 	/* threads in restart_syscall sleeps only after this */
 	uint64_t relaxed = start + (uint64_t)timeout_ms * 1000 / 10;
-	pid_t *tids;
+	pid_t *tids, skipped = 0;
 	size_t n = 0, i;
 	int ret;
 
@@ -343,8 +413,11 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 	if (!tids)
 		return -ENOMEM;
 	for (;;) {
-		ret = list_threads(t->pid, tids, MAX_TASKS, &n);
-		if (ret || n == 0) {
+		ret = list_threads(t->pid, tids, MAX_TASKS, &n, &skipped);
+		if (!ret && n == 0 && skipped) {
+			snprintf(t->why, sizeof(t->why), "thread %d is in an uninterruptible sleep (state D)",
+				 (int)skipped);
+		} else if (ret || n == 0) {
 			muppy_error_set(err, "process %d exited", (int)t->pid);
 			ret = -ESRCH;
 			goto out;
@@ -447,6 +520,7 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	int ret;
 
 	*out = NULL;
+	muppy__inject_reap();
 	ret = check_process(pid, err);
 	if (ret)
 		return ret;

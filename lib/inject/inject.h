@@ -77,6 +77,14 @@ struct muppy__stats {
 int muppy__target_attach(struct muppy__target **out, pid_t pid,
 			 int timeout_ms, struct muppy_error *err)
 	MUPPY_MUST_CHECK;
+/*
+ * Detaches the threads an earlier attach or call had to leave traced
+ * because they did not stop in time (uninterruptible sleep) and have
+ * stopped since.  Attaching does it too; a caller that stays alive
+ * between attachments (watch mode) calls it now and then.  When the
+ * caller exits the kernel detaches them and clears our pending interrupt.
+ */
+void muppy__inject_reap(void);
 /* Always safe (NULL too); the thread resumes its own code. */
 void muppy__target_detach(struct muppy__target *t);
 void muppy__target_stats(const struct muppy__target *t,

@@ -138,6 +138,8 @@ struct muppy__target {
 /* attach.c */
 /* PTRACE_DETACH; a tracee that is being killed is reaped instead. */
 void muppy__detach(pid_t tid, int sig);
+/* Remembers a thread seized but not stopped, for muppy__inject_reap(). */
+void muppy__leave(pid_t tid);
 int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
 	MUPPY_MUST_CHECK;
 /* safepoint.c */

@@ -63,12 +63,20 @@ static void abandon(struct muppy__target *t)
 	int status;
 
 	t->broken = true;
-	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0 &&
-	    muppy__wait_stop(t->tid, &status, muppy__now_us() + 1000000) == 0 &&
-	    WIFSTOPPED(status)) {
-		int sig = status >> 16 ? 0 : WSTOPSIG(status);
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
+		if (errno != ESRCH)
+			muppy__leave(t->tid);
+	} else if (muppy__wait_stop(t->tid, &status, muppy__now_us() + 1000000) == 0) {
+		if (WIFSTOPPED(status)) {
+			int sig = WSTOPSIG(status);
 
-		muppy__detach(t->tid, sig);
+			if (status >> 16 || sig == (SIGTRAP | 0x80))
+				sig = 0;
+			muppy__detach(t->tid, sig);
+		}
+	} else {
+		/* not stopped (uninterruptible?): detached once it stops */
+		muppy__leave(t->tid);
 	}
 	t->st.away_us += muppy__now_us() - t->t_stopped;
 	t->stop = STOP_NONE;

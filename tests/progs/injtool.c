@@ -2,7 +2,7 @@
 /*
  * Test driver for the injector:
  *   injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c]
- *           PID LIB.so FUNC
+ *           [-w MS] PID LIB.so FUNC
  * COUNT times (MS milliseconds apart): attach, load LIB.so, call FUNC(scratch) and check what it
  * wrote (struct testlib_io), unload, detach; -k detaches and attaches again
  * between load and unload; -c calls muppy_test_crash first (must fail with
@@ -10,6 +10,8 @@
  * or -m files: file-backed lines only), /proc/PID/fd and /proc/PID/task
  * before and after each injection.  Prints min/median/max microseconds the
  * thread was away from its own code per injection.
+ * -w: before exiting, stay MS milliseconds, calling muppy__inject_reap()
+ * every 50 ms as watch mode does between snapshots.
  * Exit: 0 ok, 10 ESRCH, 11 EPERM, 12 ENOEXEC, 13 ETIMEDOUT, 14 EAGAIN
  * (stopped), 15 EBUSY, 16 EFAULT, 20 leftovers, 21 wrong result, 1 other,
  * 64 usage.
@@ -302,7 +304,7 @@ out_detach:
 int main(int argc, char **argv)
 {
 	int count = 1, timeout = 10000, files = 0, keep = 0, crash = 0, opt, i, ret = 0;
-	int interval = 0;
+	int interval = 0, linger = 0;
 	struct muppy_error err;
 	struct muppy__stats st;
 	uint64_t *away, tries = 0, calls = 0, call_us = 0;
@@ -310,9 +312,10 @@ int main(int argc, char **argv)
 	size_t len;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:t:m:kci:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:m:kci:w:")) != -1) {
 		switch (opt) {
 		case 'i': interval = atoi(optarg); break;
+		case 'w': linger = atoi(optarg); break;
 		case 'n': count = atoi(optarg); break;
 		case 't': timeout = atoi(optarg); break;
 		case 'm': files = !strcmp(optarg, "files"); break;
@@ -340,6 +343,7 @@ int main(int argc, char **argv)
 		if (ret) {
 			fprintf(stderr, "injtool: injection %d: %s\n", i + 1, err.msg);
 			drop(&before);
+			fflush(stderr);
 			ret = ret == -EDOM ? 21 : code_of(ret);
 			goto out;
 		}
@@ -368,10 +372,14 @@ int main(int argc, char **argv)
 	       (unsigned long long)away[count - 1],
 	       (unsigned long long)(call_us / (uint64_t)count));
 out:
+	for (i = 0; i < linger / 50; i++) {
+		muppy__inject_reap();
+		usleep(50000);
+	}
 	free(away);
 	free(image);
 	return ret;
 usage:
-	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] PID LIB.so FUNC\n");
+	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-w MS] PID LIB.so FUNC\n");
 	return 64;
 }
