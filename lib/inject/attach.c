@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,8 +133,9 @@ void muppy__detach(pid_t tid, int sig)
 	}
 }
 
-/* State letter and flags from /proc/PID[/task/TID]/stat. */
-static int read_stat(const char *path, char *state, unsigned long *flags)
+/* State letter, flags and parent from /proc/PID[/task/TID]/stat. */
+static int read_stat_ppid(const char *path, char *state, unsigned long *flags,
+			  long *ppid)
 {
 	char buf[1024], *p;
 	int ret = muppy__proc_read(path, buf, sizeof(buf));
@@ -140,9 +143,43 @@ static int read_stat(const char *path, char *state, unsigned long *flags)
 	if (ret)
 		return ret;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+	if (!p || sscanf(p + 1, " %c %ld %*d %*d %*d %*d %lu", state, ppid, flags) != 3)
 		return -EIO;
 	return 0;
+}
+
+static int read_stat(const char *path, char *state, unsigned long *flags)
+{
+	long ppid;
+
+	return read_stat_ppid(path, state, flags, &ppid);
+}
+
+/*
+ * System calls that fail with EINTR whenever the thread is interrupted,
+ * even by a stop it never sees (they are not restarted): interrupting
+ * such a thread shows the program an EINTR.  Read before seizing.
+ */
+static bool in_eintr_syscall(pid_t pid, pid_t tid)
+{
+	static const long nrs[] = {
+		232, 281, 441, /* epoll_wait, epoll_pwait, epoll_pwait2 */
+		128,           /* rt_sigtimedwait */
+		65, 220,       /* semop, semtimedop */
+		208, 333,      /* io_getevents, io_pgetevents */
+		70, 69,        /* msgrcv, msgsnd */
+	};
+	char path[64], buf[256];
+	long nr;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	if (muppy__proc_read(path, buf, sizeof(buf)) || sscanf(buf, "%ld", &nr) != 1)
+		return false; /* "running", or unreadable */
+	for (i = 0; i < ARRAY_SIZE(nrs); i++)
+		if (nr == nrs[i])
+			return true;
+	return false;
 }
 
 /* True when the tracer is another muppy-snap (its attachment is brief). */
@@ -160,7 +197,7 @@ static int check_process(pid_t pid, struct muppy_error *err)
 {
 	char path[64], state;
 	unsigned long flags;
-	long tracer;
+	long tracer, ppid = 0;
 	int ret;
 
 	if (pid <= 0) {
@@ -172,7 +209,7 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	ret = read_stat(path, &state, &flags);
+	ret = read_stat_ppid(path, &state, &flags, &ppid);
 	if (ret == -ENOENT || ret == -ESRCH) {
 		muppy_error_set(err, "no process %d", (int)pid);
 		return -ESRCH;
@@ -193,6 +230,13 @@ static int check_process(pid_t pid, struct muppy_error *err)
 	tracer = muppy__status_field(pid, "TracerPid");
 	if (tracer > 0 && !traced_by_muppy(tracer))
 		return muppy__explain_eperm(pid, 0, "attach to", err);
+	/* a vfork child runs in its parent's memory, which the parent's
+	 * own threads may not touch: nothing may be loaded there */
+	if (ppid > 0 && syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_VM, 0, 0) == 0) {
+		muppy_error_set(err, "process %d is a vfork child sharing memory with %ld",
+				(int)pid, ppid);
+		return -EBUSY;
+	}
 	if (state == 'T') {
 		muppy_error_set(err, "process %d is stopped (Ctrl-Z or SIGSTOP); resume it with kill -CONT %d",
 				(int)pid, (int)pid);
@@ -403,7 +447,8 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 {
 	uint64_t start = muppy__now_us();
 	uint64_t deadline = start + (uint64_t)timeout_ms * 1000;
-	/* threads in restart_syscall sleeps only after this */
+	/* threads in restart_syscall sleeps, or in calls that EINTR ends,
+	 * only after this */
 	uint64_t relaxed = start + (uint64_t)timeout_ms * 1000 / 10;
 	pid_t *tids, skipped = 0;
 	size_t n = 0, i;
@@ -423,6 +468,11 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
+			if (muppy__now_us() < relaxed && in_eintr_syscall(t->pid, tids[i])) {
+				snprintf(t->why, sizeof(t->why), "thread %d in a call that an interrupt ends with EINTR",
+					 (int)tids[i]);
+				continue;
+			}
 			ret = seize_thread(t, tids[i], deadline, err);
 			if (ret < 0)
 				goto out;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 
 #include "inject/inject_int.h"
 
@@ -306,7 +307,7 @@ struct frame {
 };
 
 static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
-		  bool *complete, uint64_t *sp)
+		  bool *complete, bool *sigframe, uint64_t *sp)
 {
 	struct wrap w = { NULL, t, NULL, 0 };
 	unw_cursor_t c;
@@ -321,6 +322,7 @@ static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
 	unw_flush_cache(t->unw_as, 0, 0);
 	*n = 0;
 	*complete = false;
+	*sigframe = false;
 	ret = unw_init_remote(&c, t->unw_as, &w);
 	if (ret < 0)
 		goto out;
@@ -335,6 +337,8 @@ static int unwind(struct muppy__target *t, struct frame *f, size_t *n,
 		f[*n].kind = f[*n].map ? f[*n].map->kind : OBJ_OTHER;
 		(*n)++;
 		exact = unw_is_signal_frame(&c) > 0;
+		if (exact)
+			*sigframe = true;
 		ret = unw_step(&c);
 		if (ret == 0) {
 			*complete = true;
@@ -363,12 +367,40 @@ static bool maps_cover(const struct muppy__target *t, const struct frame *f,
 	return true;
 }
 
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+
+struct rseq_config {
+	uint64_t rseq_abi_pointer;
+	uint32_t rseq_abi_size, signature, flags, pad;
+};
+
+/*
+ * 1 when the thread is inside a restartable sequence (rseq_cs, at offset
+ * 8 of its struct rseq, is set): a call run from there would leave the
+ * sequence without the kernel aborting it.  0 when not or unknown.
+ */
+static int in_rseq_cs(struct muppy__target *t)
+{
+	struct rseq_config rc;
+	uint64_t cs;
+
+	memset(&rc, 0, sizeof(rc));
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, t->tid, (void *)sizeof(rc), &rc) <= 0 ||
+	    !rc.rseq_abi_pointer)
+		return 0;
+	if (muppy__mem_read(t->pid, rc.rseq_abi_pointer + 8, &cs, sizeof(cs)))
+		return 0;
+	return cs != 0;
+}
+
 int muppy__safepoint_check(struct muppy__target *t)
 {
 	struct frame *f;
 	const struct muppy__map *sm;
 	size_t n, i, j, last_run = SIZE_MAX;
-	bool complete, refreshed = false;
+	bool complete, sigframe, refreshed = false;
 	char name[64];
 	uint64_t sp = 0;
 	int ret;
@@ -377,7 +409,15 @@ int muppy__safepoint_check(struct muppy__target *t)
 	if (!f)
 		return -ENOMEM;
 again:
-	ret = unwind(t, f, &n, &complete, &sp);
+	ret = in_rseq_cs(t);
+	if (ret) {
+		if (ret > 0) {
+			ret = 0;
+			snprintf(t->why, sizeof(t->why), "thread %d in a restartable sequence", (int)t->tid);
+		}
+		goto out;
+	}
+	ret = unwind(t, f, &n, &complete, &sigframe, &sp);
 	if (ret)
 		goto out;
 	if (!refreshed && !maps_cover(t, f, n, sp)) {
@@ -404,6 +444,12 @@ again:
 	}
 	if (!complete) {
 		snprintf(t->why, sizeof(t->why), "thread %d: its stack could not be unwound", (int)t->tid);
+		goto out;
+	}
+	/* a handler may run on a small alternate stack, and may have
+	 * interrupted anything, locks held included */
+	if (sigframe) {
+		snprintf(t->why, sizeof(t->why), "thread %d is running a signal handler", (int)t->tid);
 		goto out;
 	}
 	/* The bottom run: the last libc/ld.so run, followed by at most

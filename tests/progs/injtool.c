@@ -8,7 +8,8 @@
  * between load and unload; -c calls muppy_test_crash first (must fail with
  * EFAULT and leave the process alive).  Compares /proc/PID/maps (all of it,
  * or -m files: file-backed lines only), /proc/PID/fd and /proc/PID/task
- * before and after each injection.  Prints min/median/max microseconds the
+ * before and after each injection.  Prints the thread each injection used
+ * and min/median/max microseconds the
  * thread was away from its own code per injection.
  * -w: before exiting, stay MS milliseconds, calling muppy__inject_reap()
  * every 50 ms as watch mode does between snapshots.
@@ -307,6 +308,7 @@ int main(int argc, char **argv)
 	int interval = 0, linger = 0;
 	struct muppy_error err;
 	struct muppy__stats st;
+	pid_t *tids;
 	uint64_t *away, tries = 0, calls = 0, call_us = 0;
 	void *image;
 	size_t len;
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	away = calloc((size_t)count, sizeof(*away));
+	tids = calloc((size_t)count, sizeof(*tids));
 	for (i = 0; i < count; i++) {
 		struct snap before, after;
 
@@ -348,6 +351,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		away[i] = st.away_us;
+		tids[i] = st.tid;
 		tries += st.tries;
 		calls += st.calls;
 		call_us += st.call_us;
@@ -365,6 +369,10 @@ int main(int argc, char **argv)
 			usleep((useconds_t)interval * 1000);
 	}
 	qsort(away, (size_t)count, sizeof(*away), cmp_u64);
+	printf("threads used:");
+	for (i = 0; i < count; i++)
+		printf(" %d", (int)tids[i]);
+	printf("\n");
 	printf("injections %d, remote calls %llu, interrupts %llu\n", count,
 	       (unsigned long long)calls, (unsigned long long)tries);
 	printf("away us min %llu median %llu max %llu (of which in calls: %llu avg per injection)\n",
@@ -372,6 +380,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)away[count - 1],
 	       (unsigned long long)(call_us / (uint64_t)count));
 out:
+	free(tids);
 	for (i = 0; i < linger / 50; i++) {
 		muppy__inject_reap();
 		usleep(50000);
