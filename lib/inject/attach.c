@@ -606,6 +606,7 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	ret = muppy__safepoint_init(t, err);
 	if (ret)
 		goto out_free;
+	muppy__safepoint_find_allocator(t);
 
 	/* All preparation done: now stop a thread. */
 	ret = choose_thread(t, timeout_ms, err);

@@ -129,6 +129,12 @@ struct muppy__target {
 	struct muppy__elf *libc, *ld;
 	struct muppy__elf *cache[MUPPY__ELF_CACHE]; /* libc-kind objects */
 	void *unw_as;           /* libunwind address space */
+	/* a malloc other than libc's (jemalloc, tcmalloc, a preload): the
+	 * object [start, end) that defines it; when that is the executable,
+	 * only its malloc-family functions count (exe_alloc: its symbols) */
+	uint64_t alloc_start, alloc_end;
+	struct muppy__elf *exe_alloc;
+	char alloc_name[64];
 	uint64_t t_stopped;     /* when the safe stop began (us) */
 	struct muppy__stats st;
 	char why[160];          /* what the last unsafe thread was doing */
@@ -146,6 +152,9 @@ int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
 int muppy__safepoint_init(struct muppy__target *t, struct muppy_error *err)
 	MUPPY_MUST_CHECK;
 void muppy__safepoint_fini(struct muppy__target *t);
+/* Finds the object that provides the process's malloc (the first in
+ * link-map order that defines it), when it is not libc. */
+void muppy__safepoint_find_allocator(struct muppy__target *t);
 /* 1 if the seized thread t->tid may run libc's dlopen now, 0 if not
  * (reason in t->why), -errno on error. */
 int muppy__safepoint_check(struct muppy__target *t);

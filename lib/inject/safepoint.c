@@ -273,8 +273,71 @@ int muppy__safepoint_init(struct muppy__target *t, struct muppy_error *err)
 	return 0;
 }
 
+static const char *const alloc_funcs[] = {
+	"malloc", "free", "calloc", "realloc", "reallocarray", "memalign",
+	"posix_memalign", "aligned_alloc", "valloc", "pvalloc",
+	"malloc_usable_size", "cfree", "free_sized", "free_aligned_sized",
+};
+
+static int is_alloc_func(const char *name, void *arg)
+{
+	(void)arg;
+	return in_list(name, alloc_funcs, ARRAY_SIZE(alloc_funcs));
+}
+
+void muppy__safepoint_find_allocator(struct muppy__target *t)
+{
+	const struct muppy__map *m, *obj;
+	struct muppy__elf *e;
+	uint64_t rd, lm, f[4], addr;
+	int i;
+
+	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
+	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm)))
+		return;
+	/* the executable, preloads, then dependencies: the first object
+	 * defining malloc is the one every call goes to */
+	for (i = 0; lm && i < 4096; i++, lm = f[3]) {
+		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
+			return;
+		m = muppy__maps_find(&t->maps, f[2]); /* l_ld */
+		if (!m || !m->inode || !(obj = muppy__maps_object(&t->maps, m)))
+			continue;
+		if (obj->kind == OBJ_LD)
+			continue;
+		if (obj->kind == OBJ_LIBC)
+			return; /* libc's own: its frames are checked already */
+		if (muppy__elf_open(t->pid, &t->maps, obj, &e, NULL))
+			continue;
+		if (muppy__elf_sym(e, "malloc", &addr)) {
+			muppy__elf_close(e);
+			continue;
+		}
+		snprintf(t->alloc_name, sizeof(t->alloc_name), "%s",
+			 strrchr(obj->path, '/') ? strrchr(obj->path, '/') + 1 : obj->path);
+		t->alloc_start = obj->start;
+		t->alloc_end = muppy__maps_object_end(&t->maps, obj);
+		if (i == 0)
+			t->exe_alloc = e; /* the executable: not all its code */
+		else
+			muppy__elf_close(e);
+		return;
+	}
+}
+
+/* True when frame pc is code of the process's own malloc. */
+static bool in_allocator(const struct muppy__target *t, uint64_t pc)
+{
+	if (pc < t->alloc_start || pc >= t->alloc_end)
+		return false;
+	return !t->exe_alloc ||
+	       muppy__elf_names_at(t->exe_alloc, pc, is_alloc_func, NULL);
+}
+
 void muppy__safepoint_fini(struct muppy__target *t)
 {
+	muppy__elf_close(t->exe_alloc);
+	t->exe_alloc = NULL;
 	if (t->unw_as)
 		unw_destroy_addr_space(t->unw_as);
 	t->unw_as = NULL;
@@ -446,6 +509,14 @@ again:
 		snprintf(t->why, sizeof(t->why), "thread %d: its stack could not be unwound", (int)t->tid);
 		goto out;
 	}
+	/* a malloc of its own (jemalloc, tcmalloc, a preload) holds its
+	 * own locks, and dlopen and pthread_create call it */
+	for (i = 0; i < n; i++)
+		if (in_allocator(t, f[i].pc)) {
+			snprintf(t->why, sizeof(t->why), "thread %d inside the memory allocator (%s)",
+				 (int)t->tid, t->alloc_name);
+			goto out;
+		}
 	/* a handler may run on a small alternate stack, and may have
 	 * interrupted anything, locks held included */
 	if (sigframe) {
