@@ -167,6 +167,11 @@ uint64_t muppy__arch_ctx_pc(const struct muppy__arch_ctx *c)
 	return c->regs.rip;
 }
 
+bool muppy__arch_ctx_in_syscall(const struct muppy__arch_ctx *c)
+{
+	return (int64_t)c->regs.orig_rax >= 0;
+}
+
 uint64_t muppy__arch_ctx_tp(const struct muppy__arch_ctx *c)
 {
 	return c->regs.fs_base;

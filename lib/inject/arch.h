@@ -72,6 +72,8 @@ int muppy__arch_call_returned(pid_t tid, const struct muppy__arch_call *call,
  */
 int muppy__arch_in_restart_block(pid_t tid) MUPPY_MUST_CHECK;
 
+/* Whether a saved context was taken inside a system call. */
+bool muppy__arch_ctx_in_syscall(const struct muppy__arch_ctx *c);
 /* 1 if the thread (in an interrupt stop) is inside a system call. */
 int muppy__arch_in_syscall(pid_t tid) MUPPY_MUST_CHECK;
 

@@ -628,7 +628,7 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	if (ret)
 		goto out_detach;
 	find_errno(t, muppy__arch_ctx_tp(ctx));
-	muppy__arch_ctx_free(ctx);
+	t->orig = ctx;
 	*out = t;
 	return 0;
 
@@ -640,17 +640,79 @@ out_free:
 	return ret;
 }
 
+/*
+ * Detaching after remote calls from a thread that was stopped inside a
+ * system call.  The thread is at the exit stop of our rt_sigreturn, with
+ * its registers as the frame restored them: the restart already done
+ * (rip back on the syscall instruction, orig_rax -1).  Detached like
+ * that, a signal that arrived meanwhile runs its handler but the call is
+ * restarted anyway: pause() never returns, Ctrl-C waits for time.sleep()
+ * to end.  So the thread is put back into the state of its interrupt
+ * stop instead, inside get_signal(), where the kernel itself then
+ * chooses between EINTR and restarting, by SA_RESTART:
+ *   1. PTRACE_INTERRUPT: a trap pending, and TIF_SIGPENDING set (it is
+ *      never cleared before the thread passes through get_signal);
+ *   2. the interrupt stop's registers (orig_rax = the call, rax =
+ *      -ERESTART*, rip after the syscall instruction), xstate and mask;
+ *   3. PTRACE_CONT: the thread leaves the syscall exit, takes the signal
+ *      path because of 1 and stops for the trap (PTRACE_EVENT_STOP)
+ *      before it dequeues any signal;
+ *   4. PTRACE_DETACH: get_signal() goes on, as after the first stop.
+ * If muppy-snap dies at any point, exit_ptrace() detaches the thread and
+ * clears the trap: before 1 or between 1 and 2 the thread restarts its
+ * call as the frame said (as before); from 2 on it is in exactly the
+ * state of its first stop, with TIF_SIGPENDING set, so the kernel's
+ * signal path decides.  A call interrupted with -ERESTART_RESTARTBLOCK
+ * still returns EINTR: our rt_sigreturn reset its restart block.
+ */
+static void detach_in_signal_path(struct muppy__target *t)
+{
+	int status, sig;
+
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 ||
+	    muppy__arch_ctx_set(t->tid, t->orig) ||
+	    ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(t->sigmask), &t->sigmask) < 0 ||
+	    ptrace(PTRACE_CONT, t->tid, 0, 0) < 0) {
+		/* still stopped (safe either way, see above), or gone */
+		muppy__detach(t->tid, 0);
+		return;
+	}
+	switch (muppy__wait_stop(t->tid, &status, muppy__now_us() + 1000000)) {
+	case 0:
+		break;
+	case -ETIMEDOUT:
+		muppy__leave(t->tid); /* detached once it stops */
+		return;
+	default:
+		return; /* gone */
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	/* our trap, or a group stop (which detaching keeps); a signal
+	 * stop (unexpected: the trap comes first) keeps its signal */
+	sig = status >> 16 ? 0 : WSTOPSIG(status);
+	if (sig == (SIGTRAP | 0x80))
+		sig = 0;
+	muppy__detach(t->tid, sig);
+}
+
 void muppy__target_detach(struct muppy__target *t)
 {
 	size_t i;
 
 	if (!t)
 		return;
-	if (t->stop != STOP_NONE) {
+	if (t->stop == STOP_SIGRETURN && !t->broken && t->orig &&
+	    muppy__arch_ctx_in_syscall(t->orig)) {
+		detach_in_signal_path(t);
+		t->st.away_us += muppy__now_us() - t->t_stopped;
+		t->stop = STOP_NONE;
+	} else if (t->stop != STOP_NONE) {
 		muppy__detach(t->tid, 0);
 		t->st.away_us += muppy__now_us() - t->t_stopped;
 		t->stop = STOP_NONE;
 	}
+	muppy__arch_ctx_free(t->orig);
 	muppy__safepoint_fini(t);
 	for (i = 0; i < MUPPY__ELF_CACHE; i++)
 		muppy__elf_close(t->cache[i]);

@@ -122,6 +122,7 @@ struct muppy__target {
 	enum muppy__stop stop;
 	bool broken;            /* a call went wrong; only detach is left */
 	uint64_t sigmask;       /* the thread's own blocked mask */
+	struct muppy__arch_ctx *orig; /* its context at the interrupt stop */
 	uint64_t stub;          /* address of __restore_rt */
 	uint64_t errno_addr;    /* the thread's errno, 0 if unknown */
 	int saved_errno;

@@ -7,6 +7,7 @@
  * same after it is unloaded.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,4 +63,24 @@ void muppy_test_crash(struct testlib_io *io)
 
 	(void)io;
 	*nowhere = 1;
+}
+
+/*
+ * As muppy_test_call, and sends the calling thread a signal: it arrives
+ * while the thread is seized (signals are blocked during a call), as one
+ * sent by anyone during an injection would.
+ */
+__attribute__((visibility("default"))) void muppy_test_call_usr1(struct testlib_io *io);
+__attribute__((visibility("default"))) void muppy_test_call_sigint(struct testlib_io *io);
+
+void muppy_test_call_usr1(struct testlib_io *io)
+{
+	muppy_test_call(io);
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
+}
+
+void muppy_test_call_sigint(struct testlib_io *io)
+{
+	muppy_test_call(io);
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGINT);
 }
