@@ -14,4 +14,7 @@ try:
     time.sleep(30)
     print('slept %.1f s' % (time.monotonic() - t0))
 except KeyboardInterrupt:
-    print('KeyboardInterrupt after %.1f s' % (time.monotonic() - t0))
+    print('KeyboardInterrupt after %.1f s' % (time.monotonic() - t0),
+          flush=True)
+    # stay a little: the injector compares the process before and after
+    time.sleep(2)
