@@ -35,27 +35,9 @@
 
 #include "payload.h"
 
-/* gc.FUNC(); new reference or NULL (see gc_call in payload.c). */
-static PyObject *gc_func(const struct pyapi *api, const char *func)
-{
-	PyObject *gc = api->PyImport_ImportModule("gc");
-	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, func) : NULL;
-	PyObject *none = api->PyTuple_New(0);
-	PyObject *v = fn && none ? api->PyObject_Call(fn, none, NULL) : NULL;
-
-	api->PyErr_Clear();
-	if (none)
-		api->Py_DecRef(none);
-	if (fn)
-		api->Py_DecRef(fn);
-	if (gc)
-		api->Py_DecRef(gc);
-	return v;
-}
-
 static void gc_do(const struct pyapi *api, const char *func)
 {
-	PyObject *v = gc_func(api, func);
+	PyObject *v = gc_call(api, func);
 
 	if (v)
 		api->Py_DecRef(v);
@@ -72,7 +54,7 @@ static uintptr_t word(uintptr_t addr, size_t off)
 /* gc.get_threshold() into th[3]; false if it is not three ints. */
 static bool thresholds(const struct pyapi *api, Py_ssize_t th[3])
 {
-	PyObject *t = gc_func(api, "get_threshold");
+	PyObject *t = gc_call(api, "get_threshold");
 	bool ok;
 
 	if (!t)
@@ -149,7 +131,7 @@ out:
 
 int gcroots_open(const struct pyapi *api, struct gc_roots *r)
 {
-	PyObject *on = gc_func(api, "isenabled");
+	PyObject *on = gc_call(api, "isenabled");
 
 	memset(r, 0, sizeof(*r));
 	r->gc_was_enabled = on && on == api->True;
@@ -162,7 +144,7 @@ int gcroots_open(const struct pyapi *api, struct gc_roots *r)
 #ifdef MUPPY_PAYLOAD_CHECK /* a test build: say when the lists were not found */
 	fprintf(stderr, "muppy payload check: gc lists not found\n");
 #endif
-	r->list = gc_func(api, "get_objects");
+	r->list = gc_call(api, "get_objects");
 	if (r->list && Py_TYPE(r->list) == api->PyList_Type)
 		return 0;
 	gcroots_close(api, r);

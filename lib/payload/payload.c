@@ -346,7 +346,7 @@ static bool put_type(const struct pyapi *api, const struct type_stat *st)
  * none at all, Argument Clinic's slow path would create the keyword tuple
  * ("generation",) for good, which a later snapshot would see vanish.
  */
-static PyObject *gc_call(const struct pyapi *api, const char *func)
+PyObject *gc_call(const struct pyapi *api, const char *func)
 {
 	PyObject *gc = api->PyImport_ImportModule("gc");
 	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, func) : NULL;

@@ -65,6 +65,9 @@ struct pyapi {
 /* Fills api from the process; false (with a reason) if it is not usable. */
 HIDDEN bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen);
 
+/* gc.FUNC() called as Python calls it; a new reference or NULL. */
+HIDDEN PyObject *gc_call(const struct pyapi *api, const char *func);
+
 /* Per-type totals found by the walk. */
 struct type_stat {
 	PyTypeObject *type;
