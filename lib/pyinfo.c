@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inject/inject_int.h"
 #include "snap_int.h"
@@ -117,11 +118,7 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 		}
 		muppy__elf_close(e);
 	}
-	if (maps.n == 0) {
-		muppy_error_set(err, "process %d is a kernel thread, not a "
-				"Python process", (int)pid);
-		r = -ENOEXEC;
-	} else if (!found) {
+	if (!found) {
 		muppy_error_set(err, "process %d is not a Python process (no "
 				"CPython C API in %s or its libraries)",
 				(int)pid, *exe_name ? exe_name : "its program");

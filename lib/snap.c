@@ -533,7 +533,9 @@ out:
 	pthread_sigmask(SIG_SETMASK, &wait_mask, NULL);
 	/* Whatever went wrong, a process that exited or executed another
 	 * program meanwhile is the best explanation. */
-	if (r < 0 && r != -EINTR && r != -EOWNERDEAD && gone(pid, &pi, err))
+	if (r < 0 && r != -EINTR && r != -EOWNERDEAD &&
+	    /* The probe found CPython: "not that" now means it changed. */
+	    (r == -ENOEXEC ? gone_soon(pid, &pi, err) : gone(pid, &pi, err)))
 		r = -EOWNERDEAD;
 out_free:
 	muppy_snapshot_free(s);

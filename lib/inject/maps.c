@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inject/inject_int.h"
 
@@ -98,13 +99,16 @@ int muppy__maps_read(pid_t pid, struct muppy__maps *m,
 	if (!ret && m->n == 0) {
 		/* Kernel threads and zombies have no mappings; nor has a
 		 * process in the middle of exiting. */
-		char st = muppy__proc_state_letter(pid);
+		char st = muppy__proc_state_letter(pid), exe[8];
 
-		ret = st == 0 || st == 'Z' || st == 'X' ? -ESRCH : -ENOEXEC;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		/* Kernel threads have no executable; an exiting process has. */
+		ret = st == 0 || st == 'Z' || st == 'X' ||
+		      readlink(path, exe, sizeof(exe)) > 0 ? -ESRCH : -ENOEXEC;
 		if (ret == -ESRCH)
 			muppy_error_set(err, "process %d exited", (int)pid);
 		else
-			muppy_error_set(err, "process %d has no memory mappings (kernel thread or exiting)",
+			muppy_error_set(err, "process %d is a kernel thread, not a Python process",
 					(int)pid);
 	}
 	free(line);
