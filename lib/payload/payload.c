@@ -15,12 +15,15 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +34,7 @@ HIDDEN struct payload_state {
 	int sock;            /* our end of the socketpair */
 	int peer;            /* muppy-snap's end, in this process */
 	pthread_attr_t attr;
+	int tracer;          /* pidfd of muppy-snap, or -1 */
 	struct pyapi api;
 	struct muppy_request req;
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC, from req.timeout_ns */
@@ -106,6 +110,35 @@ __asm__(
 _Static_assert(offsetof(struct muppy_start_out, thread) == 8,
 	       "muppy_payload_start stores the thread at out + 8");
 
+/*
+ * A pidfd of muppy-snap, which traces this (seized) thread now, or -1
+ * when it is not visible from here (another pid namespace).  Until the
+ * request arrives this process holds a copy of muppy-snap's end of the
+ * socket pair, so the socket cannot tell when muppy-snap dies; the pidfd
+ * can.  Only system calls: this runs on the seized thread.
+ */
+static int tracer_pidfd(void)
+{
+	char buf[2048], *p;
+	ssize_t n;
+	long pid;
+	int fd;
+
+	fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nTracerPid:");
+	pid = p ? strtol(p + 11, NULL, 10) : 0;
+	if (pid <= 0)
+		return -1;
+	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+}
+
 int payload_prepare(struct muppy_start_out *out)
 {
 	int sv[2];
@@ -128,6 +161,7 @@ int payload_prepare(struct muppy_start_out *out)
 	}
 	P.sock = sv[0];
 	P.peer = sv[1];
+	P.tracer = tracer_pidfd();
 	out->sock = sv[1];
 	out->status = 0;
 	return 0;
@@ -193,17 +227,22 @@ static bool read_request(void)
 	uint64_t end = now_ns() + 10ull * 1000000000u;
 
 	while (got < sizeof(P.req)) {
-		struct pollfd pfd = { .fd = P.sock, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = P.sock, .events = POLLIN },
+			{ .fd = P.tracer, .events = POLLIN }, /* ignored if -1 */
+		};
 		uint64_t now = now_ns();
 		ssize_t n;
 
 		if (now >= end)
 			return false;
-		if (poll(&pfd, 1, (int)((end - now) / 1000000u) + 1) <= 0) {
+		if (poll(pfd, 2, (int)((end - now) / 1000000u) + 1) <= 0) {
 			if (errno == EINTR)
 				continue;
 			return false;
 		}
+		if (pfd[1].revents && !(pfd[0].revents & POLLIN))
+			return false; /* muppy-snap exited before asking */
 		n = recv(P.sock, (char *)&P.req + got, sizeof(P.req) - got,
 			 MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
@@ -491,6 +530,8 @@ void *payload_work(void)
 			send_all(P.names, P.names_len);
 	}
 	close(P.sock);
+	if (P.tracer >= 0)
+		close(P.tracer);
 	pmem_free(P.names, P.names_cap);
 
 	dladdr1((void *)payload_work, &info, &handle, RTLD_DL_LINKMAP);
