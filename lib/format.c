@@ -231,6 +231,27 @@ void muppy__cells_print(struct muppy__out *o, const size_t *width,
 	}
 }
 
+void muppy__cells_titles(struct muppy__out *o, const size_t *width,
+			 const char *const *titles, size_t n, size_t left)
+{
+	for (size_t c = 0; c < n; c++) {
+		muppy__out_cell(o, titles[c], width[c], c == left);
+		muppy__out_str(o, "  ");
+	}
+	muppy__out_str(o, "type\n");
+}
+
+void muppy__cells_rule(struct muppy__out *o, const size_t *width, size_t n)
+{
+	size_t rule = strlen("total");
+
+	for (size_t c = 0; c < n; c++)
+		rule += width[c] + 2;
+	while (rule--)
+		muppy__out_str(o, "-");
+	muppy__out_str(o, "\n");
+}
+
 void muppy__cells_row(struct muppy__out *o, const size_t *width,
 		      const muppy__cell *cell, size_t n, const char *name)
 {
@@ -285,7 +306,7 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 			const struct names *n)
 {
 	size_t shown = rows_shown(d, opts), hidden = d->nrows - shown;
-	size_t width[NCOLS], i, rule;
+	size_t width[NCOLS], i;
 	char cell[NCOLS][CELL];
 
 	table_header(o, d, n);
@@ -306,11 +327,7 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 		   d->new->bytes);
 	muppy__cells_widen(width, cell, NCOLS);
 
-	for (i = 0; i < NCOLS; i++) {
-		muppy__out_cell(o, col_titles[i], width[i], false);
-		muppy__out_str(o, "  ");
-	}
-	muppy__out_str(o, "type\n");
+	muppy__cells_titles(o, width, col_titles, NCOLS, NCOLS);
 	for (i = 0; i < shown; i++) {
 		const struct muppy_diff_row *r = &d->rows[i];
 
@@ -322,12 +339,7 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 		muppy__out_printf(o,
 			"... %zu more type%s changed (--limit=0 shows all)\n",
 			hidden, hidden == 1 ? "" : "s");
-	rule = strlen("total");
-	for (i = 0; i < NCOLS; i++)
-		rule += width[i] + 2;
-	for (i = 0; i < rule; i++)
-		muppy__out_str(o, "-");
-	muppy__out_str(o, "\n");
+	muppy__cells_rule(o, width, NCOLS);
 	cells_fill(cell, d->d_objects, d->d_bytes, d->new->objects,
 		   d->new->bytes);
 	muppy__cells_row(o, width, cell, NCOLS, "total");

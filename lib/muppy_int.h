@@ -45,6 +45,11 @@ void muppy__cells_widen(size_t *width, const muppy__cell *cell, size_t n);
  * none) is left-aligned. */
 void muppy__cells_print(struct muppy__out *o, const size_t *width,
 			const muppy__cell *cell, size_t n, size_t left);
+/* The column titles (column left, or n for none, left-aligned) and
+ * "type"; the dashed rule as wide as that line, before the total row. */
+void muppy__cells_titles(struct muppy__out *o, const size_t *width,
+			 const char *const *titles, size_t n, size_t left);
+void muppy__cells_rule(struct muppy__out *o, const size_t *width, size_t n);
 /* The cells, then the type name (shortened as above) and a newline. */
 void muppy__cells_row(struct muppy__out *o, const size_t *width,
 		      const muppy__cell *cell, size_t n, const char *name);

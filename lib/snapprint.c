@@ -185,7 +185,7 @@ static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 			const struct muppy_type_stat *const *rows,
 			size_t shown)
 {
-	size_t hidden = s->ntypes - shown, width[NCOLS], i, rule;
+	size_t hidden = s->ntypes - shown, width[NCOLS], i;
 	char cell[NCOLS][CELL];
 
 	table_header(o, s);
@@ -198,11 +198,7 @@ static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 	cells_fill(cell, s->objects, s->bytes);
 	muppy__cells_widen(width, cell, NCOLS);
 
-	for (i = 0; i < NCOLS; i++) {
-		muppy__out_cell(o, col_titles[i], width[i], false);
-		muppy__out_str(o, "  ");
-	}
-	muppy__out_str(o, "type\n");
+	muppy__cells_titles(o, width, col_titles, NCOLS, NCOLS);
 	for (i = 0; i < shown; i++) {
 		cells_fill(cell, rows[i]->count, rows[i]->bytes);
 		muppy__cells_row(o, width, cell, NCOLS, rows[i]->name);
@@ -210,12 +206,7 @@ static void print_table(struct muppy__out *o, const struct muppy_snapshot *s,
 	if (hidden)
 		muppy__out_printf(o, "... %zu more type%s (--limit=0 shows all)\n",
 				  hidden, plural(hidden));
-	rule = strlen("total");
-	for (i = 0; i < NCOLS; i++)
-		rule += width[i] + 2;
-	for (i = 0; i < rule; i++)
-		muppy__out_str(o, "-");
-	muppy__out_str(o, "\n");
+	muppy__cells_rule(o, width, NCOLS);
 	cells_fill(cell, s->objects, s->bytes);
 	muppy__cells_row(o, width, cell, NCOLS, "total");
 }

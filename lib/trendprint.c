@@ -262,7 +262,7 @@ static void print_table(struct muppy__out *o, const struct muppy_trend *t,
 			const struct muppy_print_opts *opts, char **names)
 {
 	size_t shown = rows_shown(t, opts->limit), hidden = t->nrows - shown;
-	size_t width[NCOLS], i, rule;
+	size_t width[NCOLS], i;
 	char cell[NCOLS][CELL];
 
 	table_header(o, t, names);
@@ -277,11 +277,7 @@ static void print_table(struct muppy__out *o, const struct muppy_trend *t,
 		}
 		cells_fill(cell, t, &t->total);
 		muppy__cells_widen(width, (const muppy__cell *)cell, NCOLS);
-		for (i = 0; i < NCOLS; i++) {
-			muppy__out_cell(o, col_titles[i], width[i], i == COL_SPARK);
-			muppy__out_str(o, "  ");
-		}
-		muppy__out_str(o, "type\n");
+		muppy__cells_titles(o, width, col_titles, NCOLS, COL_SPARK);
 		for (i = 0; i < shown; i++) {
 			cells_fill(cell, t, &t->rows[i]);
 			cells_print(o, width, cell, t->rows[i].name,
@@ -291,12 +287,7 @@ static void print_table(struct muppy__out *o, const struct muppy_trend *t,
 			muppy__out_printf(o, "... %zu more type%s changed "
 					  "(--limit=0 shows all)\n", hidden,
 					  hidden == 1 ? "" : "s");
-		rule = strlen("total");
-		for (i = 0; i < NCOLS; i++)
-			rule += width[i] + 2;
-		for (i = 0; i < rule; i++)
-			muppy__out_str(o, "-");
-		muppy__out_str(o, "\n");
+		muppy__cells_rule(o, width, NCOLS);
 		cells_fill(cell, t, &t->total);
 		cells_print(o, width, cell, "total", false, false);
 	}
