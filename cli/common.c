@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the command-line tools; see common.h. */
+#include <argp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -70,7 +71,7 @@ bool cli_use_color(int fd, int want)
 	return isatty(fd) && term && *term && strcmp(term, "dumb") != 0;
 }
 
-bool cli_parse_sort(const char *s, enum muppy_sort *out)
+static bool cli_parse_sort(const char *s, enum muppy_sort *out)
 {
 	static const struct name_value t[] = {
 		{ "size", MUPPY_SORT_SIZE },
@@ -154,4 +155,19 @@ int cli_close_stdout(void)
 		return MUPPY_EXIT_ERROR;
 	}
 	return MUPPY_EXIT_OK;
+}
+
+void cli_opt_sort(struct argp_state *state, const char *arg,
+		  enum muppy_sort *out)
+{
+	if (!cli_parse_sort(arg, out))
+		argp_error(state, "invalid --sort value '%s' (expected size, "
+			   "count or name)", arg);
+}
+
+void cli_opt_limit(struct argp_state *state, const char *arg, size_t *out)
+{
+	if (!cli_parse_limit(arg, out))
+		argp_error(state, "invalid --limit value '%s' (expected a "
+			   "number of types, 0 for all)", arg);
 }

@@ -23,10 +23,15 @@ bool cli_parse_color(const char *s, int *out);
  * never; for auto only on a terminal whose TERM is not dumb, and never
  * when NO_COLOR is set and not empty. */
 bool cli_use_color(int fd, int want);
-/* "size", "count", "name". */
-bool cli_parse_sort(const char *s, enum muppy_sort *out);
 /* A row count: decimal digits only, 0 meaning all. */
 bool cli_parse_limit(const char *s, size_t *out);
+
+/* --sort (size, count, name) and --limit, as both tools take them: a bad
+ * value is a usage error through argp_error. */
+struct argp_state;
+void cli_opt_sort(struct argp_state *state, const char *arg,
+		  enum muppy_sort *out);
+void cli_opt_limit(struct argp_state *state, const char *arg, size_t *out);
 
 /* "PROGRAM: message" on stderr. */
 void cli_error(const char *fmt, ...) MUPPY_PRINTF(1, 2);

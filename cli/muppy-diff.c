@@ -81,14 +81,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 's':
-		if (!cli_parse_sort(arg, &a->sort))
-			argp_error(state, "invalid --sort value '%s' (expected "
-				   "size, count or name)", arg);
+		cli_opt_sort(state, arg, &a->sort);
 		break;
 	case 'n':
-		if (!cli_parse_limit(arg, &a->limit))
-			argp_error(state, "invalid --limit value '%s' (expected "
-				   "a number of types, 0 for all)", arg);
+		cli_opt_limit(state, arg, &a->limit);
 		a->limit_set = true;
 		break;
 	case 'f':
