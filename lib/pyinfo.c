@@ -54,17 +54,6 @@ static void image_id(const struct muppy__maps *maps, struct muppy__pyinfo *pi)
 			pi->image_start ^= maps->v[i].start;
 }
 
-char muppy__proc_state(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (muppy__proc_read(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')'); /* the command name may hold anything */
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 			struct muppy_error *err)
 {
@@ -74,7 +63,7 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 	int r;
 
 	memset(pi, 0, sizeof(*pi));
-	switch (muppy__proc_state(pid)) {
+	switch (muppy__proc_state(pid, NULL)) {
 	case 0:
 	case 'X':
 		muppy_error_set(err, "no process %d", (int)pid);

@@ -71,7 +71,7 @@ static int ms_left(uint64_t deadline_ns)
 
 static bool alive(pid_t pid)
 {
-	char st = muppy__proc_state(pid);
+	char st = muppy__proc_state(pid, NULL);
 
 	return st && st != 'Z' && st != 'X';
 }

@@ -30,7 +30,4 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 /* True when the process runs another program than at the probe. */
 bool muppy__pyinfo_exec_happened(pid_t pid, const struct muppy__pyinfo *pi);
 
-/* The state letter of /proc/PID/stat (R, S, T, Z, ...); 0 if gone. */
-char muppy__proc_state(pid_t pid);
-
 #endif

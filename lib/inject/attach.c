@@ -21,7 +21,6 @@
 
 #include "inject/inject_int.h"
 
-#define PF_KTHREAD 0x00200000UL
 #define MAX_TASKS 4096
 /* How long one thread may take to reach its interrupt stop. */
 #define SEIZE_WAIT_US 200000
@@ -320,7 +319,7 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 			/* an exiting thread (exit, exec) refuses with EPERM */
 			snprintf(sub, sizeof(sub), "/proc/%d/task/%d/stat", (int)t->pid, (int)tid);
 			if (read_stat(sub, &state, &flags) || state == 'Z' || state == 'X' ||
-			    muppy__proc_state_letter(t->pid) == 'Z')
+			    muppy__proc_state(t->pid, NULL) == 'Z')
 				return 0;
 			snprintf(sub, sizeof(sub), "%d/task/%d", (int)t->pid, (int)tid);
 			if (tracer > 0 && traced_by_muppy(tracer)) {

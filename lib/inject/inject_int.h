@@ -79,8 +79,10 @@ int muppy__eperm_message(struct muppy_error *err, const char *what,
 /* True when nothing explains an EPERM (no tracer, uid, yama): a thread
  * exiting or a process executing a program refuses for a moment too. */
 bool muppy__eperm_unexplained(pid_t pid, pid_t tid);
-/* The state letter of /proc/PID/stat; 0 when it cannot be read. */
-char muppy__proc_state_letter(pid_t pid);
+/* The state letter of /proc/PID/stat (R, S, T, Z, ...), and its flags
+ * (PF_*) when FLAGS is not NULL; 0 when it cannot be read. */
+char muppy__proc_state(pid_t pid, unsigned long *flags);
+#define PF_KTHREAD 0x00200000UL
 /* True when a signal that should end muppy-snap (SIGINT, SIGTERM,
  * SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, not ignored) is pending,
  * held back because muppy_snap_take() blocks them while attached. */

@@ -97,14 +97,13 @@ int muppy__maps_read(pid_t pid, struct muppy__maps *m,
 	if (!ret && ferror(f))
 		ret = -EIO;
 	if (!ret && m->n == 0) {
-		/* Kernel threads and zombies have no mappings; nor has a
-		 * process in the middle of exiting. */
-		char st = muppy__proc_state_letter(pid), exe[8];
+		/* Kernel threads have no mappings, and neither has a process
+		 * past exit_mm(): tell them apart by the flag, not by a
+		 * missing /proc/PID/exe (which an exiting process lacks too). */
+		unsigned long flags = 0;
+		char st = muppy__proc_state(pid, &flags);
 
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-		/* Kernel threads have no executable; an exiting process has. */
-		ret = st == 0 || st == 'Z' || st == 'X' ||
-		      readlink(path, exe, sizeof(exe)) > 0 ? -ESRCH : -ENOEXEC;
+		ret = st && (flags & PF_KTHREAD) ? -ENOEXEC : -ESRCH;
 		if (ret == -ESRCH)
 			muppy_error_set(err, "process %d exited", (int)pid);
 		else

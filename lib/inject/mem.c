@@ -244,13 +244,18 @@ uint64_t muppy__now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-char muppy__proc_state_letter(pid_t pid)
+char muppy__proc_state(pid_t pid, unsigned long *flags)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, st;
+	unsigned long f = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (muppy__proc_read(path, buf, sizeof(buf)))
 		return 0;
 	p = strrchr(buf, ')'); /* the command name may hold anything */
-	return p && p[1] == ' ' ? p[2] : 0;
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &f) < 1)
+		return 0;
+	if (flags)
+		*flags = f;
+	return st;
 }
