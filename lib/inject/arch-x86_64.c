@@ -378,14 +378,24 @@ int muppy__arch_call_returned(pid_t tid, const struct muppy__arch_call *call,
 	       r.rsp == call->entry_sp + 8 && (int64_t)r.rax == -ENOSYS;
 }
 
-int muppy__arch_in_restart_block(pid_t tid)
+int muppy__arch_call_finish(pid_t tid, const struct muppy__arch_call *call)
 {
-	struct user_regs_struct r;
+	const struct muppy__arch_ctx *c = call->ctx;
+	struct iovec iov = { c->xstate, c->xsize };
+	struct user_regs_struct r = c->regs;
+	uint64_t rax, rip;
 
-	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &iov) < 0)
 		return -errno;
-	return (int64_t)r.orig_rax >= 0 &&
-	       (int64_t)r.rax == -ERESTART_RESTARTBLOCK;
+	/* what rt_sigreturn would load from the frame; orig_rax -1 skips
+	 * the rt_sigreturn itself */
+	restart_fixup(&c->regs, &rax, &rip);
+	r.rax = rax;
+	r.rip = rip;
+	r.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, tid, 0, &r) < 0)
+		return -errno;
+	return 0;
 }
 
 int muppy__arch_in_syscall(pid_t tid)

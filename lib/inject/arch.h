@@ -64,13 +64,16 @@ int muppy__arch_call_returned(pid_t tid, const struct muppy__arch_call *call,
 			      uint64_t stub) MUPPY_MUST_CHECK;
 
 /*
- * 1 if the thread (in an interrupt stop) is inside a system call that the
- * kernel would resume through restart_syscall (relative sleeps, poll,
- * relative futex waits).  rt_sigreturn discards that restart state, so
- * after a remote call such a call returns EINTR instead (as it does when a
- * signal handler runs): such threads are the last choice.
+ * At the entry of our rt_sigreturn: does its work in its place (the
+ * context's FPU/vector state, then the registers the frame holds, with
+ * the rt_sigreturn skipped), for rt_sigreturn would also discard the
+ * thread's restart_block: a relative sleep, poll or futex wait that was
+ * interrupted would return EINTR instead of resuming.  Until the
+ * registers are set the frame is untouched, so if we die the real
+ * rt_sigreturn still restores the thread.  The caller sets the signal
+ * mask first.
  */
-int muppy__arch_in_restart_block(pid_t tid) MUPPY_MUST_CHECK;
+int muppy__arch_call_finish(pid_t tid, const struct muppy__arch_call *call);
 
 /* Whether a saved context was taken inside a system call. */
 bool muppy__arch_ctx_in_syscall(const struct muppy__arch_ctx *c);

@@ -446,8 +446,7 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 {
 	uint64_t start = muppy__now_us();
 	uint64_t deadline = start + (uint64_t)timeout_ms * 1000;
-	/* threads in restart_syscall sleeps, or in calls that EINTR ends,
-	 * only after this */
+	/* threads in calls that EINTR ends only after this */
 	uint64_t relaxed = start + (uint64_t)timeout_ms * 1000 / 10;
 	pid_t *tids, skipped = 0;
 	size_t n = 0, i;
@@ -480,14 +479,7 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 			t->tid = tids[i];
 			t->t_stopped = muppy__now_us();
 			t->st.tries++;
-			ret = muppy__arch_in_restart_block(t->tid);
-			if (ret > 0 && muppy__now_us() < relaxed) {
-				snprintf(t->why, sizeof(t->why), "thread %d in a relative sleep or poll",
-					 (int)t->tid);
-				ret = 0;
-			} else if (ret >= 0) {
-				ret = muppy__safepoint_check(t);
-			}
+			ret = muppy__safepoint_check(t);
 			if (ret > 0) {
 				ret = 0;
 				goto out;
@@ -662,7 +654,8 @@ out_free:
  * call as the frame said (as before); from 2 on it is in exactly the
  * state of its first stop, with TIF_SIGPENDING set, so the kernel's
  * signal path decides.  A call interrupted with -ERESTART_RESTARTBLOCK
- * still returns EINTR: our rt_sigreturn reset its restart block.
+ * (relative sleeps, poll, futex waits) resumes through restart_syscall:
+ * its restart_block is intact, for the calls skipped their rt_sigreturn.
  */
 static void detach_in_signal_path(struct muppy__target *t)
 {

@@ -69,6 +69,8 @@ struct muppy__stats {
 	uint64_t away_us;   /* thread away from its own code (stop + calls) */
 	uint64_t calls;     /* remote calls run */
 	uint64_t call_us;   /* of which inside remote calls */
+	uint64_t sigreturns_skipped; /* calls that ended without the real
+					rt_sigreturn (its work done by us) */
 	uint64_t tries;     /* interrupts until a safe point was found */
 	pid_t tid;          /* the seized thread */
 	bool in_syscall;    /* it was stopped inside a system call */

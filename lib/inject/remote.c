@@ -5,9 +5,10 @@
  * frame, so the thread restores itself even if we are killed.  We run it
  * under PTRACE_SYSCALL and stop at the entry of that rt_sigreturn (the
  * frame is still there, the function's writes are done) to copy results
- * back, then let the sigreturn run and keep the thread at its exit stop,
- * where it has its own registers again, ready for the next call or for
- * detaching.
+ * back, then do the sigreturn's work in its place and skip it (which
+ * keeps the thread's restart_block), and keep the thread at its exit
+ * stop, where it has its own registers again, ready for the next call or
+ * for detaching.
  */
 #include <errno.h>
 #include <signal.h>
@@ -205,6 +206,11 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 			    muppy__mem_write(t->pid, t->errno_addr, &t->saved_errno,
 					     sizeof(t->saved_errno)))
 				t->errno_addr = 0;
+			/* on failure the real rt_sigreturn restores it all */
+			if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(t->sigmask),
+				   &t->sigmask) == 0 &&
+			    muppy__arch_call_finish(t->tid, &call) == 0)
+				t->st.sigreturns_skipped++;
 			continue;
 		}
 		if (status >> 16) {

@@ -296,6 +296,7 @@ out_detach:
 	st->away_us += s2.away_us;
 	st->calls += s2.calls;
 	st->call_us += s2.call_us;
+	st->sigreturns_skipped += s2.sigreturns_skipped;
 	st->tries += s2.tries;
 	st->tid = s2.tid;
 	muppy__target_detach(t);
@@ -309,7 +310,7 @@ int main(int argc, char **argv)
 	struct muppy_error err;
 	struct muppy__stats st;
 	pid_t *tids;
-	uint64_t *away, tries = 0, calls = 0, call_us = 0;
+	uint64_t *away, tries = 0, calls = 0, call_us = 0, skipped = 0;
 	void *image;
 	size_t len;
 	pid_t pid;
@@ -355,6 +356,7 @@ int main(int argc, char **argv)
 		tries += st.tries;
 		calls += st.calls;
 		call_us += st.call_us;
+		skipped += st.sigreturns_skipped;
 		take(pid, &after, files);
 		if (!same(&before, &after)) {
 			fprintf(stderr, "injtool: injection %d left changes behind\n", i + 1);
@@ -373,8 +375,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < count; i++)
 		printf(" %d", (int)tids[i]);
 	printf("\n");
-	printf("injections %d, remote calls %llu, interrupts %llu\n", count,
-	       (unsigned long long)calls, (unsigned long long)tries);
+	printf("injections %d, remote calls %llu (%llu without rt_sigreturn), interrupts %llu\n",
+	       count, (unsigned long long)calls, (unsigned long long)skipped,
+	       (unsigned long long)tries);
 	printf("away us min %llu median %llu max %llu (of which in calls: %llu avg per injection)\n",
 	       (unsigned long long)away[0], (unsigned long long)away[count / 2],
 	       (unsigned long long)away[count - 1],
