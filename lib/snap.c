@@ -417,14 +417,18 @@ static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
 	r = muppy__target_load(t, image, len, lib, err);
 	if (r < 0)
 		goto out_detach;
+	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_START, &start, err);
+	if (r < 0)
+		goto out_unload;
+	/* the last step before calling into it (inject.h, "Leftovers") */
+	r = muppy__target_claim(t, lib, err);
+	if (r < 0)
+		goto out_unload;
 	if (pi->major == 0 || (pi->major == 3 && pi->minor == 6)) {
 		r = init_threads(t, lib, pid, err);
 		if (r < 0)
 			goto out_unload;
 	}
-	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_START, &start, err);
-	if (r < 0)
-		goto out_unload;
 	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
 			       sizeof(so), err);
 	if (r < 0)

@@ -24,6 +24,15 @@
  * Between muppy__target_load() and muppy__target_unload() the caller may
  * detach and attach again later: struct muppy__lib holds all it needs.
  *
+ * Leftovers.  An injector SIGKILLed at the wrong moment leaves the
+ * library's memfd open, or the library loaded.  The memfd is named after
+ * its owner ("muppy-snap:<pid namespace>.<pid>.<start time>.<random>"),
+ * and muppy__target_load() first removes what owners that are gone left:
+ * such memfds, and such libraries that no thread can have entered.  For
+ * that a library exports `int muppy_inject_entered`, and the caller runs
+ * muppy__target_claim() (which sets it) before its first call into the
+ * library; a library without it is never removed.
+ *
  * Errors: 0 or -errno, with a one-line message in err:
  *   -ESRCH     no such process, or it exited
  *   -EPERM     not permitted (traced by another, other uid, yama)
@@ -60,7 +69,7 @@ struct muppy__lib {
 	uint64_t handle;  /* dlopen handle == glibc struct link_map * */
 	uint64_t base;    /* load bias (l_addr) */
 	char path[64];    /* l_name: "/proc/self/fd/N" */
-	char name[48];    /* memfd name: "muppy-snap:<hex>" */
+	char name[96];    /* memfd name: "muppy-snap:<owner>.<random>" */
 	int memfd;        /* N, the target's fd while loading (now closed) */
 };
 
@@ -71,6 +80,7 @@ struct muppy__stats {
 	uint64_t call_us;   /* of which inside remote calls */
 	uint64_t sigreturns_skipped; /* calls that ended without the real
 					rt_sigreturn (its work done by us) */
+	uint64_t swept;     /* leftovers of dead injectors removed */
 	uint64_t tries;     /* interrupts until a safe point was found */
 	pid_t tid;          /* the seized thread */
 	bool in_syscall;    /* it was stopped inside a system call */
@@ -112,7 +122,12 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
 		      const char *name, uint64_t *addr,
 		      struct muppy_error *err) MUPPY_MUST_CHECK;
-/* dlclose; checks that no mapping of the memfd remains (-EBUSY if so). */
+/* Marks the library as entered (see Leftovers); call it before any call
+ * into it.  A library without muppy_inject_entered needs none. */
+int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
+			struct muppy_error *err) MUPPY_MUST_CHECK;
+/* dlclose (claiming first); checks that no mapping of the memfd remains
+ * (-EBUSY if so). */
 int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
 			 struct muppy_error *err) MUPPY_MUST_CHECK;
 

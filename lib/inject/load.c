@@ -7,7 +7,8 @@
  * closes N (the mapping keeps the file alive).  Remote return values are
  * lost, so every result is found by looking: the fd by its unique name in
  * /proc/PID/fd, the handle by walking the link maps from _r_debug.r_map,
- * the unloading in /proc/PID/maps.
+ * the unloading in /proc/PID/maps.  What SIGKILLed injectors left is
+ * removed first (inject.h, "Leftovers").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -141,7 +142,7 @@ hit:
 /* The target's fd whose link is "/memfd:NAME (deleted)", or -ENOENT. */
 static int find_memfd(pid_t pid, const char *name)
 {
-	char path[300], link[256], want[128];
+	char path[300], link[256], want[160];
 	struct dirent *d;
 	ssize_t n;
 	DIR *dir;
@@ -263,6 +264,168 @@ static int remote_dlclose(struct muppy__target *t, uint64_t handle,
 	return -ENOEXEC;
 }
 
+/* --- owners and leftovers (inject.h, "Leftovers") --------------------- */
+
+/* Start time of a process (clock ticks after boot), 0 if it is gone. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (muppy__proc_read(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')'); /* field 22, the 20th after the name */
+	if (!p || sscanf(p + 1, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
+static unsigned long long pid_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (unsigned long long)st.st_ino;
+}
+
+/* The owner part of our memfd names: "<pid namespace>.<pid>.<start>". */
+static void owner_id(char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu.%d.%llu", pid_namespace(), (int)getpid(),
+		 start_time(getpid()));
+}
+
+/*
+ * True when name is one of our memfd names and its owner is gone.  Names
+ * from another pid namespace, or of another form, are never judged gone.
+ */
+static bool owner_gone(const char *name)
+{
+	unsigned long long ns, start;
+	int pid, end = 0;
+
+	if (sscanf(name, "muppy-snap:%llu.%d.%llu.%*x%n", &ns, &pid, &start,
+		   &end) != 3 || !end || name[end] || ns == 0 ||
+	    ns != pid_namespace())
+		return false;
+	return start_time(pid) != start;
+}
+
+/* The memfd name in a link like "/memfd:NAME (deleted)", or NULL. */
+static const char *memfd_name(const char *link, char *buf, size_t len)
+{
+	const char *end;
+
+	if (strncmp(link, "/memfd:muppy-snap:", 18))
+		return NULL;
+	end = strstr(link, " (deleted)");
+	if (!end)
+		end = link + strlen(link);
+	if ((size_t)(end - link - 7) >= len)
+		return NULL;
+	memcpy(buf, link + 7, (size_t)(end - link - 7));
+	buf[end - link - 7] = '\0';
+	return buf;
+}
+
+/*
+ * Closes memfds whose owners are gone.  A program that closed such an fd
+ * and opened a file that got its number just then would lose that file:
+ * the link is read again right before, which leaves a window of one
+ * remote call, for a program that closes descriptors it never opened.
+ */
+static void sweep_memfds(struct muppy__target *t)
+{
+	char path[300], link[256], name[sizeof(((struct muppy__lib *)0)->name)];
+	int fds[16], n = 0, i;
+	struct dirent *d;
+	ssize_t len;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)t->pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir)) && n < (int)ARRAY_SIZE(fds)) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)t->pid, d->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (memfd_name(link, name, sizeof(name)) && owner_gone(name))
+			fds[n++] = atoi(d->d_name);
+	}
+	closedir(dir);
+	for (i = 0; i < n && !t->broken; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)t->pid, fds[i]);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (memfd_name(link, name, sizeof(name)) && owner_gone(name) &&
+		    !remote_close(t, fds[i], name, NULL))
+			t->st.swept++;
+	}
+}
+
+/* Whether any thread may have entered a loaded library: 0 only when it
+ * exports muppy_inject_entered and that is 0. */
+static bool entered(struct muppy__target *t, const struct muppy__lib *lib)
+{
+	uint64_t addr;
+	int32_t v;
+
+	return muppy__target_sym(t, lib, "muppy_inject_entered", &addr, NULL) ||
+	       muppy__mem_read(t->pid, addr, &v, sizeof(v)) || v != 0;
+}
+
+/*
+ * Unloads libraries whose owners are gone and that no thread entered:
+ * nothing but the owner's dlopen ran in them (should that dlopen still be
+ * running, dlclose waits for it on the loader's lock).  The memfd name is
+ * that of the mapping at the library's load address.
+ */
+static void sweep_libraries(struct muppy__target *t)
+{
+	struct muppy__lib found[8];
+	uint64_t rd, lm, f[4];
+	char buf[sizeof(found[0].path)];
+	const struct muppy__map *m;
+	size_t n = 0, i;
+	int fd, end;
+
+	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
+	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm)))
+		return;
+	for (i = 0; lm && i < 65536 && n < ARRAY_SIZE(found); i++, lm = f[3]) {
+		struct muppy__lib *l = &found[n];
+
+		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
+			break;
+		end = 0;
+		if (muppy__mem_read_str(t->pid, f[1], buf, sizeof(buf)) ||
+		    sscanf(buf, "/proc/self/fd/%d%n", &fd, &end) != 1 || buf[end])
+			continue;
+		m = muppy__maps_find(&t->maps, f[0]);
+		memset(l, 0, sizeof(*l));
+		if (!m || m->start != f[0] ||
+		    !memfd_name(m->path, l->name, sizeof(l->name)) ||
+		    !owner_gone(l->name))
+			continue;
+		l->handle = lm;
+		l->base = f[0];
+		l->memfd = -1;
+		snprintf(l->path, sizeof(l->path), "%s", buf);
+		if (!entered(t, l))
+			n++;
+	}
+	for (i = 0; i < n && !t->broken; i++)
+		if (!muppy__target_unload(t, &found[i], NULL))
+			t->st.swept++;
+}
+
 /*
  * A remote memfd with a unique name; its fd number N must not be one a
  * library already loaded from "/proc/self/fd/N" was named after (left by
@@ -273,14 +436,17 @@ static int create_memfd(struct muppy__target *t, struct muppy__lib *lib,
 			struct muppy_error *err)
 {
 	int busy[8], nbusy = 0, n = -1, ret, i;
-	uint64_t rnd, a[2], lm;
+	uint64_t a[2], lm;
+	uint32_t rnd;
+	char owner[64];
 	struct stat st;
 
+	owner_id(owner, sizeof(owner));
 	for (;;) {
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			rnd = muppy__now_us() ^ ((uint64_t)getpid() << 32);
-		snprintf(lib->name, sizeof(lib->name), "muppy-snap:%016llx",
-			 (unsigned long long)rnd);
+			rnd = (uint32_t)muppy__now_us();
+		snprintf(lib->name, sizeof(lib->name), "muppy-snap:%s.%08x",
+			 owner, (unsigned)rnd);
 		a[0] = MUPPY__SCRATCH;
 		a[1] = MFD_CLOEXEC_ | MFD_ALLOW_SEALING_;
 		/* kernels with vm.memfd_noexec need MFD_EXEC; older refuse it */
@@ -323,6 +489,7 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 		       size_t len, struct muppy__lib *lib,
 		       struct muppy_error *err)
 {
+	struct muppy__maps m;
 	uint64_t addr, a[2];
 	int n, ret;
 
@@ -331,6 +498,17 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 	if (len < sizeof(Elf64_Ehdr) || memcmp(image, ELFMAG, SELFMAG)) {
 		muppy_error_set(err, "the image is not an ELF shared object");
 		return -EINVAL;
+	}
+	if (!muppy__maps_read(t->pid, &m, NULL)) {
+		muppy__maps_free(&t->maps);
+		t->maps = m;
+		sweep_memfds(t);
+		sweep_libraries(t);
+	}
+	if (t->broken) {
+		muppy_error_set(err, "removing what an earlier injector left in process %d failed",
+				(int)t->pid);
+		return -EIO;
 	}
 	ret = create_memfd(t, lib, err);
 	if (ret)
@@ -360,12 +538,13 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 		goto out_close;
 	}
 	ret = remote_close(t, n, lib->name, err);
-	if (ret)
-		goto out_dlclose;
-	return 0;
+	if (!ret)
+		return 0;
+	{
+		int r2 = muppy__target_unload(t, lib, NULL); /* ret says why */
 
-out_dlclose:
-	(void)remote_dlclose(t, lib->handle, NULL);
+		(void)r2;
+	}
 out_close:
 	if (!t->broken)
 		(void)remote_close(t, n, NULL, NULL);
@@ -497,12 +676,28 @@ int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
 	return ret;
 }
 
+int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
+			struct muppy_error *err)
+{
+	static const int32_t one = 1;
+	uint64_t addr;
+	int ret;
+
+	if (muppy__target_sym(t, lib, "muppy_inject_entered", &addr, NULL))
+		return 0; /* a library that is never removed */
+	ret = muppy__mem_write(t->pid, addr, &one, sizeof(one));
+	if (ret)
+		muppy_error_set(err, "cannot mark library %s in process %d: %s",
+				lib->name, (int)t->pid, strerror(-ret));
+	return ret;
+}
+
 int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
 			 struct muppy_error *err)
 {
 	struct muppy__maps m;
 	uint64_t lm;
-	char mark[64];
+	char mark[sizeof(lib->name) + 8];
 	int ret;
 	char name[sizeof(lib->path)];
 	uint64_t lname;
@@ -519,6 +714,9 @@ int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
 				lib->name, lib->path, (int)t->pid);
 		return -ENOENT;
 	}
+	ret = muppy__target_claim(t, lib, err);
+	if (ret)
+		return ret;
 	ret = remote_dlclose(t, lib->handle, err);
 	if (ret)
 		return ret;

@@ -180,6 +180,11 @@ int payload_prepare(struct muppy_start_out *out)
  * taking or dropping its state) it must not be touched: EAGAIN.
  */
 #define EXPORT __attribute__((visibility("default")))
+
+/* Set by muppy-snap before it calls into this library: while it is 0, a
+ * later muppy-snap may unload a copy whose muppy-snap was killed (see
+ * lib/inject/inject.h, "Leftovers"). */
+EXPORT int muppy_inject_entered;
 EXPORT void muppy_payload_init_threads(struct muppy_threads_io *io);
 void muppy_payload_init_threads(struct muppy_threads_io *io)
 {

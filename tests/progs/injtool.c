@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test driver for the injector:
- *   injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c]
+ *   injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-x]
  *           [-w MS] PID LIB.so FUNC
  * COUNT times (MS milliseconds apart): attach, load LIB.so, call FUNC(scratch) and check what it
  * wrote (struct testlib_io), unload, detach; -k detaches and attaches again
@@ -13,6 +13,10 @@
  * thread was away from its own code per injection.
  * -w: before exiting, stay MS milliseconds, calling muppy__inject_reap()
  * every 50 ms as watch mode does between snapshots.
+ * -x: load LIB.so and detach, leaving it loaded and unclaimed, as an
+ * injector killed right after loading would (no call, no check); with -w
+ * its owner stays alive that long.  Prints how many leftovers of dead
+ * injectors each attach removed.
  * Exit: 0 ok, 10 ESRCH, 11 EPERM, 12 ENOEXEC, 13 ETIMEDOUT, 14 EAGAIN
  * (stopped), 15 EBUSY, 16 EFAULT, 20 leftovers, 21 wrong result, 1 other,
  * 64 usage.
@@ -23,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inject/inject.h"
@@ -133,6 +138,34 @@ struct snap {
 	char *maps, *fd, *task;
 };
 
+/*
+ * Drops the lines of other injectors' memfds and libraries: this
+ * injection may remove those of dead ones (the tests check that apart).
+ * Ours are named "muppy-snap:<pid namespace>.<our pid>.".
+ */
+static void drop_foreign(char *s)
+{
+	char *out = s, *line = s, *nl, mine[96];
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st))
+		return;
+	snprintf(mine, sizeof(mine), "memfd:muppy-snap:%llu.%d.",
+		 (unsigned long long)st.st_ino, (int)getpid());
+	while (*line) {
+		nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
+		char *m = memmem(line, len, "memfd:muppy-snap:", 17);
+
+		if (!m || memmem(line, len, mine, strlen(mine))) {
+			memmove(out, line, len);
+			out += len;
+		}
+		line += len;
+	}
+	*out = '\0';
+}
+
 static void take(pid_t pid, struct snap *s, int files)
 {
 	char path[64];
@@ -143,6 +176,8 @@ static void take(pid_t pid, struct snap *s, int files)
 		keep_files(s->maps);
 	s->fd = list_dir(pid, "fd", 1);
 	s->task = list_dir(pid, "task", 0);
+	drop_foreign(s->maps);
+	drop_foreign(s->fd);
 }
 
 static void drop(struct snap *s)
@@ -225,8 +260,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 static int one(pid_t pid, const void *image, size_t len, const char *func,
-	       int timeout, int keep, int crash, struct muppy__stats *st,
-	       struct muppy_error *err)
+	       int timeout, int keep, int crash, int leave,
+	       struct muppy__stats *st, struct muppy_error *err)
 {
 	struct muppy__target *t = NULL;
 	struct muppy__lib lib;
@@ -242,6 +277,11 @@ static int one(pid_t pid, const void *image, size_t len, const char *func,
 	ret = muppy__target_load(t, image, len, &lib, err);
 	if (ret)
 		goto out_detach;
+	if (leave) /* as if killed right after loading */
+		goto out_detach;
+	ret = muppy__target_claim(t, &lib, err);
+	if (ret)
+		goto out_unload;
 	if (crash) {
 		struct muppy_error e2;
 
@@ -297,6 +337,7 @@ out_detach:
 	st->calls += s2.calls;
 	st->call_us += s2.call_us;
 	st->sigreturns_skipped += s2.sigreturns_skipped;
+	st->swept += s2.swept;
 	st->tries += s2.tries;
 	st->tid = s2.tid;
 	muppy__target_detach(t);
@@ -310,12 +351,13 @@ int main(int argc, char **argv)
 	struct muppy_error err;
 	struct muppy__stats st;
 	pid_t *tids;
-	uint64_t *away, tries = 0, calls = 0, call_us = 0, skipped = 0;
+	uint64_t *away, tries = 0, calls = 0, call_us = 0, skipped = 0, swept = 0;
+	int leave = 0;
 	void *image;
 	size_t len;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:t:m:kci:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:m:kcxi:w:")) != -1) {
 		switch (opt) {
 		case 'i': interval = atoi(optarg); break;
 		case 'w': linger = atoi(optarg); break;
@@ -324,6 +366,7 @@ int main(int argc, char **argv)
 		case 'm': files = !strcmp(optarg, "files"); break;
 		case 'k': keep = 1; break;
 		case 'c': crash = 1; break;
+		case 'x': leave = 1; break;
 		default: goto usage;
 		}
 	}
@@ -343,7 +386,8 @@ int main(int argc, char **argv)
 
 		take(pid, &before, files);
 		muppy_error_clear(&err);
-		ret = one(pid, image, len, argv[optind + 2], timeout, keep, crash, &st, &err);
+		ret = one(pid, image, len, argv[optind + 2], timeout, keep, crash, leave,
+			  &st, &err);
 		if (ret) {
 			fprintf(stderr, "injtool: injection %d: %s\n", i + 1, err.msg);
 			drop(&before);
@@ -357,8 +401,9 @@ int main(int argc, char **argv)
 		calls += st.calls;
 		call_us += st.call_us;
 		skipped += st.sigreturns_skipped;
+		swept += st.swept;
 		take(pid, &after, files);
-		if (!same(&before, &after)) {
+		if (!leave && !same(&before, &after)) {
 			fprintf(stderr, "injtool: injection %d left changes behind\n", i + 1);
 			drop(&before);
 			drop(&after);
@@ -378,6 +423,7 @@ int main(int argc, char **argv)
 	printf("injections %d, remote calls %llu (%llu without rt_sigreturn), interrupts %llu\n",
 	       count, (unsigned long long)calls, (unsigned long long)skipped,
 	       (unsigned long long)tries);
+	printf("leftovers of dead injectors removed: %llu\n", (unsigned long long)swept);
 	printf("away us min %llu median %llu max %llu (of which in calls: %llu avg per injection)\n",
 	       (unsigned long long)away[0], (unsigned long long)away[count / 2],
 	       (unsigned long long)away[count - 1],
@@ -392,6 +438,6 @@ out:
 	free(image);
 	return ret;
 usage:
-	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-w MS] PID LIB.so FUNC\n");
+	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-x] [-w MS] PID LIB.so FUNC\n");
 	return 64;
 }

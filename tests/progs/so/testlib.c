@@ -26,6 +26,8 @@ struct testlib_io {
 #define TESTLIB_MAGIC UINT64_C(0x6d75707079746c31)
 
 static int ctor_ran;
+/* set by the injector before any call (lib/inject/inject.h) */
+__attribute__((visibility("default"))) int muppy_inject_entered;
 static int ncalls;
 
 __attribute__((constructor)) static void testlib_init(void)
