@@ -694,6 +694,12 @@ void muppy__target_detach(struct muppy__target *t)
 
 	if (!t)
 		return;
+	if (t->claim_addr) { /* a claim no call has written yet */
+		static const int32_t one = 1;
+
+		if (muppy__mem_write(t->pid, t->claim_addr, &one, sizeof(one)))
+			t->claim_addr = 0; /* the process is gone */
+	}
 	if (t->stop == STOP_SIGRETURN && !t->broken && t->orig &&
 	    muppy__arch_ctx_in_syscall(t->orig)) {
 		detach_in_signal_path(t);

@@ -30,8 +30,8 @@
  * and muppy__target_load() first removes what owners that are gone left:
  * such memfds, and such libraries that no thread can have entered.  For
  * that a library exports `int muppy_inject_entered`, and the caller runs
- * muppy__target_claim() (which sets it) before its first call into the
- * library; a library without it is never removed.
+ * muppy__target_claim() before its first call into the library (the
+ * call, or the detach, sets it); a library without it is never removed.
  *
  * Errors: 0 or -errno, with a one-line message in err:
  *   -ESRCH     no such process, or it exited
@@ -122,8 +122,9 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
 		      const char *name, uint64_t *addr,
 		      struct muppy_error *err) MUPPY_MUST_CHECK;
-/* Marks the library as entered (see Leftovers); call it before any call
- * into it.  A library without muppy_inject_entered needs none. */
+/* Marks the library as entered (see Leftovers): the next remote call
+ * sets muppy_inject_entered right before it starts, so call this before
+ * the first call into the library.  A library without it needs none. */
 int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
 /* dlclose (claiming first); checks that no mapping of the memfd remains

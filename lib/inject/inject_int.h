@@ -127,6 +127,8 @@ struct muppy__target {
 	struct muppy__arch_ctx *orig; /* its context at the interrupt stop */
 	uint64_t stub;          /* address of __restore_rt */
 	uint64_t errno_addr;    /* the thread's errno, 0 if unknown */
+	uint64_t claim_addr;    /* a library's muppy_inject_entered, set to 1
+				   right before the next call starts */
 	int saved_errno;
 	struct muppy__maps maps;
 	struct muppy__elf *libc, *ld;

@@ -281,18 +281,32 @@ static unsigned long long start_time(pid_t pid)
 	return t;
 }
 
+/* The inode of our pid namespace, or 0 when /proc is not of that
+ * namespace (its pids would not be ours). */
 static unsigned long long pid_namespace(void)
 {
+	char self[32];
 	struct stat st;
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
 
-	return stat("/proc/self/ns/pid", &st) ? 0 : (unsigned long long)st.st_ino;
+	if (n <= 0)
+		return 0;
+	self[n] = '\0';
+	if (atoi(self) != getpid() || stat("/proc/self/ns/pid", &st))
+		return 0;
+	return (unsigned long long)st.st_ino;
 }
 
-/* The owner part of our memfd names: "<pid namespace>.<pid>.<start>". */
+/* The owner part of our memfd names: "<pid namespace>.<pid>.<start>";
+ * "0.0.0" (never judged) when /proc cannot tell. */
 static void owner_id(char *buf, size_t len)
 {
-	snprintf(buf, len, "%llu.%d.%llu", pid_namespace(), (int)getpid(),
-		 start_time(getpid()));
+	unsigned long long ns = pid_namespace(), start = start_time(getpid());
+
+	if (!ns || !start)
+		snprintf(buf, len, "0.0.0");
+	else
+		snprintf(buf, len, "%llu.%d.%llu", ns, (int)getpid(), start);
 }
 
 /*
@@ -679,17 +693,21 @@ int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
 int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
 			struct muppy_error *err)
 {
-	static const int32_t one = 1;
 	uint64_t addr;
+	int32_t v;
 	int ret;
 
 	if (muppy__target_sym(t, lib, "muppy_inject_entered", &addr, NULL))
 		return 0; /* a library that is never removed */
-	ret = muppy__mem_write(t->pid, addr, &one, sizeof(one));
-	if (ret)
-		muppy_error_set(err, "cannot mark library %s in process %d: %s",
+	ret = muppy__mem_read(t->pid, addr, &v, sizeof(v));
+	if (ret) {
+		muppy_error_set(err, "cannot read library %s in process %d: %s",
 				lib->name, (int)t->pid, strerror(-ret));
-	return ret;
+		return ret;
+	}
+	if (v == 0)
+		t->claim_addr = addr; /* written by the next call */
+	return 0;
 }
 
 int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
