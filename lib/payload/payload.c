@@ -33,7 +33,6 @@
 HIDDEN struct payload_state {
 	int sock;            /* our end of the socketpair */
 	int peer;            /* muppy-snap's end, in this process */
-	pthread_attr_t attr;
 	int tracer;          /* pidfd of muppy-snap, or -1 */
 	struct pyapi api;
 	struct muppy_request req;
@@ -51,8 +50,11 @@ HIDDEN void *payload_work(void);
 /*
  * muppy_payload_start(struct muppy_start_out *out): runs on the seized
  * thread.  After payload_prepare() it tail-calls
- * pthread_create(&out->thread, &P.attr, payload_main, NULL), whose return
- * goes straight to our caller.
+ * pthread_create(&out->thread, NULL, payload_main, NULL), whose return
+ * goes straight to our caller.  Nothing pthread_create reads may be in
+ * this library: the new thread may unload it before pthread_create
+ * returns (when muppy-snap was killed meanwhile, it leaves at once), so
+ * the attributes are the default ones and the thread detaches itself.
  */
 __asm__(
 	".text\n"
@@ -68,7 +70,7 @@ __asm__(
 	"	test %eax, %eax\n"
 	"	jnz 1f\n"
 	"	lea 8(%rbx), %rdi\n"
-	"	lea muppy_p+8(%rip), %rsi\n"
+	"	xor %esi, %esi\n"
 	"	lea payload_main(%rip), %rdx\n"
 	"	xor %ecx, %ecx\n"
 	"	pop %rbx\n"
@@ -143,20 +145,10 @@ int payload_prepare(struct muppy_start_out *out)
 {
 	int sv[2];
 
-	_Static_assert(offsetof(struct payload_state, attr) == 8,
-		       "muppy_payload_start passes muppy_p + 8 as the attr");
 	out->thread = 0;
 	out->sock = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		out->status = errno;
-		return -1;
-	}
-	/* A default attr owns no memory: it needs no pthread_attr_destroy. */
-	if (pthread_attr_init(&P.attr) != 0 ||
-	    pthread_attr_setdetachstate(&P.attr, PTHREAD_CREATE_DETACHED)) {
-		close(sv[0]);
-		close(sv[1]);
-		out->status = ENOMEM;
 		return -1;
 	}
 	P.sock = sv[0];
@@ -520,6 +512,7 @@ void *payload_work(void)
 	Dl_info info;
 	bool go;
 
+	pthread_detach(pthread_self()); /* see muppy_payload_start */
 	/* Signals are for the target's own threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 static volatile sig_atomic_t handled, term;
 
 static void on_usr1(int sig)
@@ -31,7 +33,6 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	long returned = 0;
-	FILE *f;
 
 	if (argc != 2)
 		return 64;
@@ -40,11 +41,8 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
-	f = fopen(argv[1], "w");
-	if (!f)
+	if (write_ready(argv[1]))
 		return 1;
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
 	while (!term)
 		if (pause() < 0 && errno == EINTR)
 			returned++;

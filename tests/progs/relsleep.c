@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 #define WAIT_NS 30000000L /* 30 ms */
 
 static long long now_ns(void)
@@ -56,15 +58,11 @@ int main(int argc, char **argv)
 	long long end, t0, dt;
 	long waits = 0, eintr = 0, early = 0, other = 0;
 	int p[2], k = 0, r;
-	FILE *f;
 
 	if (argc != 3 || pipe(p))
 		return 64;
-	f = fopen(argv[2], "w");
-	if (!f)
+	if (write_ready(argv[2]))
 		return 1;
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
 	end = now_ns() + atoll(argv[1]) * 1000000000LL;
 	while (now_ns() < end) {
 		t0 = now_ns();

@@ -19,6 +19,8 @@
 #include <sys/rseq.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 struct cs_desc {
 	uint32_t version, flags;
 	uint64_t start_ip, post_commit_offset, abort_ip;
@@ -81,7 +83,6 @@ int main(int argc, char **argv)
 	struct rseq *rs;
 	pthread_t th;
 	sigset_t set;
-	FILE *f;
 
 	if (argc != 2)
 		return 64;
@@ -96,11 +97,8 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* handled by the busy one */
-	f = fopen(argv[1], "w");
-	if (!f)
+	if (write_ready(argv[1]))
 		return 1;
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
 	rseq_spin((volatile uint64_t *)&rs->rseq_cs, &desc, &left);
 	return 0;
 }

@@ -14,19 +14,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 int main(int argc, char **argv)
 {
 	char path[4096];
-	FILE *f;
 	pid_t c;
 
 	if (argc != 3)
 		return 64;
-	f = fopen(argv[2], "w");
-	if (!f)
+	if (write_ready(argv[2]))
 		return 1;
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
 	snprintf(path, sizeof(path), "%s.child", argv[2]);
 	c = vfork();
 	if (c == 0) {
