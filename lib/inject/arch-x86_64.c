@@ -17,6 +17,7 @@
  *     rt_sigframe { pretcode; struct ucontext uc; siginfo }  <- rsp at entry
  * so that rsp = &pretcode is 8 mod 16 as after a call instruction.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@
 #define FP_XSTATE_MAGIC2 0x46505845U
 #define SW_RESERVED_OFF 464 /* fxsave's software-reserved bytes */
 #define XSTATE_MAX (64 * 1024)
+#define XFEATURE_XTILEDATA (UINT64_C(1) << 18) /* AMX tiles, on request */
 
 /* The kernel's (not glibc's) structures, arch/x86/include/uapi/asm. */
 struct k_sigcontext {
@@ -238,6 +240,34 @@ static void fill_sigcontext(struct k_sigcontext *sc,
 	restart_fixup(r, &sc->rax, &sc->rip);
 }
 
+/*
+ * The signal frame's XSAVE size for the thread.  ptrace gives the area
+ * for every feature the CPU has, but rt_sigreturn takes only up to the
+ * thread's own size (AMX tile data counts only for a process that asked
+ * for it) and otherwise restores the legacy part alone, zeroing AVX.  So
+ * the frame holds the features the thread may use: all of XCR0 but the
+ * tile data unless its state is in use, sized from CPUID leaf 0xD (the
+ * standard format ptrace uses).
+ */
+static void frame_xstate(const struct muppy__arch_ctx *c, uint64_t *features,
+			 size_t *size)
+{
+	unsigned eax, ebx, ecx, edx, i;
+	uint64_t xcr0, bv;
+	size_t end = 576; /* legacy area and XSAVE header */
+
+	memcpy(&xcr0, c->xstate + SW_RESERVED_OFF, sizeof(xcr0));
+	memcpy(&bv, c->xstate + 512, sizeof(bv));
+	if (!(bv & XFEATURE_XTILEDATA))
+		xcr0 &= ~XFEATURE_XTILEDATA;
+	for (i = 2; i < 64; i++)
+		if ((xcr0 >> i & 1) && __get_cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx) &&
+		    ebx + eax > end)
+			end = ebx + eax; /* size, offset */
+	*features = xcr0;
+	*size = end < c->xsize ? end : c->xsize;
+}
+
 int muppy__arch_call_prepare(struct muppy__arch_ctx *c, uint64_t stub,
 			     uint64_t sigmask, uint64_t func,
 			     const uint64_t *args, size_t nargs,
@@ -246,7 +276,8 @@ int muppy__arch_call_prepare(struct muppy__arch_ctx *c, uint64_t stub,
 {
 	struct k_rt_sigframe f;
 	struct fpx_sw_bytes sw;
-	uint64_t top, fp, scratch, frame, xcr0, a;
+	uint64_t top, fp, scratch, frame, features, a;
+	size_t xsize;
 	uint32_t magic2 = FP_XSTATE_MAGIC2;
 	struct user_regs_struct *r;
 	size_t i;
@@ -273,15 +304,15 @@ int muppy__arch_call_prepare(struct muppy__arch_ctx *c, uint64_t stub,
 
 	/* fpstate: the ptrace XSAVE image, with a signal frame's software
 	 * bytes where ptrace keeps XCR0, and magic2 after the area. */
-	memcpy(call->mem + (fp - frame), c->xstate, c->xsize);
-	memcpy(&xcr0, c->xstate + SW_RESERVED_OFF, sizeof(xcr0));
+	frame_xstate(c, &features, &xsize);
+	memcpy(call->mem + (fp - frame), c->xstate, xsize);
 	memset(&sw, 0, sizeof(sw));
 	sw.magic1 = FP_XSTATE_MAGIC1;
-	sw.extended_size = (uint32_t)c->xsize + 4;
-	sw.xfeatures = xcr0;
-	sw.xstate_size = (uint32_t)c->xsize;
+	sw.extended_size = (uint32_t)xsize + 4;
+	sw.xfeatures = features;
+	sw.xstate_size = (uint32_t)xsize;
 	memcpy(call->mem + (fp - frame) + SW_RESERVED_OFF, &sw, sizeof(sw));
-	memcpy(call->mem + (fp - frame) + c->xsize, &magic2, sizeof(magic2));
+	memcpy(call->mem + (fp - frame) + xsize, &magic2, sizeof(magic2));
 
 	memset(&f, 0, sizeof(f));
 	f.pretcode = stub;

@@ -62,6 +62,10 @@
 /* Default limit on one remote call. */
 #define MUPPY__CALL_TIMEOUT_MS 5000
 
+/* For tests: every call returns through the frame's own rt_sigreturn, as
+ * it does when the injector dies during the call (default false). */
+extern bool muppy__sigreturn_by_frame;
+
 struct muppy__target; /* one seized thread of one process */
 
 /* A library loaded into the target. */

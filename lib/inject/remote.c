@@ -22,6 +22,8 @@
 
 #define CALLEE_STACK (48 * 1024) /* what the function itself may use */
 
+bool muppy__sigreturn_by_frame;
+
 static const char *signame(int sig)
 {
 	const char *s = sigabbrev_np(sig);
@@ -220,7 +222,8 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 					     sizeof(t->saved_errno)))
 				t->errno_addr = 0;
 			/* on failure the real rt_sigreturn restores it all */
-			if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(t->sigmask),
+			if (!muppy__sigreturn_by_frame &&
+			    ptrace(PTRACE_SETSIGMASK, t->tid, (void *)sizeof(t->sigmask),
 				   &t->sigmask) == 0 &&
 			    muppy__arch_call_finish(t->tid, &call) == 0)
 				t->st.sigreturns_skipped++;

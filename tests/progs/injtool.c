@@ -2,7 +2,7 @@
 /*
  * Test driver for the injector:
  *   injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-x]
- *           [-w MS] PID LIB.so FUNC
+ *           [-F] [-w MS] PID LIB.so FUNC
  * COUNT times (MS milliseconds apart): attach, load LIB.so, call FUNC(scratch) and check what it
  * wrote (struct testlib_io), unload, detach; -k detaches and attaches again
  * between load and unload; -c calls muppy_test_crash first (must fail with
@@ -17,6 +17,8 @@
  * injector killed right after loading would (no call, no check); with -w
  * its owner stays alive that long.  Prints how many leftovers of dead
  * injectors each attach removed.
+ * -F: every call returns through its signal frame's rt_sigreturn (what
+ * happens when the injector dies during a call), not through ptrace.
  * Exit: 0 ok, 10 ESRCH, 11 EPERM, 12 ENOEXEC, 13 ETIMEDOUT, 14 EAGAIN
  * (stopped), 15 EBUSY, 16 EFAULT, 20 leftovers, 21 wrong result, 1 other,
  * 64 usage.
@@ -357,7 +359,7 @@ int main(int argc, char **argv)
 	size_t len;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:t:m:kcxi:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:m:kcxFi:w:")) != -1) {
 		switch (opt) {
 		case 'i': interval = atoi(optarg); break;
 		case 'w': linger = atoi(optarg); break;
@@ -367,6 +369,7 @@ int main(int argc, char **argv)
 		case 'k': keep = 1; break;
 		case 'c': crash = 1; break;
 		case 'x': leave = 1; break;
+		case 'F': muppy__sigreturn_by_frame = true; break;
 		default: goto usage;
 		}
 	}
@@ -438,6 +441,6 @@ out:
 	free(image);
 	return ret;
 usage:
-	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-x] [-w MS] PID LIB.so FUNC\n");
+	fprintf(stderr, "usage: injtool [-n COUNT] [-i MS] [-t TIMEOUT_MS] [-m exact|files] [-k] [-c] [-x] [-F] [-w MS] PID LIB.so FUNC\n");
 	return 64;
 }
