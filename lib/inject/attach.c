@@ -181,6 +181,30 @@ static bool in_eintr_syscall(pid_t pid, pid_t tid)
 	return false;
 }
 
+/*
+ * True when the stopped thread has a signal to handle (pending, not
+ * blocked): it was stopped on its way to the handler.  Used now, it would
+ * hold that signal back for the whole injection, and another of the same
+ * number sent meanwhile would merge into it.  Let it handle it first.
+ */
+static bool signal_due(pid_t pid, pid_t tid)
+{
+	static const char *const keys[] = { "\nSigPnd:", "\nShdPnd:", "\nSigBlk:" };
+	unsigned long long v[3] = { 0, 0, 0 };
+	char path[64], buf[4096], *p;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (muppy__proc_read(path, buf, sizeof(buf)))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		p = strstr(buf, keys[i]);
+		if (p)
+			v[i] = strtoull(p + strlen(keys[i]), NULL, 16);
+	}
+	return ((v[0] | v[1]) & ~v[2]) != 0;
+}
+
 /* True when the tracer is another muppy-snap (its attachment is brief). */
 static bool traced_by_muppy(long tracer)
 {
@@ -446,7 +470,8 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 {
 	uint64_t start = muppy__now_us();
 	uint64_t deadline = start + (uint64_t)timeout_ms * 1000;
-	/* threads in calls that EINTR ends only after this */
+	/* threads in calls that EINTR ends, or with a signal to handle,
+	 * only after this */
 	uint64_t relaxed = start + (uint64_t)timeout_ms * 1000 / 10;
 	pid_t *tids, skipped = 0;
 	size_t n = 0, i;
@@ -479,7 +504,13 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 			t->tid = tids[i];
 			t->t_stopped = muppy__now_us();
 			t->st.tries++;
-			ret = muppy__safepoint_check(t);
+			if (muppy__now_us() < relaxed && signal_due(t->pid, t->tid)) {
+				snprintf(t->why, sizeof(t->why), "thread %d has a signal to handle",
+					 (int)t->tid);
+				ret = 0;
+			} else {
+				ret = muppy__safepoint_check(t);
+			}
 			if (ret > 0) {
 				ret = 0;
 				goto out;
