@@ -3,7 +3,8 @@
  * A target that checks itself while it is being injected:
  *   victim [-s SECONDS] [-r READYFILE]
  * Threads: vector/FPU registers held across a spin loop (ymm0-15, MXCSR,
- * x87 control word) plus errno after a failing call; exact sleeps
+ * x87 control word) plus errno after a failing call; sleeps that must not
+ * end early (nor a second late)
  * (clock_nanosleep, nanosleep) with an alternate signal stack that must
  * stay put; a reader blocked in read() on a pipe fed numbered records;
  * malloc/free hammering threads; a SIGUSR1 counter.  On SIGTERM or after
@@ -27,7 +28,10 @@
 
 #define NMALLOC 3
 #define SLEEP_NS 20000000L /* 20 ms */
-#define SLEEP_SLACK_NS 50000000L
+/* How late a sleep may end: an injection that takes this thread holds it
+ * (longer on a loaded machine, where the hammering threads starve it
+ * too).  tests/inject/restart.test checks relative waits exactly. */
+#define SLEEP_SLACK_NS 1000000000L
 
 static atomic_int stop;
 static volatile sig_atomic_t usr1;
