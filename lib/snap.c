@@ -384,7 +384,7 @@ static int init_threads(struct muppy__target *t, const struct muppy__lib *lib,
 	if (r < 0)
 		return r;
 	if (io.status == EAGAIN || io.status == ENOENT)
-		return -EAGAIN; /* not this moment, or not this thread */
+		return -EINPROGRESS; /* not this moment, or not this thread */
 	if (io.status) {
 		muppy_error_set(err, "process %d: cannot create the GIL of this "
 				"Python 3.6 process: %s", (int)pid,
@@ -398,7 +398,7 @@ static int init_threads(struct muppy__target *t, const struct muppy__lib *lib,
  * Seizes a thread, loads the payload and starts its thread.  On success
  * *sock is muppy-snap's end of the payload's socket pair and the target
  * runs freely again; from then on the payload unloads itself whatever
- * happens.  -EAGAIN: try again a little later.
+ * happens.  -EINPROGRESS: try again a little later.
  */
 static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
 			 const void *image, size_t len, uint64_t deadline,
@@ -445,7 +445,7 @@ static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
 	goto out_detach;
 
 out_unload:
-	if (muppy__target_unload(t, lib, NULL) < 0 && r != -EAGAIN)
+	if (muppy__target_unload(t, lib, NULL) < 0 && r != -EINPROGRESS)
 		muppy_error_set(err, "process %d: cannot unload the payload",
 				(int)pid);
 out_detach:
@@ -495,7 +495,7 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	}
 	block_signals(&wait_mask);
 	while ((r = start_payload(pid, &pi, image, len, deadline, &lib, &sock,
-				  &stats, err)) == -EAGAIN) {
+				  &stats, err)) == -EINPROGRESS) {
 		if (muppy__stop_pending()) {
 			muppy_error_set(err, "interrupted");
 			r = -EINTR;

@@ -604,6 +604,13 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	if (ret)
 		goto out_free;
 	m = muppy__maps_by_kind(&t->maps, OBJ_LIBC);
+	if (!m && muppy__maps_by_kind(&t->maps, OBJ_LD)) {
+		/* glibc's loader is there, not yet the C library */
+		muppy_error_set(err, "process %d is starting (its C library is not loaded yet); try again in a moment",
+				(int)pid);
+		ret = -EBUSY;
+		goto out_free;
+	}
 	if (!m) {
 		muppy_error_set(err, "no glibc found in process %d (statically linked, or another C library)",
 				(int)pid);
@@ -725,12 +732,8 @@ void muppy__target_detach(struct muppy__target *t)
 
 	if (!t)
 		return;
-	if (t->claim_addr) { /* a claim no call has written yet */
-		static const int32_t one = 1;
-
-		if (muppy__mem_write(t->pid, t->claim_addr, &one, sizeof(one)))
-			t->claim_addr = 0; /* the process is gone */
-	}
+	/* a claim no call wrote; it fails only if the process is gone */
+	(void)muppy__claim_flush(t);
 	if (t->stop == STOP_SIGRETURN && !t->broken && t->orig &&
 	    muppy__arch_ctx_in_syscall(t->orig)) {
 		detach_in_signal_path(t);

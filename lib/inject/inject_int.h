@@ -167,5 +167,7 @@ int muppy__safepoint_check(struct muppy__target *t);
 int muppy__link_map_find(struct muppy__target *t, const char *name,
 			 uint64_t handle, uint64_t *found, uint64_t *l_addr,
 			 struct muppy_error *err) MUPPY_MUST_CHECK;
+/* Writes the mark muppy__target_claim() armed, if any (0 or -errno). */
+int muppy__claim_flush(struct muppy__target *t);
 
 #endif

@@ -710,6 +710,15 @@ int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
 	return 0;
 }
 
+int muppy__claim_flush(struct muppy__target *t)
+{
+	static const int32_t one = 1;
+	uint64_t addr = t->claim_addr;
+
+	t->claim_addr = 0;
+	return addr ? muppy__mem_write(t->pid, addr, &one, sizeof(one)) : 0;
+}
+
 int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
 			 struct muppy_error *err)
 {

@@ -154,18 +154,13 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 				(int)t->tid, strerror(-ret));
 		goto out_free;
 	}
-	if (t->claim_addr) {
-		/* as late as it can be: killed before the call starts, we
-		 * leave the library marked but never entered (inject.h) */
-		static const int32_t one = 1;
-
-		ret = muppy__mem_write(t->pid, t->claim_addr, &one, sizeof(one));
-		t->claim_addr = 0;
-		if (ret) {
-			muppy_error_set(err, "cannot mark the library as entered in process %d: %s",
-					(int)t->pid, strerror(-ret));
-			goto out_free;
-		}
+	/* as late as it can be: killed before the call starts, we leave
+	 * the library marked but never entered (inject.h, "Leftovers") */
+	ret = muppy__claim_flush(t);
+	if (ret) {
+		muppy_error_set(err, "cannot mark the library as entered in process %d: %s",
+				(int)t->pid, strerror(-ret));
+		goto out_free;
 	}
 	ret = muppy__arch_call_start(t->tid, &call);
 	if (ret)
