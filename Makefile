@@ -105,6 +105,15 @@ $(O)/payload/%.o: lib/payload/%.c
 $(O)/muppy-payload.so: $(PAYLOAD_SRC:lib/payload/%.c=$(O)/payload/%.o)
 	$(CC) -shared -Wl,-z,defs -Wl,-z,now -Wl,--no-undefined \
 		-o $@ $^ -lpthread -ldl
+# A test build of it that checks every object's size against
+# sys.getsizeof's and aborts on a difference (tests/snap/size-check.test).
+$(O)/payload-check/%.o: lib/payload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PAYLOAD_CFLAGS) -DMUPPY_PAYLOAD_CHECK -c -o $@ $<
+$(O)/tests/muppy-payload-check.so: $(PAYLOAD_SRC:lib/payload/%.c=$(O)/payload-check/%.o)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-z,defs -Wl,-z,now -Wl,--no-undefined \
+		-o $@ $^ -lpthread -ldl
 
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
@@ -138,7 +147,8 @@ check: deps
 unit-bins: $(UNIT_BIN)
 
 .PHONY: tests
-tests: $(PROGS) $(PAYLOAD) $(UNIT_BIN) $(TPROG_BIN) $(TPROG_SO)
+tests: $(PROGS) $(PAYLOAD) $(UNIT_BIN) $(TPROG_BIN) $(TPROG_SO) \
+	$(if $(PAYLOAD),$(O)/tests/muppy-payload-check.so)
 
 manlint:
 	@for m in $(MANPAGES); do \
