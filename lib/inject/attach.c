@@ -133,27 +133,6 @@ void muppy__detach(pid_t tid, int sig)
 }
 
 /* State letter, flags and parent from /proc/PID[/task/TID]/stat. */
-static int read_stat_ppid(const char *path, char *state, unsigned long *flags,
-			  long *ppid)
-{
-	char buf[1024], *p;
-	int ret = muppy__proc_read(path, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %ld %*d %*d %*d %*d %lu", state, ppid, flags) != 3)
-		return -EIO;
-	return 0;
-}
-
-static int read_stat(const char *path, char *state, unsigned long *flags)
-{
-	long ppid;
-
-	return read_stat_ppid(path, state, flags, &ppid);
-}
-
 /*
  * System calls that fail with EINTR whenever the thread is interrupted,
  * even by a stop it never sees (they are not restarted): interrupting
@@ -218,9 +197,9 @@ static bool traced_by_muppy(long tracer)
 
 static int check_process(pid_t pid, struct muppy_error *err)
 {
-	char path[64], state;
-	unsigned long flags;
-	long tracer, ppid = 0;
+	struct muppy__stat st;
+	char path[64];
+	long tracer;
 	int ret;
 
 	if (pid <= 0) {
@@ -232,7 +211,7 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	ret = read_stat_ppid(path, &state, &flags, &ppid);
+	ret = muppy__stat_read(path, &st);
 	if (ret == -ENOENT || ret == -ESRCH) {
 		muppy_error_set(err, "no process %d", (int)pid);
 		return -ESRCH;
@@ -241,11 +220,11 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		muppy_error_set(err, "cannot read %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (flags & PF_KTHREAD) {
+	if (st.flags & PF_KTHREAD) {
 		muppy_error_set(err, "process %d is a kernel thread, not a program", (int)pid);
 		return -ENOEXEC;
 	}
-	if (state == 'Z' || state == 'X') {
+	if (st.state == 'Z' || st.state == 'X') {
 		muppy_error_set(err, "process %d has exited (zombie)", (int)pid);
 		return -ESRCH;
 	}
@@ -255,12 +234,12 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		return muppy__explain_eperm(pid, 0, "attach to", err);
 	/* a vfork child runs in its parent's memory, which the parent's
 	 * own threads may not touch: nothing may be loaded there */
-	if (ppid > 0 && syscall(SYS_kcmp, pid, (pid_t)ppid, KCMP_VM, 0, 0) == 0) {
+	if (st.ppid > 0 && syscall(SYS_kcmp, pid, (pid_t)st.ppid, KCMP_VM, 0, 0) == 0) {
 		muppy_error_set(err, "process %d is a vfork child sharing memory with %ld",
-				(int)pid, ppid);
+				(int)pid, st.ppid);
 		return -EBUSY;
 	}
-	if (state == 'T') {
+	if (st.state == 'T') {
 		muppy_error_set(err, "process %d is stopped (Ctrl-Z or SIGSTOP); resume it with kill -CONT %d",
 				(int)pid, (int)pid);
 		return -EAGAIN;
@@ -273,8 +252,8 @@ static int check_process(pid_t pid, struct muppy_error *err)
 static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n,
 			pid_t *skipped)
 {
-	char path[64], state;
-	unsigned long flags;
+	struct muppy__stat st;
+	char path[64];
 	struct dirent *d;
 	size_t ns = 0, i;
 	DIR *dir;
@@ -290,14 +269,14 @@ static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n,
 		if (tid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-		if (read_stat(path, &state, &flags))
+		if (muppy__stat_read(path, &st))
 			continue;
 		/* uninterruptible: it would not stop, and could not be left */
-		if (state == 'D') {
+		if (st.state == 'D') {
 			*skipped = tid;
 			continue;
 		}
-		if (state == 'S') {
+		if (st.state == 'S') {
 			for (i = *n; i > ns; i--)
 				tids[i] = tids[i - 1];
 			tids[ns++] = tid;
@@ -327,9 +306,8 @@ static int list_threads(pid_t pid, pid_t *tids, size_t max, size_t *n,
 static int seize_thread(struct muppy__target *t, pid_t tid,
 			uint64_t deadline, struct muppy_error *err)
 {
+	struct muppy__stat st;
 	int status, ret, sig;
-	unsigned long flags;
-	char state;
 
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0) {
 		if (errno == ESRCH)
@@ -342,7 +320,7 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 			tracer = muppy__status_field_at(sub, "TracerPid");
 			/* an exiting thread (exit, exec) refuses with EPERM */
 			snprintf(sub, sizeof(sub), "/proc/%d/task/%d/stat", (int)t->pid, (int)tid);
-			if (read_stat(sub, &state, &flags) || state == 'Z' || state == 'X' ||
+			if (muppy__stat_read(sub, &st) || st.state == 'Z' || st.state == 'X' ||
 			    muppy__proc_state(t->pid, NULL) == 'Z')
 				return 0;
 			snprintf(sub, sizeof(sub), "%d/task/%d", (int)t->pid, (int)tid);

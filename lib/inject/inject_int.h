@@ -79,8 +79,17 @@ int muppy__eperm_message(struct muppy_error *err, const char *what,
 /* True when nothing explains an EPERM (no tracer, uid, yama): a thread
  * exiting or a process executing a program refuses for a moment too. */
 bool muppy__eperm_unexplained(pid_t pid, pid_t tid);
-/* The state letter of /proc/PID/stat (R, S, T, Z, ...), and its flags
- * (PF_*) when FLAGS is not NULL; 0 when it cannot be read. */
+/* Fields of a /proc/.../stat file (a process's or a thread's). */
+struct muppy__stat {
+	char state;               /* R, S, D, T, t, Z, X, ... */
+	long ppid;
+	unsigned long flags;      /* PF_* */
+	unsigned long long start; /* start time, clock ticks after boot */
+};
+int muppy__stat_read(const char *path, struct muppy__stat *s)
+	MUPPY_MUST_CHECK;
+/* The state letter of /proc/PID/stat, and its flags (PF_*) when FLAGS is
+ * not NULL; 0 when it cannot be read. */
 char muppy__proc_state(pid_t pid, unsigned long *flags);
 #define PF_KTHREAD 0x00200000UL
 /* True when a signal that should end muppy-snap (SIGINT, SIGTERM,

@@ -244,18 +244,31 @@ uint64_t muppy__now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+int muppy__stat_read(const char *path, struct muppy__stat *s)
+{
+	char buf[1024], *p;
+	int ret = muppy__proc_read(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	memset(s, 0, sizeof(*s));
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	/* fields 3 (state), 4 (ppid), 9 (flags) and 22 (start time) */
+	if (!p || sscanf(p + 1, " %c %ld %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &s->state, &s->ppid, &s->flags, &s->start) != 4)
+		return -EIO;
+	return 0;
+}
+
 char muppy__proc_state(pid_t pid, unsigned long *flags)
 {
-	char path[64], buf[1024], *p, st;
-	unsigned long f = 0;
+	struct muppy__stat s;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (muppy__proc_read(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')'); /* the command name may hold anything */
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &f) < 1)
+	if (muppy__stat_read(path, &s))
 		return 0;
 	if (flags)
-		*flags = f;
-	return st;
+		*flags = s.flags;
+	return s.state;
 }
