@@ -100,74 +100,124 @@ out_close:
 }
 
 /*
- * Walks the target's link maps.  Finds the entry whose l_name is name, or
- * whose address is handle, or (both unset) libc's, by its load bias.
+ * Calls visit for each link map entry of the target (its address, and its
+ * first fields: l_addr, l_name, l_ld, l_next) until visit returns true:
+ * then 0; -ENOENT at the end of the list, -ENOEXEC without _r_debug.
+ */
+typedef bool link_map_visit(struct muppy__target *t, uint64_t lm,
+			    const uint64_t f[4], void *arg);
+static int walk_link_maps(struct muppy__target *t, link_map_visit *visit,
+			  void *arg)
+{
+	uint64_t rd, lm, f[4];
+	int i;
+
+	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
+	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm)))
+		return -ENOEXEC;
+	for (i = 0; lm && i < 65536; i++, lm = f[3]) {
+		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
+			break;
+		if (visit(t, lm, f, arg))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+struct link_map_query {
+	const char *name;
+	uint64_t handle, found, l_addr;
+};
+
+static bool link_map_match(struct muppy__target *t, uint64_t lm,
+			   const uint64_t f[4], void *arg)
+{
+	struct link_map_query *q = arg;
+	char buf[256];
+
+	if (q->name ? muppy__mem_read_str(t->pid, f[1], buf, sizeof(buf)) ||
+		      strcmp(buf, q->name) :
+	    q->handle ? lm != q->handle : f[0] != muppy__elf_bias(t->libc))
+		return false;
+	q->found = lm;
+	q->l_addr = f[0];
+	return true;
+}
+
+/*
+ * Finds the link map entry whose l_name is name, or whose address is
+ * handle, or (both unset) libc's, by its load bias.
  */
 int muppy__link_map_find(struct muppy__target *t, const char *name,
 			 uint64_t handle, uint64_t *found, uint64_t *l_addr,
 			 struct muppy_error *err)
 {
-	uint64_t rd, lm, f[4];
-	char buf[256];
-	int i;
+	struct link_map_query q = { name, handle, 0, 0 };
+	int ret = walk_link_maps(t, link_map_match, &q);
 
-	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
-	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm))) {
+	if (ret == -ENOEXEC)
 		muppy_error_set(err, "cannot find _r_debug in process %d", (int)t->pid);
-		return -ENOEXEC;
-	}
-	for (i = 0; lm && i < 65536; i++) {
-		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
-			break;
-		if (name) {
-			if (!muppy__mem_read_str(t->pid, f[1], buf, sizeof(buf)) &&
-			    !strcmp(buf, name))
-				goto hit;
-		} else if (handle) {
-			if (lm == handle)
-				goto hit;
-		} else if (f[0] == muppy__elf_bias(t->libc)) {
-			goto hit;
-		}
-		lm = f[3];
-	}
-	return -ENOENT;
-hit:
-	*found = lm;
+	if (ret)
+		return ret;
+	*found = q.found;
 	if (l_addr)
-		*l_addr = f[0];
+		*l_addr = q.l_addr;
 	return 0;
+}
+
+/* The link of the target's fd N into link; false if there is none. */
+static bool fd_link(pid_t pid, int n, char *link, size_t size)
+{
+	char path[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, n);
+	len = readlink(path, link, size - 1);
+	if (len <= 0)
+		return false;
+	link[len] = '\0';
+	return true;
+}
+
+/* The target's fds (at most max) whose link accept takes; their count,
+ * or -errno. */
+static int scan_fds(pid_t pid, bool (*accept)(const char *link, const void *arg),
+		    const void *arg, int *fds, int max)
+{
+	char path[64], link[256];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while (n < max && (d = readdir(dir))) {
+		int fd = atoi(d->d_name);
+
+		if (d->d_name[0] != '.' && fd_link(pid, fd, link, sizeof(link)) &&
+		    accept(link, arg))
+			fds[n++] = fd;
+	}
+	closedir(dir);
+	return n;
+}
+
+static bool link_is(const char *link, const void *want)
+{
+	return !strcmp(link, want);
 }
 
 /* The target's fd whose link is "/memfd:NAME (deleted)", or -ENOENT. */
 static int find_memfd(pid_t pid, const char *name)
 {
-	char path[300], link[256], want[160];
-	struct dirent *d;
-	ssize_t n;
-	DIR *dir;
-	int fd = -ENOENT;
+	char want[160];
+	int fd, n;
 
 	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, d->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (!strcmp(link, want)) {
-			fd = atoi(d->d_name);
-			break;
-		}
-	}
-	closedir(dir);
-	return fd;
+	n = scan_fds(pid, link_is, want, &fd, 1);
+	return n < 0 ? n : n ? fd : -ENOENT;
 }
 
 /* Our own copy of the target's fd N. */
@@ -269,16 +319,11 @@ static int remote_dlclose(struct muppy__target *t, uint64_t handle,
 /* Start time of a process (clock ticks after boot), 0 if it is gone. */
 static unsigned long long start_time(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
+	struct muppy__stat s;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (muppy__proc_read(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')'); /* field 22, the 20th after the name */
-	if (!p || sscanf(p + 1, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &t) != 1)
-		return 0;
-	return t;
+	return muppy__stat_read(path, &s) ? 0 : s.start;
 }
 
 /* The inode of our pid namespace, or 0 when /proc is not of that
@@ -342,6 +387,15 @@ static const char *memfd_name(const char *link, char *buf, size_t len)
 	return buf;
 }
 
+/* A link "/memfd:NAME (deleted)" of a memfd whose owner is gone. */
+static bool orphan_memfd(const char *link, const void *unused)
+{
+	char name[sizeof(((struct muppy__lib *)0)->name)];
+
+	(void)unused;
+	return memfd_name(link, name, sizeof(name)) && owner_gone(name);
+}
+
 /*
  * Closes memfds whose owners are gone.  A program that closed such an fd
  * and opened a file that got its number just then would lose that file:
@@ -350,38 +404,15 @@ static const char *memfd_name(const char *link, char *buf, size_t len)
  */
 static void sweep_memfds(struct muppy__target *t)
 {
-	char path[300], link[256], name[sizeof(((struct muppy__lib *)0)->name)];
-	int fds[16], n = 0, i;
-	struct dirent *d;
-	ssize_t len;
-	DIR *dir;
+	char link[256], name[sizeof(((struct muppy__lib *)0)->name)];
+	int fds[16], n, i;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)t->pid);
-	dir = opendir(path);
-	if (!dir)
-		return;
-	while ((d = readdir(dir)) && n < (int)ARRAY_SIZE(fds)) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)t->pid, d->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (memfd_name(link, name, sizeof(name)) && owner_gone(name))
-			fds[n++] = atoi(d->d_name);
-	}
-	closedir(dir);
-	for (i = 0; i < n && !t->broken; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)t->pid, fds[i]);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (memfd_name(link, name, sizeof(name)) && owner_gone(name) &&
+	n = scan_fds(t->pid, orphan_memfd, NULL, fds, (int)ARRAY_SIZE(fds));
+	for (i = 0; i < n && !t->broken; i++)
+		if (fd_link(t->pid, fds[i], link, sizeof(link)) &&
+		    memfd_name(link, name, sizeof(name)) && owner_gone(name) &&
 		    !remote_close(t, fds[i], name, NULL))
 			t->st.swept++;
-	}
 }
 
 /* Whether any thread may have entered a loaded library: 0 only when it
@@ -395,48 +426,51 @@ static bool entered(struct muppy__target *t, const struct muppy__lib *lib)
 	       muppy__mem_read(t->pid, addr, &v, sizeof(v)) || v != 0;
 }
 
+struct orphans {
+	struct muppy__lib v[8];
+	size_t n;
+};
+
+/* Collects a library loaded from "/proc/self/fd/N" whose memfd (the
+ * mapping at its load address) has an owner that is gone, if no thread
+ * entered it; stops when full. */
+static bool collect_orphan(struct muppy__target *t, uint64_t lm,
+			   const uint64_t f[4], void *arg)
+{
+	struct orphans *o = arg;
+	struct muppy__lib *l = &o->v[o->n];
+	const struct muppy__map *m;
+	int fd, end = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (muppy__mem_read_str(t->pid, f[1], l->path, sizeof(l->path)) ||
+	    sscanf(l->path, "/proc/self/fd/%d%n", &fd, &end) != 1 || l->path[end])
+		return false;
+	m = muppy__maps_find(&t->maps, f[0]);
+	if (!m || m->start != f[0] ||
+	    !memfd_name(m->path, l->name, sizeof(l->name)) || !owner_gone(l->name))
+		return false;
+	l->handle = lm;
+	l->base = f[0];
+	l->memfd = -1;
+	if (!entered(t, l))
+		o->n++;
+	return o->n == ARRAY_SIZE(o->v);
+}
+
 /*
  * Unloads libraries whose owners are gone and that no thread entered:
  * nothing but the owner's dlopen ran in them (should that dlopen still be
- * running, dlclose waits for it on the loader's lock).  The memfd name is
- * that of the mapping at the library's load address.
+ * running, dlclose waits for it on the loader's lock).
  */
 static void sweep_libraries(struct muppy__target *t)
 {
-	struct muppy__lib found[8];
-	uint64_t rd, lm, f[4];
-	char buf[sizeof(found[0].path)];
-	const struct muppy__map *m;
-	size_t n = 0, i;
-	int fd, end;
+	struct orphans o = { .n = 0 };
+	size_t i;
 
-	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
-	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm)))
-		return;
-	for (i = 0; lm && i < 65536 && n < ARRAY_SIZE(found); i++, lm = f[3]) {
-		struct muppy__lib *l = &found[n];
-
-		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
-			break;
-		end = 0;
-		if (muppy__mem_read_str(t->pid, f[1], buf, sizeof(buf)) ||
-		    sscanf(buf, "/proc/self/fd/%d%n", &fd, &end) != 1 || buf[end])
-			continue;
-		m = muppy__maps_find(&t->maps, f[0]);
-		memset(l, 0, sizeof(*l));
-		if (!m || m->start != f[0] ||
-		    !memfd_name(m->path, l->name, sizeof(l->name)) ||
-		    !owner_gone(l->name))
-			continue;
-		l->handle = lm;
-		l->base = f[0];
-		l->memfd = -1;
-		snprintf(l->path, sizeof(l->path), "%s", buf);
-		if (!entered(t, l))
-			n++;
-	}
-	for (i = 0; i < n && !t->broken; i++)
-		if (!muppy__target_unload(t, &found[i], NULL))
+	(void)walk_link_maps(t, collect_orphan, &o);
+	for (i = 0; i < o.n && !t->broken; i++)
+		if (!muppy__target_unload(t, &o.v[i], NULL))
 			t->st.swept++;
 }
 
