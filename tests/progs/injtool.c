@@ -79,21 +79,30 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* Only lines of file-backed mappings (and memfds). */
-static void keep_files(char *s)
+/* Keeps the lines of s that keep() accepts. */
+static void filter_lines(char *s, bool (*keep)(const char *line, size_t len,
+					       const char *arg),
+			 const char *arg)
 {
 	char *out = s, *line = s, *nl;
 
 	while (*line) {
 		nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
-		if (memchr(line, '/', len)) {
+		if (keep(line, len, arg)) {
 			memmove(out, line, len);
 			out += len;
 		}
 		line += len;
 	}
 	*out = '\0';
+}
+
+/* Lines of file-backed mappings (and memfds). */
+static bool is_file(const char *line, size_t len, const char *unused)
+{
+	(void)unused;
+	return memchr(line, '/', len) != NULL;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -141,45 +150,33 @@ struct snap {
 };
 
 /*
- * Drops the lines of other injectors' memfds and libraries: this
- * injection may remove those of dead ones (the tests check that apart).
- * Ours are named "muppy-snap:<pid namespace>.<our pid>.".
+ * Lines other than other injectors' memfds and libraries: this injection
+ * may remove those of dead ones (the tests check that apart).  Ours are
+ * named "muppy-snap:<pid namespace>.<our pid>." (mine).
  */
-static void drop_foreign(char *s)
+static bool not_foreign(const char *line, size_t len, const char *mine)
 {
-	char *out = s, *line = s, *nl, mine[96];
-	struct stat st;
-
-	if (stat("/proc/self/ns/pid", &st))
-		return;
-	snprintf(mine, sizeof(mine), "memfd:muppy-snap:%llu.%d.",
-		 (unsigned long long)st.st_ino, (int)getpid());
-	while (*line) {
-		nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
-		char *m = memmem(line, len, "memfd:muppy-snap:", 17);
-
-		if (!m || memmem(line, len, mine, strlen(mine))) {
-			memmove(out, line, len);
-			out += len;
-		}
-		line += len;
-	}
-	*out = '\0';
+	return !memmem(line, len, "memfd:muppy-snap:", 17) ||
+	       memmem(line, len, mine, strlen(mine));
 }
 
 static void take(pid_t pid, struct snap *s, int files)
 {
-	char path[64];
+	char path[64], mine[96];
+	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	s->maps = slurp(path);
 	if (files)
-		keep_files(s->maps);
+		filter_lines(s->maps, is_file, NULL);
 	s->fd = list_dir(pid, "fd", 1);
 	s->task = list_dir(pid, "task", 0);
-	drop_foreign(s->maps);
-	drop_foreign(s->fd);
+	if (!stat("/proc/self/ns/pid", &st)) {
+		snprintf(mine, sizeof(mine), "memfd:muppy-snap:%llu.%d.",
+			 (unsigned long long)st.st_ino, (int)getpid());
+		filter_lines(s->maps, not_foreign, mine);
+		filter_lines(s->fd, not_foreign, mine);
+	}
 }
 
 static void drop(struct snap *s)
