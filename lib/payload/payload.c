@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -414,24 +415,99 @@ static void collect(const struct pyapi *api)
 	P.reply.gc_ran = 1;
 }
 
+/* Whether [p, p + len) is mapped and readable, asked of the kernel. */
+static bool readable(uintptr_t p, size_t len)
+{
+	char buf[8];
+
+	for (uintptr_t a = p; a < p + len; a = (a | 4095) + 1) {
+		struct iovec local = { buf, sizeof(buf) };
+		struct iovec remote = { (void *)a, sizeof(buf) };
+
+		if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) !=
+		    (ssize_t)sizeof(buf))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * How many interpreters the process has (3.12+ can run several; the walk
+ * counts the main one's objects, the one PyGILState_Ensure takes).  The
+ * list may change meanwhile (an interpreter with a GIL of its own ends):
+ * each state is checked readable before PyInterpreterState_Next reads its
+ * link (somewhere in its first 16 KiB in 3.6 to 3.15), and the count is
+ * bounded.  0 when not known.
+ */
+static uint32_t count_interpreters(const struct pyapi *api)
+{
+	void *p = api->PyInterpreterState_Head ?
+		  api->PyInterpreterState_Head() : NULL;
+	uint32_t n = 0;
+
+	if (!api->PyInterpreterState_Next)
+		return 0;
+	while (p && n < 4096) {
+		n++;
+		if (!readable((uintptr_t)p, 16384))
+			return 0;
+		p = api->PyInterpreterState_Next(p);
+	}
+	return p ? 0 : n;
+}
+
+/* Proves the layout (layout.c); false when the walk must not run. */
+static bool prove(const struct pyapi *api, struct layout *lay)
+{
+	PyObject *name = api->PyUnicode_InternFromString("__sizeof__");
+	char why[sizeof(P.reply.message)];
+	bool ok;
+
+	if (!name) {
+		api->PyErr_Clear();
+		fail(MUPPY_ST_NOMEM, "out of memory");
+		return false;
+	}
+	ok = layout_prove(api, name, lay, why, sizeof(why));
+	api->Py_DecRef(name);
+	snprintf(P.reply.failed, sizeof(P.reply.failed), "%s", lay->failed);
+	if (!lay->verified)
+		P.reply.flags |= MUPPY_RF_GENERIC;
+	if (!ok)
+		fail(MUPPY_ST_UNSUPPORTED, why);
+	return ok;
+}
+
 /* Everything done while holding the interpreter. */
 static void summarize(const struct pyapi *api)
 {
 	struct walk_result res;
 	struct gc_roots roots;
+	struct layout lay;
 	uint64_t t0;
 	int r;
 
+	if (!prove(api, &lay))
+		return;
 	if (P.req.flags & MUPPY_REQ_GC)
 		collect(api);
 	t0 = now_ns();
-	if (gcroots_open(api, &roots) < 0) {
+	if (gcroots_open(api, &lay, &roots) < 0) {
 		fail(MUPPY_ST_INTERNAL, "gc.get_objects() failed");
 		return;
 	}
-	r = walk_heap(api, &roots, &res);
+	P.reply.frozen = roots.frozen;
+	P.reply.interpreters = count_interpreters(api);
+	if (roots.frozen && !roots.frozen_walked)
+		P.reply.flags |= MUPPY_RF_FROZEN_MISSED;
+	r = walk_heap(api, &lay, &roots, &res);
 	gcroots_close(api, &roots);
 	P.reply.walk_ns = now_ns() - t0;
+	if (r == -EFAULT) {
+		fail(MUPPY_ST_INTERNAL, "gc.get_objects() returned a list "
+		     "that could not be read");
+		return;
+	}
 	if (r < 0) {
 		fail(MUPPY_ST_NOMEM, "out of memory for the walk's bookkeeping");
 		return;

@@ -3,9 +3,10 @@
  * Internals of the payload that runs inside the target Python process.
  *
  * The payload is built with one CPython version's headers but runs in all
- * of 3.6 to 3.13: it uses the headers only for the object layout fields
- * that are the same in all of them (ob_refcnt, ob_type, ob_size and the
- * PyTypeObject slots tp_name .. tp_is_gc), never their inline functions or
+ * of 3.6 to 3.15: it uses the headers only for the object layout fields
+ * that are the same in all of them and that layout.c proves in the process
+ * before they are used (ob_type, ob_size, a few PyTypeObject slots, and
+ * the fields the sizing rules read), never their inline functions or
  * macros that changed (Py_INCREF knows immortal objects since 3.12).  The
  * C API is called through pointers found in the process (struct pyapi).
  */
@@ -37,6 +38,16 @@ struct pyapi {
 	PyObject *(*PyObject_GetAttrString)(PyObject *, const char *);
 	PyObject *(*PyObject_Call)(PyObject *, PyObject *, PyObject *);
 	PyObject *(*PyTuple_New)(Py_ssize_t);
+	PyObject *(*PyTuple_GetItem)(PyObject *, Py_ssize_t);
+	PyObject *(*PyList_New)(Py_ssize_t);
+	int (*PyList_Append)(PyObject *, PyObject *);
+	PyObject *(*PyList_GetItem)(PyObject *, Py_ssize_t);
+	PyObject *(*PyLong_FromLong)(long);
+	PyObject *(*PyUnicode_FromString)(const char *);
+	void *(*PyType_GetSlot)(PyTypeObject *, int);
+	void *(*PyInterpreterState_Head)(void);
+	void *(*PyInterpreterState_Next)(void *);
+	unsigned long (*PyType_GetFlags)(PyTypeObject *);
 	Py_ssize_t (*PyLong_AsSsize_t)(PyObject *);
 	void (*PyErr_Clear)(void);
 	void (*Py_IncRef)(PyObject *);
@@ -55,11 +66,13 @@ struct pyapi {
 	PyTypeObject *PyLong_Type;
 	PyObject *True;            /* _Py_TrueStruct */
 	PyTypeObject *PyList_Type;
+	PyTypeObject *PyTuple_Type;
 	PyTypeObject *PyUnicode_Type;
 	PyTypeObject *PyMethodDescr_Type;
 	PyTypeObject *PyWrapperDescr_Type;
 	bool free_threaded;              /* Py_GIL_DISABLED build */
 	uintptr_t core_lo, core_hi;      /* the interpreter's own code */
+	uintptr_t img_lo, img_hi;        /* and all of its object file */
 };
 
 /* Fills api from the process; false (with a reason) if it is not usable. */
@@ -67,6 +80,25 @@ HIDDEN bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen);
 
 /* gc.FUNC() called as Python calls it; a new reference or NULL. */
 HIDDEN PyObject *gc_call(const struct pyapi *api, const char *func);
+
+/* What layout.c proved about this process's objects. */
+struct layout {
+	int minor, micro;        /* of 3.minor.micro */
+	bool verified;           /* a version whose layouts were checked */
+	bool descr;              /* method descriptors: C __sizeof__ found */
+	bool list, str, int_digits; /* sizing rules of sizeof.c */
+	bool gc_lists;           /* gcroots.c may look for the lists */
+	char failed[96];         /* names of the checks that failed */
+};
+
+/*
+ * With the GIL: proves the fields the walk reads; false (with a reason)
+ * when the walk cannot be done safely.  sizeof_name is "__sizeof__".
+ */
+HIDDEN bool layout_prove(const struct pyapi *api, PyObject *sizeof_name,
+			 struct layout *lay, char *why, size_t whylen);
+/* The check build: the test asks that this check fail. */
+HIDDEN bool layout_forced(const char *check);
 
 /* Per-type totals found by the walk. */
 struct type_stat {
@@ -89,23 +121,34 @@ struct walk_result {
  */
 struct gc_roots {
 	PyObject *list;          /* gc.get_objects(), or NULL */
-	uintptr_t heads[3];      /* else the PyGC_Head of each generation */
-	int nheads;
+	uintptr_t heads[4];      /* else the PyGC_Head of each generation, */
+	int nheads;              /* and of the permanent one when found */
 	size_t hdr;              /* sizeof(PyGC_Head) */
+	uint64_t frozen;         /* gc.get_freeze_count() */
+	bool frozen_walked;      /* the permanent generation is in heads */
 	bool gc_was_enabled;     /* automatic collection, off meanwhile */
 };
 
+/*
+ * A gc_next or gc_prev word as a pointer: the low two bits are flags
+ * (3.8+).  No more: list heads inside the interpreter's state may be only
+ * 4-aligned (Debian's 3.13.18, where PyGC_Head is Py_ALIGNED(4)).
+ */
+#define GC_PTR(v) ((uintptr_t)(v) & ~(uintptr_t)3)
+
 /* With the GIL: 0, or -1 when neither way works. */
-HIDDEN int gcroots_open(const struct pyapi *api, struct gc_roots *r);
+HIDDEN int gcroots_open(const struct pyapi *api, const struct layout *lay,
+			struct gc_roots *r);
 HIDDEN void gcroots_close(const struct pyapi *api, struct gc_roots *r);
 
 /*
  * Walks every GC-tracked object and everything reachable from them through
  * tp_traverse, once each (not the roots list itself).  Called with the GIL
- * held, between gcroots_open() and gcroots_close().  Returns 0 or -ENOMEM.
+ * held, between gcroots_open() and gcroots_close().  Returns 0, -ENOMEM,
+ * or -EFAULT when the roots list cannot be read.
  */
-HIDDEN int walk_heap(const struct pyapi *api, const struct gc_roots *roots,
-		     struct walk_result *res);
+HIDDEN int walk_heap(const struct pyapi *api, const struct layout *lay,
+		     const struct gc_roots *roots, struct walk_result *res);
 HIDDEN void walk_result_free(struct walk_result *res);
 
 /* Bookkeeping memory: mmap-backed, all of it returned by pmem_release. */

@@ -24,7 +24,7 @@
 #define MUPPY_PAYLOAD_START "muppy_payload_start"
 #define MUPPY_PAYLOAD_INIT_THREADS "muppy_payload_init_threads"
 #define MUPPY_PROTO_MAGIC 0x6d757070u /* "mupp" */
-#define MUPPY_PROTO_VERSION 1u
+#define MUPPY_PROTO_VERSION 2u
 
 struct muppy_start_out {
 	int32_t status; /* 0, or an errno value from the setup */
@@ -71,6 +71,13 @@ enum muppy_status {
 	MUPPY_ST_BUSY,          /* another muppy-snap payload is active */
 };
 
+enum {
+	MUPPY_RF_GENERIC = 1u << 0,   /* a version newer than those verified:
+					 only what the checks proved was used */
+	MUPPY_RF_FROZEN_MISSED = 1u << 1, /* the permanent generation was not
+					 found: frozen objects not walked */
+};
+
 struct muppy_reply {
 	uint32_t magic;
 	uint32_t status;      /* enum muppy_status */
@@ -86,6 +93,10 @@ struct muppy_reply {
 	uint32_t pad;
 	char version[32];     /* "3.11.2" */
 	char message[160];    /* detail for a status other than OK */
+	uint64_t frozen;      /* gc.get_freeze_count() */
+	uint32_t flags;       /* MUPPY_RF_* */
+	uint32_t interpreters; /* interpreters in the process; 0 unknown */
+	char failed[96];      /* layout checks that failed, comma-separated */
 };
 
 #endif

@@ -20,6 +20,7 @@ struct find_ctx {
 	int n;
 	uintptr_t addr;                  /* with find_code: an address */
 	uintptr_t lo, hi;                /* its executable segment */
+	uintptr_t img_lo, img_hi;        /* all of its object's segments */
 };
 
 /*
@@ -41,20 +42,32 @@ static int find_libpython(struct dl_phdr_info *info, size_t size, void *arg)
 static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct find_ctx *ctx = arg;
+	uintptr_t img_lo = UINTPTR_MAX, img_hi = 0;
+	bool hit = false;
 
 	(void)size;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
-		    ctx->addr >= lo && ctx->addr < lo + ph->p_memsz) {
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (lo < img_lo)
+			img_lo = lo;
+		if (lo + ph->p_memsz > img_hi)
+			img_hi = lo + ph->p_memsz;
+		if ((ph->p_flags & PF_X) && ctx->addr >= lo &&
+		    ctx->addr < lo + ph->p_memsz) {
 			ctx->lo = lo;
 			ctx->hi = lo + ph->p_memsz;
-			return 1;
+			hit = true;
 		}
 	}
-	return 0;
+	if (hit) {
+		ctx->img_lo = img_lo;
+		ctx->img_hi = img_hi;
+	}
+	return hit;
 }
 
 /* The handle of a loaded libpython with the C API, or NULL. */
@@ -105,6 +118,16 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyObject_GetAttrString, "PyObject_GetAttrString");
 	GET(PyObject_Call, "PyObject_Call");
 	GET(PyTuple_New, "PyTuple_New");
+	GET(PyTuple_GetItem, "PyTuple_GetItem");
+	GET(PyList_New, "PyList_New");
+	GET(PyList_Append, "PyList_Append");
+	GET(PyList_GetItem, "PyList_GetItem");
+	GET(PyLong_FromLong, "PyLong_FromLong");
+	GET(PyUnicode_FromString, "PyUnicode_FromString");
+	GET(PyType_GetSlot, "PyType_GetSlot");
+	GET(PyType_GetFlags, "PyType_GetFlags");
+	GET(PyInterpreterState_Head, "PyInterpreterState_Head");
+	GET(PyInterpreterState_Next, "PyInterpreterState_Next");
 	GET(PyLong_AsSsize_t, "PyLong_AsSsize_t");
 	GET(PyErr_Clear, "PyErr_Clear");
 	GET(Py_IncRef, "Py_IncRef");
@@ -122,6 +145,7 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyLong_Type, "PyLong_Type");
 	GET(True, "_Py_TrueStruct");
 	GET(PyList_Type, "PyList_Type");
+	GET(PyTuple_Type, "PyTuple_Type");
 	GET(PyUnicode_Type, "PyUnicode_Type");
 	GET(PyMethodDescr_Type, "PyMethodDescr_Type");
 	GET(PyWrapperDescr_Type, "PyWrapperDescr_Type");
@@ -134,11 +158,18 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	if (code.addr && dl_iterate_phdr(find_code, &code)) {
 		api->core_lo = code.lo;
 		api->core_hi = code.hi;
+		api->img_lo = code.img_lo;
+		api->img_hi = code.img_hi;
 	}
 
 	if (!api->Py_IsInitialized || !api->PyGILState_Ensure ||
 	    !api->PyGILState_Release || !api->PyImport_ImportModule ||
-	    !api->PyObject_GetAttrString || !api->PyObject_Call || !api->PyTuple_New ||
+	    !api->PyObject_GetAttrString || !api->PyObject_Call ||
+	    !api->PyTuple_New || !api->PyTuple_GetItem || !api->PyList_New ||
+	    !api->PyList_Append || !api->PyList_GetItem ||
+	    !api->PyLong_FromLong || !api->PyUnicode_FromString ||
+	    !api->PyType_GetSlot || !api->PyType_GetFlags ||
+	    !api->PyTuple_Type || !api->img_hi ||
 	    !api->PyLong_AsSsize_t || !api->PyErr_Clear || !api->Py_IncRef ||
 	    !api->Py_DecRef || !api->PySys_GetSizeOf || !api->PyType_Lookup ||
 	    !api->PyType_IsSubtype || !api->PyBaseObject_Type ||

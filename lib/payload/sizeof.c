@@ -19,7 +19,7 @@
  *   _PySys_GetSizeOf() minus the C result on the first objects, and
  *   checked on CCALL_CHECKS of them before it is trusted.
  * - The C __sizeof__ of object, list, str and int are known (identical in
- *   3.6 to 3.13): their result depends on the type and one field x only,
+ *   3.6 to 3.15; each rule only where layout.c proved its field): their result depends on the type and one field x only,
  *   linearly (tp_basicsize + x * tp_itemsize; basicsize + 8 * allocated;
  *   sizeof(PyASCIIObject) + length + 1 for a compact ASCII str without
  *   a wchar_t copy; offsetof(ob_digit) + 4 * digits for a non-zero int).
@@ -32,7 +32,7 @@
  *   to SK_CCALL.  Objects outside a rule's condition (a non-compact str,
  *   the int 0) take the C call.
  *
- * The fields read are the same in every CPython here: ob_size,
+ * The fields read are the same in every CPython here (layout.c): ob_size,
  * PyListObject.allocated at 32, PyASCIIObject.length at 16, its state
  * bit-field at 32 (compact 0x20, ascii 0x40) and, up to 3.11, wstr at 40;
  * PyLongObject's ob_size (up to 3.11) or lv_tag (3.12+, digits << 3) at
@@ -47,13 +47,13 @@
 
 #define CCALL_CHECKS 3
 
-int sizer_init(struct sizer *s, const struct pyapi *api)
+int sizer_init(struct sizer *s, const struct pyapi *api,
+	       const struct layout *lay)
 {
-	const char *v = api->Py_GetVersion();
-
 	memset(s, 0, sizeof(*s));
 	s->api = api;
-	s->minor = strncmp(v, "3.", 2) == 0 ? atoi(v + 2) : 0;
+	s->lay = lay;
+	s->minor = lay->minor;
 	s->name = api->PyUnicode_InternFromString("__sizeof__");
 	if (!s->name) {
 		api->PyErr_Clear();
@@ -81,7 +81,8 @@ void sizer_classify(struct sizer *s, PyTypeObject *t, struct type_size *ts)
 	PyMethodDef *md;
 
 	memset(ts, 0, sizeof(*ts));
-	if (!d || Py_TYPE(d) != api->PyMethodDescr_Type) {
+	/* Unless descriptors are proven readable, Python code may run. */
+	if (!d || Py_TYPE(d) != api->PyMethodDescr_Type || !s->lay->descr) {
 		ts->kind = SK_LATER;
 		return;
 	}
@@ -102,13 +103,13 @@ void sizer_classify(struct sizer *s, PyTypeObject *t, struct type_size *ts)
 	    !api->PyType_IsSubtype(t, ((PyDescrObject *)d)->d_type))
 		return;
 	ts->meth = md->ml_meth;
-	if (d == s->d_object)
+	if (d == s->d_object && s->lay->verified)
 		ts->kind = SK_OBJECT;
-	else if (d == s->d_list)
+	else if (d == s->d_list && s->lay->list)
 		ts->kind = SK_LIST;
-	else if (d == s->d_str)
+	else if (d == s->d_str && s->lay->str)
 		ts->kind = SK_STR;
-	else if (d == s->d_int)
+	else if (d == s->d_int && s->lay->int_digits)
 		ts->kind = SK_INT;
 	else
 		ts->kind = SK_CCALL;

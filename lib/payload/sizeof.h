@@ -39,6 +39,7 @@ struct type_size {
 
 struct sizer {
 	const struct pyapi *api;
+	const struct layout *lay; /* which rules are proven */
 	int minor;             /* 3.minor */
 	PyObject *name;        /* "__sizeof__" */
 	PyObject *d_object, *d_list, *d_str, *d_int; /* their __sizeof__ */
@@ -46,7 +47,8 @@ struct sizer {
 };
 
 /* 0 or -ENOMEM; needs the GIL. */
-HIDDEN int sizer_init(struct sizer *s, const struct pyapi *api);
+HIDDEN int sizer_init(struct sizer *s, const struct pyapi *api,
+		       const struct layout *lay);
 HIDDEN void sizer_fini(struct sizer *s);
 /* Decides how objects of type t are sized; runs no Python code. */
 HIDDEN void sizer_classify(struct sizer *s, PyTypeObject *t,

@@ -362,7 +362,7 @@ static int walk_root(struct walk *w, PyObject *o)
 
 static uintptr_t gc_next(uintptr_t g)
 {
-	return *(const uintptr_t *)g & ~(uintptr_t)7; /* 3.8+: a flag bit */
+	return GC_PTR(*(const uintptr_t *)g);
 }
 
 /*
@@ -373,15 +373,15 @@ static uintptr_t gc_next(uintptr_t g)
  */
 static int walk_roots(struct walk *w, const struct gc_roots *roots)
 {
-	PyListObject *list = (PyListObject *)roots->list;
+	PyObject *list = roots->list;
 	int r = 0;
 
-	if (list) {
-		r = mark(w, roots->list); /* not counted */
+	if (list) { /* its items through the API: no layout assumed */
+		r = mark(w, list); /* not counted */
 		for (Py_ssize_t i = 0; r >= 0 && i < Py_SIZE(list); i++) {
-			if (i + 8 < Py_SIZE(list))
-				__builtin_prefetch(list->ob_item[i + 8]);
-			r = walk_root(w, list->ob_item[i]);
+			PyObject *o = w->api->PyList_GetItem(list, i);
+
+			r = o ? walk_root(w, o) : -EFAULT;
 		}
 		return r < 0 ? r : 0;
 	}
@@ -398,15 +398,15 @@ static int walk_roots(struct walk *w, const struct gc_roots *roots)
 	return 0;
 }
 
-int walk_heap(const struct pyapi *api, const struct gc_roots *roots,
-	      struct walk_result *res)
+int walk_heap(const struct pyapi *api, const struct layout *lay,
+	      const struct gc_roots *roots, struct walk_result *res)
 {
 	struct walk w = { .api = api, .res = res };
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
 	res->api = api;
-	if (sizer_init(&w.sizer, api) < 0)
+	if (sizer_init(&w.sizer, api, lay) < 0)
 		return -ENOMEM;
 	if (grow_types(&w) < 0)
 		goto out;

@@ -88,6 +88,9 @@ def control(ctl):
 
 # --- what the main thread does ------------------------------------------
 def do_sleep():
+    # A float object for `took` from the start: a snapshot in the first
+    # sleep would otherwise count one float less than any later one.
+    took = time.monotonic()
     while True:
         t0 = time.monotonic()
         time.sleep(1.5)
