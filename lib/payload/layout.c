@@ -38,7 +38,8 @@
  * The check build (-DMUPPY_PAYLOAD_CHECK) fails the checks named in the
  * target's environment variable MUPPY_PAYLOAD_FAIL (comma-separated;
  * `version` makes the version unknown, `gc-lists` and `permanent` are
- * gcroots.c's), so that tests can prove each fallback safe.
+ * gcroots.c's), and takes MUPPY_PAYLOAD_VERSION (e.g. 3.14.2) for the
+ * interpreter's version, so that tests can prove each fallback safe.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,8 +307,16 @@ static void note_failed(struct layout *lay, const char *name)
 bool layout_prove(const struct pyapi *api, PyObject *sizeof_name,
 		  struct layout *lay, char *why, size_t whylen)
 {
+	const char *version = api->Py_GetVersion();
+
+#ifdef MUPPY_PAYLOAD_CHECK
+	const char *fake = getenv("MUPPY_PAYLOAD_VERSION");
+
+	if (fake && *fake)
+		version = fake;
+#endif
 	memset(lay, 0, sizeof(*lay));
-	parse_version(api->Py_GetVersion(), lay);
+	parse_version(version, lay);
 	lay->verified = lay->minor >= 6 && lay->minor <= NEWEST_MINOR &&
 			!layout_forced("version");
 	if (!CHECK("object", check_object(api)) ||

@@ -1,7 +1,8 @@
 """In-process reference for muppy-snap, imported by the test victims.
 
 summary() applies muppy-snap's rules from inside the process: every object
-the garbage collector tracks plus everything reachable from them through
+the garbage collector tracks (also those gc.freeze() put in the permanent
+generation, which gc.get_objects() skips) plus everything reachable from them through
 gc.get_referents (tp_traverse), transitively, each once; bytes are
 sys.getsizeof; the type is named as repr(type) names it (module.qualname,
 builtins by the plain name), read through type's own descriptors so that
@@ -35,11 +36,22 @@ def type_name(t):
     return q
 
 
-def summary(collect=True):
-    """{name(bytes): [count, bytes]} and the totals (objects, bytes)."""
+def summary(collect=True, frozen=True):
+    """{name(bytes): [count, bytes]} and the totals (objects, bytes).
+
+    With frozen=False the roots are gc.get_objects() alone, as Pympler's:
+    what muppy-snap counts when it cannot walk the permanent generation.
+    """
     if collect:
         gc.collect()
-    roots = gc.get_objects()
+    if frozen and getattr(gc, 'get_freeze_count', lambda: 0)():
+        # Frozen objects are not in gc.get_objects(): thaw, list, freeze
+        # again (everything is frozen after that; the totals are the same).
+        gc.unfreeze()
+        roots = gc.get_objects()
+        gc.freeze()
+    else:
+        roots = gc.get_objects()
     stack = []
     seen = set()
     rows = {}

@@ -6,9 +6,17 @@ It makes LEAK_COUNT (default 98765) instances of __main__.Leak, writes
 READY_FILE, and then its main thread does MODE while a control thread reads
 commands from CTL_FIFO, one a line:
 
-    oracle FILE   write the in-process reference summary to FILE
+    oracle FILE [unfrozen]  write the in-process reference summary to
+                  FILE (unfrozen: without the objects gc.freeze() froze)
     check FILE    write "OK" or the first thing that went wrong to FILE
     exit          end the process (status 0 when every check passed)
+    setenv NAME [VALUE]  set (without VALUE: unset) an environment
+                  variable (the payload's check build reads
+                  MUPPY_PAYLOAD_FAIL and MUPPY_PAYLOAD_VERSION in the target)
+    freeze N      make N more Leak objects, then gc.freeze() (3.7+), as a
+                  pre-fork server does before forking its workers
+    fork CTL READY  fork a child (a pre-fork worker) that only serves
+                  commands from CTL and writes its pid to READY
 
 MODE is what the main thread is doing during the snapshots:
     sleep    time.sleep(1.5) again and again; each must last 1.5 s
@@ -42,6 +50,7 @@ class Leak(object):
 
 
 problems = []
+frozen = []
 
 
 def problem(msg):
@@ -56,8 +65,8 @@ def write_file(path, text):
     os.rename(tmp, path)
 
 
-def write_oracle(path):
-    rows, n, b = oracle.summary()
+def write_oracle(path, frozen=True):
+    rows, n, b = oracle.summary(frozen=frozen)
     lines = ['%d\t%d\t%s' % (c, s, name.hex())
              for name, (c, s) in sorted(rows.items())]
     write_file(path, '# objects %d\n# bytes %d\n%s\n' % (n, b,
@@ -70,11 +79,24 @@ def command(line):
     if not words:
         return True
     if words[0] == 'oracle':
-        write_oracle(words[1])
+        write_oracle(words[1], words[2:] != ['unfrozen'])
     elif words[0] == 'check':
         write_file(words[1], problems[0] if problems else 'OK')
     elif words[0] == 'exit':
         return False
+    elif words[0] == 'setenv':
+        if len(words) > 2:
+            os.environ[words[1]] = words[2]
+        else:
+            os.environ.pop(words[1], None)
+    elif words[0] == 'freeze':
+        frozen.extend(Leak(i) for i in range(int(words[1])))
+        import gc
+        gc.freeze()
+    elif words[0] == 'fork':
+        if os.fork() == 0:
+            write_file(words[2], str(os.getpid()))
+            control(words[1])  # never returns
     return True
 
 
