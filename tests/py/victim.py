@@ -15,6 +15,7 @@ commands from CTL_FIFO, one a line:
                   MUPPY_PAYLOAD_FAIL and MUPPY_PAYLOAD_VERSION in the target)
     freeze N      make N more Leak objects, then gc.freeze() (3.7+), as a
                   pre-fork server does before forking its workers
+    leak N        make N more Leak objects
     fork CTL READY  fork a child (a pre-fork worker) that only serves
                   commands from CTL and writes its pid to READY
 
@@ -89,6 +90,8 @@ def command(line):
             os.environ[words[1]] = words[2]
         else:
             os.environ.pop(words[1], None)
+    elif words[0] == 'leak':
+        frozen.extend(Leak(i) for i in range(int(words[1])))
     elif words[0] == 'freeze':
         frozen.extend(Leak(i) for i in range(int(words[1])))
         import gc
