@@ -142,11 +142,13 @@ int muppy_snapshot_read(FILE *f, const char *name, struct muppy_snapshot **out,
 int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
 /*
- * Writes s in the snapshot format 1.0 (whatever s->minor says); does not
+ * Writes s in the snapshot format 1.1 (whatever s->minor says); does not
  * flush f.  -EINVAL, writing nothing, when the file would not parse back:
  * pid <= 0, time outside years 0000..9999, a string or name not in escaped
  * form, a value above MUPPY_MAX_VALUE, totals that differ from the rows,
- * or a repeated name.  -ENOMEM, or -errno on a write error.
+ * a repeated name, an unknown layout value, frozen or frozen_missed set
+ * without frozen_known, or frozen_missed with frozen 0.  -ENOMEM, or
+ * -errno on a write error.
  */
 int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	MUPPY_MUST_CHECK;
