@@ -234,7 +234,8 @@ int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
  * OpenMetrics text (Prometheus, node_exporter's textfile collector) for
  * one snapshot: per-type gauges muppy_type_objects and muppy_type_bytes
  * for the limit largest types by bytes (0: all), the rest summed under
- * the type "(other)", then totals, RSS and the walk time, and "# EOF".
+ * the type "(other)", then totals, the frozen objects (when known), RSS
+ * and the walk time, and "# EOF".
  * Label values are escaped as OpenMetrics requires.  -errno on a write
  * error, -EINVAL for a row without a name.
  */
