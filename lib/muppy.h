@@ -69,6 +69,14 @@ struct muppy_type_stat {
 	uint64_t bytes; /* sum of sys.getsizeof() */
 };
 
+/* How the payload knew the layout of the target's objects. */
+enum muppy_layout {
+	MUPPY_LAYOUT_UNKNOWN,  /* not recorded (format 1.0) */
+	MUPPY_LAYOUT_VERIFIED, /* a CPython version muppy-snap was verified on */
+	MUPPY_LAYOUT_GENERIC,  /* a newer one: only what run-time checks
+				  proved was used (no fast sizing) */
+};
+
 /* Summary of one process's heap; see muppy-snapshot(5). */
 struct muppy_snapshot {
 	unsigned minor;       /* format minor version it was read from */
@@ -82,6 +90,18 @@ struct muppy_snapshot {
 	bool gc;              /* a full collection ran before the walk */
 	uint64_t gc_freed;    /* objects that collection freed (0 if none) */
 	uint64_t hold_us;     /* microseconds the walk held the interpreter */
+	/* Since format 1.1; all zero (unknown, nothing unusual) in older
+	 * files. */
+	bool frozen_known;    /* frozen was recorded */
+	uint64_t frozen;      /* gc.get_freeze_count(): objects gc.freeze()
+				 moved to the permanent generation */
+	bool frozen_missed;   /* frozen > 0 and those objects were not walked
+				 (only those reachable from others counted) */
+	enum muppy_layout layout;
+	char *checks_failed;  /* escaped, comma-separated names of the layout
+				 checks that failed; "" or NULL for none */
+	uint64_t interpreters; /* interpreters in the process (the counts are
+				  the main one's); 0 unknown */
 	uint64_t objects;     /* sum of the rows' counts */
 	uint64_t bytes;       /* sum of the rows' bytes */
 	size_t ntypes;
@@ -122,11 +142,13 @@ int muppy_snapshot_read(FILE *f, const char *name, struct muppy_snapshot **out,
 int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
 /*
- * Writes s in the snapshot format 1.0 (whatever s->minor says); does not
+ * Writes s in the snapshot format 1.1 (whatever s->minor says); does not
  * flush f.  -EINVAL, writing nothing, when the file would not parse back:
  * pid <= 0, time outside years 0000..9999, a string or name not in escaped
  * form, a value above MUPPY_MAX_VALUE, totals that differ from the rows,
- * or a repeated name.  -ENOMEM, or -errno on a write error.
+ * a repeated name, an unknown layout value, frozen or frozen_missed set
+ * without frozen_known, or frozen_missed with frozen 0.  -ENOMEM, or
+ * -errno on a write error.
  */
 int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	MUPPY_MUST_CHECK;
@@ -212,7 +234,8 @@ int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
  * OpenMetrics text (Prometheus, node_exporter's textfile collector) for
  * one snapshot: per-type gauges muppy_type_objects and muppy_type_bytes
  * for the limit largest types by bytes (0: all), the rest summed under
- * the type "(other)", then totals, RSS and the walk time, and "# EOF".
+ * the type "(other)", then totals, the frozen objects (when known), RSS
+ * and the walk time, and "# EOF".
  * Label values are escaped as OpenMetrics requires.  -errno on a write
  * error, -EINVAL for a row without a name.
  */

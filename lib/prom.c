@@ -123,6 +123,12 @@ int muppy_prom_print(FILE *f, const struct muppy_snapshot *s, size_t limit)
 	gauge(&o, s, "muppy_bytes", "bytes", "Bytes of all live objects.", v);
 	snprintf(v, sizeof(v), "%zu", s->ntypes);
 	gauge(&o, s, "muppy_types", NULL, "Types with live objects.", v);
+	if (s->frozen_known) {
+		snprintf(v, sizeof(v), "%" PRIu64, s->frozen);
+		gauge(&o, s, "muppy_frozen_objects", NULL,
+		      "Objects gc.freeze() moved to the permanent generation "
+		      "(gc.get_freeze_count()).", v);
+	}
 	snprintf(v, sizeof(v), "%" PRIu64, s->rss);
 	gauge(&o, s, "muppy_rss_bytes", "bytes",
 	      "Resident set size of the process.", v);

@@ -241,6 +241,24 @@ static int read_rows(int sock, const struct muppy_reply *rep,
 	return r;
 }
 
+/* What the payload said about the walk (protocol 2). */
+static int fill_walk_facts(struct muppy_snapshot *s,
+			   const struct muppy_reply *rep)
+{
+	const uint64_t max = MUPPY_MAX_VALUE;
+
+	s->frozen_known = true;
+	s->frozen = rep->frozen > max ? max : rep->frozen;
+	s->frozen_missed = s->frozen > 0 &&
+			   (rep->flags & MUPPY_RF_FROZEN_MISSED);
+	s->layout = rep->flags & MUPPY_RF_GENERIC ? MUPPY_LAYOUT_GENERIC :
+		    MUPPY_LAYOUT_VERIFIED;
+	s->interpreters = rep->interpreters;
+	return muppy_snapshot_set_raw(&s->checks_failed, rep->failed,
+				      strnlen(rep->failed,
+					      sizeof(rep->failed)));
+}
+
 /* pid, command line, executable, RSS: read from /proc after the walk. */
 static int fill_header(struct muppy_snapshot *s, pid_t pid,
 		       const struct muppy_reply *rep)
@@ -257,6 +275,9 @@ static int fill_header(struct muppy_snapshot *s, pid_t pid,
 	s->gc = rep->gc_ran != 0;
 	s->gc_freed = rep->gc_freed;
 	s->hold_us = rep->hold_ns / 1000;
+	r = fill_walk_facts(s, rep);
+	if (r < 0)
+		return r;
 	rss = muppy__status_field(pid, "VmRSS");
 	s->rss = rss > 0 ? (uint64_t)rss * 1024 : 0;
 

@@ -15,14 +15,15 @@
 #include "muppy_int.h"
 
 #define FORMAT_MAJOR 1
-#define FORMAT_MINOR 0
+#define FORMAT_MINOR 1
 /* Bytes of an offending value quoted in a message. */
 #define SHOW_MAX 48
 
 enum field {
 	F_PID, F_CMDLINE, F_TIME, F_PYTHON, F_IMPLEMENTATION, F_EXECUTABLE,
-	F_RSS, F_GC, F_GC_FREED, F_HOLD_US, F_OBJECTS, F_BYTES, F_TYPES,
-	NFIELDS
+	F_RSS, F_GC, F_GC_FREED, F_HOLD_US, F_FROZEN, F_FROZEN_WALKED,
+	F_LAYOUT, F_CHECKS_FAILED, F_INTERPRETERS, F_OBJECTS, F_BYTES,
+	F_TYPES, NFIELDS
 };
 
 /* In the order the writer writes them. */
@@ -37,9 +38,31 @@ static const char *const field_names[NFIELDS] = {
 	[F_GC] = "gc",
 	[F_GC_FREED] = "gc_freed",
 	[F_HOLD_US] = "hold_us",
+	[F_FROZEN] = "frozen",
+	[F_FROZEN_WALKED] = "frozen_walked",
+	[F_LAYOUT] = "layout",
+	[F_CHECKS_FAILED] = "checks_failed",
+	[F_INTERPRETERS] = "interpreters",
 	[F_OBJECTS] = "objects",
 	[F_BYTES] = "bytes",
 	[F_TYPES] = "types",
+};
+
+/*
+ * The minor version that added a field: a field of 1.0 is required, a
+ * later one optional, and unknown in files of an older minor version.
+ */
+static const unsigned field_since[NFIELDS] = {
+	[F_FROZEN] = 1,
+	[F_FROZEN_WALKED] = 1,
+	[F_LAYOUT] = 1,
+	[F_CHECKS_FAILED] = 1,
+	[F_INTERPRETERS] = 1,
+};
+
+static const char *const layout_names[] = {
+	[MUPPY_LAYOUT_VERIFIED] = "verified",
+	[MUPPY_LAYOUT_GENERIC] = "generic",
 };
 
 struct parser {
@@ -184,6 +207,23 @@ static int set_string(struct parser *p, char **field, const char *v,
 	return 0;
 }
 
+static bool is_word(const char *v, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(v, word, len) == 0;
+}
+
+/* "yes" or "no" into *out; false for anything else. */
+static bool parse_yes_no(const char *v, size_t len, bool *out)
+{
+	if (is_word(v, len, "yes"))
+		*out = true;
+	else if (is_word(v, len, "no"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
 /* Stores the value of a known header field; false when it is malformed. */
 static int set_field(struct parser *p, enum field f, const char *line,
 		     const char *v, size_t len, bool *ok)
@@ -191,6 +231,8 @@ static int set_field(struct parser *p, enum field f, const char *line,
 	struct muppy_snapshot *s = p->s;
 	uint64_t u = 0;
 	char tbuf[64];
+	bool walked = true;
+	size_t i;
 	int rc;
 
 	*ok = true;
@@ -199,14 +241,21 @@ static int set_field(struct parser *p, enum field f, const char *line,
 	case F_PYTHON:
 	case F_IMPLEMENTATION:
 	case F_EXECUTABLE:
+	case F_CHECKS_FAILED:
 		rc = check_escaped(p, field_names[f], v, len,
 				   (size_t)(v - line));
 		if (rc < 0)
 			return rc;
+		/* Written only when some check failed. */
+		if (f == F_CHECKS_FAILED && len == 0) {
+			*ok = false;
+			return 0;
+		}
 		return set_string(p, f == F_CMDLINE ? &s->cmdline :
 				  f == F_PYTHON ? &s->python :
 				  f == F_IMPLEMENTATION ? &s->implementation :
-				  &s->executable, v, len);
+				  f == F_EXECUTABLE ? &s->executable :
+				  &s->checks_failed, v, len);
 	case F_TIME:
 		if (len >= sizeof(tbuf)) {
 			*ok = false;
@@ -217,17 +266,28 @@ static int set_field(struct parser *p, enum field f, const char *line,
 		*ok = muppy_time_parse(tbuf, &s->time_ms) == 0;
 		return 0;
 	case F_GC:
-		if (len == 3 && memcmp(v, "yes", 3) == 0)
-			s->gc = true;
-		else if (len == 2 && memcmp(v, "no", 2) == 0)
-			s->gc = false;
-		else
-			*ok = false;
+		*ok = parse_yes_no(v, len, &s->gc);
+		return 0;
+	case F_FROZEN_WALKED:
+		*ok = parse_yes_no(v, len, &walked);
+		s->frozen_missed = *ok && !walked;
+		return 0;
+	case F_LAYOUT:
+		*ok = false;
+		for (i = 0; i < ARRAY_SIZE(layout_names); i++) {
+			if (layout_names[i] && is_word(v, len,
+						       layout_names[i])) {
+				s->layout = (enum muppy_layout)i;
+				*ok = true;
+			}
+		}
 		return 0;
 	default:
 		break;
 	}
-	if (!parse_u64(v, len, &u) || (f == F_PID && u == 0)) {
+	/* pid 0 is no process; interpreters 0 (unknown) is not written. */
+	if (!parse_u64(v, len, &u) ||
+	    ((f == F_PID || f == F_INTERPRETERS) && u == 0)) {
 		*ok = false;
 		return 0;
 	}
@@ -236,6 +296,8 @@ static int set_field(struct parser *p, enum field f, const char *line,
 	case F_RSS: s->rss = u; break;
 	case F_GC_FREED: s->gc_freed = u; break;
 	case F_HOLD_US: s->hold_us = u; break;
+	case F_FROZEN: s->frozen = u; s->frozen_known = true; break;
+	case F_INTERPRETERS: s->interpreters = u; break;
 	case F_OBJECTS: s->objects = u; break;
 	case F_BYTES: s->bytes = u; break;
 	case F_TYPES: p->hdr_types = u; break;
@@ -272,8 +334,8 @@ static int parse_header(struct parser *p, const char *line, size_t len)
 	vlen = len - klen - 3;
 
 	for (f = 0; f < NFIELDS; f++)
-		if (strlen(field_names[f]) == klen &&
-		    memcmp(field_names[f], key, klen) == 0)
+		if (field_since[f] <= p->s->minor &&
+		    is_word(key, klen, field_names[f]))
 			break;
 	if (f == NFIELDS) {
 		if (p->s->minor <= FORMAT_MINOR)
@@ -297,15 +359,26 @@ static int parse_header(struct parser *p, const char *line, size_t len)
 	return 0;
 }
 
-/* Every required field must be there when the rows (or the end) begin. */
+/*
+ * Every required field must be there when the rows (or the end) begin;
+ * frozen_walked goes with frozen objects, and only with them.
+ */
 static int check_fields(struct parser *p, size_t line)
 {
+	const struct muppy_snapshot *s = p->s;
 	int f;
 
 	for (f = 0; f < NFIELDS; f++)
-		if (!p->field_line[f])
+		if (!p->field_line[f] && field_since[f] == 0)
 			return fail(p, line, "missing header field '%s'",
 				    field_names[f]);
+	if (s->frozen > 0 && !p->field_line[F_FROZEN_WALKED])
+		return fail(p, line, "missing header field 'frozen_walked' "
+			    "(frozen is %" PRIu64 ")", s->frozen);
+	if (s->frozen == 0 && p->field_line[F_FROZEN_WALKED])
+		return fail(p, p->field_line[F_FROZEN_WALKED],
+			    "frozen_walked without frozen objects (%s)",
+			    s->frozen_known ? "frozen is 0" : "no frozen field");
 	return 0;
 }
 
@@ -625,6 +698,12 @@ static int check_writable(const struct muppy_snapshot *s)
 	    !escaped_str(s->executable) || s->rss > max ||
 	    s->gc_freed > max || s->hold_us > max)
 		return -EINVAL;
+	if (s->frozen > max || s->interpreters > max ||
+	    (unsigned)s->layout >= ARRAY_SIZE(layout_names) ||
+	    (s->checks_failed && !escaped_str(s->checks_failed)) ||
+	    (!s->frozen_known && (s->frozen || s->frozen_missed)) ||
+	    (s->frozen_missed && s->frozen == 0))
+		return -EINVAL;
 	for (i = 0; i < s->ntypes; i++) {
 		const struct muppy_type_stat *t = &s->types[i];
 
@@ -639,6 +718,27 @@ static int check_writable(const struct muppy_snapshot *s)
 	if (has_duplicates(s, &rc))
 		return -EINVAL;
 	return rc;
+}
+
+/* The optional fields of 1.1, each only when known; true on an error. */
+static bool write_walk_facts(FILE *f, const struct muppy_snapshot *s)
+{
+	bool bad = false;
+
+	if (s->frozen_known)
+		bad |= fprintf(f, "# frozen %" PRIu64 "\n", s->frozen) < 0;
+	if (s->frozen > 0)
+		bad |= fprintf(f, "# frozen_walked %s\n",
+			       s->frozen_missed ? "no" : "yes") < 0;
+	if (s->layout != MUPPY_LAYOUT_UNKNOWN)
+		bad |= fprintf(f, "# layout %s\n", layout_names[s->layout]) < 0;
+	if (s->checks_failed && *s->checks_failed)
+		bad |= fprintf(f, "# checks_failed %s\n",
+			       s->checks_failed) < 0;
+	if (s->interpreters > 0)
+		bad |= fprintf(f, "# interpreters %" PRIu64 "\n",
+			       s->interpreters) < 0;
+	return bad;
 }
 
 int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
@@ -661,6 +761,7 @@ int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	bad |= fprintf(f, "# rss %" PRIu64 "\n# gc %s\n# gc_freed %" PRIu64
 		       "\n# hold_us %" PRIu64 "\n", s->rss,
 		       s->gc ? "yes" : "no", s->gc_freed, s->hold_us) < 0;
+	bad |= write_walk_facts(f, s);
 	bad |= fprintf(f, "# objects %" PRIu64 "\n# bytes %" PRIu64
 		       "\n# types %zu\n", s->objects, s->bytes, s->ntypes) < 0;
 	for (i = 0; i < s->ntypes && !bad; i++)

@@ -130,11 +130,47 @@ static const char *impl_name(const char *impl)
 	return *impl ? impl : "Python";
 }
 
+/* One line per fact that changes how the counts read. */
+static void table_notes(struct muppy__out *o, const struct muppy_snapshot *s)
+{
+	if (s->frozen_missed && s->frozen == 1)
+		muppy__out_str(o, "note: 1 object frozen by gc.freeze() was not "
+			       "walked: it is counted only if reachable from "
+			       "other objects (a limit of muppy-snap, nothing "
+			       "to fix)\n");
+	else if (s->frozen_missed)
+		muppy__out_printf(o, "note: %" PRIu64 " objects frozen by "
+				  "gc.freeze() were not walked: only those "
+				  "reachable from other objects are counted (a "
+				  "limit of muppy-snap, nothing to fix)\n",
+				  s->frozen);
+	if (s->layout == MUPPY_LAYOUT_GENERIC) {
+		muppy__out_printf(o, "note: %s",
+				  impl_name(str(s->implementation)));
+		if (*str(s->python))
+			muppy__out_printf(o, " %s", s->python);
+		muppy__out_str(o, " is newer than the versions muppy-snap was "
+			       "verified on: only what run-time checks proved "
+			       "was used, without fast sizing");
+		if (*str(s->checks_failed)) {
+			muppy__out_str(o, " (checks failed: ");
+			out_cut(o, s->checks_failed, HEADER_TEXT_MAX);
+			muppy__out_str(o, ")");
+		}
+		muppy__out_str(o, "\n");
+	}
+	if (s->interpreters > 1)
+		muppy__out_printf(o, "note: the process runs %" PRIu64
+				  " interpreters; only the main interpreter's "
+				  "objects are counted\n", s->interpreters);
+}
+
 /*
  * pid 4242  python3 app.py --port 8080
  * CPython 3.11.2  /usr/bin/python3.11  2026-11-25T12:52:54.123Z
- * 120345 objects  9.4 MiB in 412 types  (RSS 100.0 MiB; gc freed 17 objects;
- * interpreter held 183.0 ms)			[one line]
+ * 120345 objects  9.4 MiB in 412 types  (RSS 100.0 MiB; 12345 frozen;
+ * gc freed 17 objects; interpreter held 183.0 ms)	[one line]
+ * note: ...					[each unusual fact]
  */
 static void table_header(struct muppy__out *o, const struct muppy_snapshot *s)
 {
@@ -161,13 +197,17 @@ static void table_header(struct muppy__out *o, const struct muppy_snapshot *s)
 	muppy__out_printf(o, "%" PRIu64 " object%s  %s in %zu type%s  (RSS %s; ",
 			  s->objects, plural(s->objects), bytes, s->ntypes,
 			  plural(s->ntypes), rss);
+	if (s->frozen > 0)
+		muppy__out_printf(o, "%" PRIu64 " frozen; ", s->frozen);
 	if (s->gc)
 		muppy__out_printf(o, "gc freed %" PRIu64 " object%s",
 				  s->gc_freed, plural(s->gc_freed));
 	else
 		muppy__out_str(o, "no gc");
-	muppy__out_printf(o, "; interpreter held %" PRIu64 ".%u ms)\n\n",
+	muppy__out_printf(o, "; interpreter held %" PRIu64 ".%u ms)\n",
 			  tenths / 10, (unsigned)(tenths % 10));
+	table_notes(o, s);
+	muppy__out_str(o, "\n");
 }
 
 enum { COL_COUNT, COL_BYTES, NCOLS };
@@ -235,6 +275,35 @@ static void json_field(struct muppy__out *o, const char *key, const char *s)
 	muppy__out_str(o, ",\n");
 }
 
+/* The facts of format 1.1; null where the snapshot does not know them. */
+static void json_walk_facts(struct muppy__out *o,
+			    const struct muppy_snapshot *s)
+{
+	static const char *const layouts[] = {
+		[MUPPY_LAYOUT_VERIFIED] = "verified",
+		[MUPPY_LAYOUT_GENERIC] = "generic",
+	};
+	const char *layout = (unsigned)s->layout < ARRAY_SIZE(layouts) ?
+			     layouts[s->layout] : NULL;
+
+	if (s->frozen_known)
+		muppy__out_printf(o, "  \"frozen\": %" PRIu64 ",\n"
+				  "  \"frozen_walked\": %s,\n", s->frozen,
+				  s->frozen_missed ? "false" : "true");
+	else
+		muppy__out_str(o, "  \"frozen\": null,\n"
+			       "  \"frozen_walked\": null,\n");
+	json_field(o, "layout", layout);
+	/* No checks are known to have run when the layout is not known. */
+	json_field(o, "checks_failed", *str(s->checks_failed) || layout ?
+		   str(s->checks_failed) : NULL);
+	if (s->interpreters > 0)
+		muppy__out_printf(o, "  \"interpreters\": %" PRIu64 ",\n",
+				  s->interpreters);
+	else
+		muppy__out_str(o, "  \"interpreters\": null,\n");
+}
+
 /* JSON, schema "muppy-snapshot/1": one member a line, one type a line. */
 static void print_json(struct muppy__out *o, const struct muppy_snapshot *s,
 		       const struct muppy_type_stat *const *rows,
@@ -253,11 +322,12 @@ static void print_json(struct muppy__out *o, const struct muppy_snapshot *s,
 	json_field(o, "executable", s->executable);
 	muppy__out_printf(o, "  \"rss\": %" PRIu64 ",\n  \"gc\": %s,\n"
 			  "  \"gc_freed\": %" PRIu64 ",\n"
-			  "  \"hold_us\": %" PRIu64 ",\n"
-			  "  \"objects\": %" PRIu64 ",\n"
+			  "  \"hold_us\": %" PRIu64 ",\n", s->rss,
+			  s->gc ? "true" : "false", s->gc_freed, s->hold_us);
+	json_walk_facts(o, s);
+	muppy__out_printf(o, "  \"objects\": %" PRIu64 ",\n"
 			  "  \"bytes\": %" PRIu64 ",\n  \"types\": [",
-			  s->rss, s->gc ? "true" : "false", s->gc_freed,
-			  s->hold_us, s->objects, s->bytes);
+			  s->objects, s->bytes);
 	for (i = 0; i < shown; i++) {
 		muppy__out_str(o, i ? ",\n    {\"type\": " : "\n    {\"type\": ");
 		muppy__json_string(o, rows[i]->name);

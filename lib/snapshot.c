@@ -16,8 +16,9 @@ struct muppy_snapshot *muppy_snapshot_new(void)
 	s->python = strdup("");
 	s->implementation = strdup("");
 	s->executable = strdup("");
+	s->checks_failed = strdup("");
 	if (!s->cmdline || !s->python || !s->implementation ||
-	    !s->executable) {
+	    !s->executable || !s->checks_failed) {
 		muppy_snapshot_free(s);
 		return NULL;
 	}
@@ -37,6 +38,7 @@ void muppy_snapshot_free(struct muppy_snapshot *s)
 	free(s->python);
 	free(s->implementation);
 	free(s->executable);
+	free(s->checks_failed);
 	free(s);
 }
 

@@ -66,6 +66,12 @@ static void check_equal(const struct muppy_snapshot *a,
 	CHECK(a->gc == b->gc);
 	CHECK(a->gc_freed == b->gc_freed);
 	CHECK(a->hold_us == b->hold_us);
+	CHECK(a->frozen_known == b->frozen_known);
+	CHECK(a->frozen == b->frozen);
+	CHECK(a->frozen_missed == b->frozen_missed);
+	CHECK(a->layout == b->layout);
+	CHECK(strcmp(a->checks_failed, b->checks_failed) == 0);
+	CHECK(a->interpreters == b->interpreters);
 	CHECK(a->objects == b->objects);
 	CHECK(a->bytes == b->bytes);
 	CHECK(a->ntypes == b->ntypes);
@@ -161,13 +167,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_escaped(s->python);
 	check_escaped(s->implementation);
 	check_escaped(s->executable);
+	check_escaped(s->checks_failed);
 	for (i = 0; i < s->ntypes; i++)
 		check_escaped(s->types[i].name);
 
 	w1 = write_mem(s, &l1);
 	CHECK(muppy_snapshot_parse(w1, l1, "w1", &s2, &err) == 0);
 	check_equal(s, s2);
-	CHECK(s2->minor == 0);
+	CHECK(s2->minor == 1);
 	w2 = write_mem(s2, &l2);
 	CHECK(l1 == l2 && memcmp(w1, w2, l1) == 0);
 

@@ -105,7 +105,12 @@ static char *render(const struct muppy_snapshot *s, enum muppy_format format,
 	"  \"rss\": 104857600,\n" \
 	"  \"gc\": true,\n" \
 	"  \"gc_freed\": 17,\n" \
-	"  \"hold_us\": 183042,\n"
+	"  \"hold_us\": 183042,\n" \
+	"  \"frozen\": null,\n" \
+	"  \"frozen_walked\": null,\n" \
+	"  \"layout\": null,\n" \
+	"  \"checks_failed\": null,\n" \
+	"  \"interpreters\": null,\n"
 #define JSON_TOTALS "  \"objects\": 80,\n  \"bytes\": 5096,\n"
 #define J_LEAK \
 	"    {\"type\": \"__main__.Leak\", \"count\": 30, \"bytes\": 1536}"
@@ -297,6 +302,127 @@ static void test_summary_line(void **state)
 		fx.s.objects = fx.rows[0].count = 1;
 		got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
 		assert_non_null(strstr(got, "\n1 object  1.5 KiB in 1 type  "));
+		free(got);
+	}
+}
+
+/*
+ * The facts of format 1.1: frozen objects in the summary line, a note for
+ * each unusual one, json members (null when not known); tsv has none.
+ */
+static void test_walk_facts(void **state)
+{
+	static const char summary[] = "80 objects  5.0 KiB in 4 types  (RSS "
+		"100.0 MiB; ";
+	static const char held[] = "gc freed 17 objects; interpreter held "
+		"183.0 ms)\n";
+	static const struct {
+		bool frozen_known;
+		uint64_t frozen;
+		bool frozen_missed;
+		enum muppy_layout layout;
+		const char *checks_failed, *python;
+		uint64_t interpreters;
+		const char *table; /* after the summary's "(RSS ...; " */
+		const char *json;  /* from "frozen" to "interpreters" */
+	} cases[] = {
+		/* What muppy-snap writes for a plain process. */
+		{ true, 0, false, MUPPY_LAYOUT_VERIFIED, "", "3.11.2", 1,
+		  "", "  \"frozen\": 0,\n  \"frozen_walked\": true,\n"
+		  "  \"layout\": \"verified\",\n  \"checks_failed\": \"\",\n"
+		  "  \"interpreters\": 1,\n" },
+		/* Frozen and walked: counted, no note. */
+		{ true, 12345, false, MUPPY_LAYOUT_VERIFIED, "list", "3.11.2",
+		  1, "12345 frozen; ",
+		  "  \"frozen\": 12345,\n  \"frozen_walked\": true,\n"
+		  "  \"layout\": \"verified\",\n"
+		  "  \"checks_failed\": \"list\",\n  \"interpreters\": 1,\n" },
+		{ true, 12345, true, MUPPY_LAYOUT_VERIFIED, "", "3.11.2", 1,
+		  "12345 frozen; \001note: 12345 objects frozen by gc.freeze() "
+		  "were not walked: only those reachable from other objects "
+		  "are counted (a limit of muppy-snap, nothing to fix)\n",
+		  "  \"frozen\": 12345,\n  \"frozen_walked\": false,\n" },
+		{ true, 1, true, MUPPY_LAYOUT_VERIFIED, "", "3.11.2", 0,
+		  "1 frozen; \001note: 1 object frozen by gc.freeze() was not "
+		  "walked: it is counted only if reachable from other objects "
+		  "(a limit of muppy-snap, nothing to fix)\n",
+		  "  \"frozen\": 1,\n  \"frozen_walked\": false,\n"
+		  "  \"layout\": \"verified\",\n  \"checks_failed\": \"\",\n"
+		  "  \"interpreters\": null,\n" },
+		{ true, 0, false, MUPPY_LAYOUT_GENERIC, "list,\\x1b[2J",
+		  "3.16.0a1", 1,
+		  "\001note: CPython 3.16.0a1 is newer than the versions "
+		  "muppy-snap was verified on: only what run-time checks "
+		  "proved was used, without fast sizing (checks failed: "
+		  "list,\\x1b[2J)\n",
+		  "  \"layout\": \"generic\",\n"
+		  "  \"checks_failed\": \"list,\\\\x1b[2J\",\n" },
+		{ true, 0, false, MUPPY_LAYOUT_GENERIC, "", "", 1,
+		  "\001note: CPython is newer than the versions muppy-snap was "
+		  "verified on: only what run-time checks proved was used, "
+		  "without fast sizing\n", "  \"layout\": \"generic\",\n" },
+		{ true, 0, false, MUPPY_LAYOUT_VERIFIED, "", "3.13.1", 3,
+		  "\001note: the process runs 3 interpreters; only the main "
+		  "interpreter's objects are counted\n",
+		  "  \"interpreters\": 3,\n" },
+		/* All three notes, in this order. */
+		{ true, 2, true, MUPPY_LAYOUT_GENERIC, NULL, "3.16.0", 2,
+		  "2 frozen; \001note: 2 objects frozen by gc.freeze() were not "
+		  "walked: only those reachable from other objects are counted "
+		  "(a limit of muppy-snap, nothing to fix)\n"
+		  "note: CPython 3.16.0 is newer than the versions muppy-snap "
+		  "was verified on: only what run-time checks proved was used, "
+		  "without fast sizing\n"
+		  "note: the process runs 2 interpreters; only the main "
+		  "interpreter's objects are counted\n",
+		  "  \"frozen\": 2,\n  \"frozen_walked\": false,\n"
+		  "  \"layout\": \"generic\",\n  \"checks_failed\": \"\",\n"
+		  "  \"interpreters\": 2,\n" },
+		/* A checks_failed without a layout is shown all the same. */
+		{ false, 0, false, MUPPY_LAYOUT_UNKNOWN, "int", "3.11.2", 0, "",
+		  "  \"frozen\": null,\n  \"frozen_walked\": null,\n"
+		  "  \"layout\": null,\n  \"checks_failed\": \"int\",\n"
+		  "  \"interpreters\": null,\n" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fixture fx;
+		char want[1024], *got, *notes;
+		const char *t = cases[i].table, *mark = strchr(t, '\001');
+
+		print_message("case %zu\n", i);
+		fixture_init(&fx, 4);
+		fx.s.frozen_known = cases[i].frozen_known;
+		fx.s.frozen = cases[i].frozen;
+		fx.s.frozen_missed = cases[i].frozen_missed;
+		fx.s.layout = cases[i].layout;
+		fx.s.checks_failed = (char *)cases[i].checks_failed;
+		fx.s.python = (char *)cases[i].python;
+		fx.s.interpreters = cases[i].interpreters;
+
+		/* \001 splits the summary's part from the notes. */
+		notes = (char *)(mark ? mark + 1 : "");
+		snprintf(want, sizeof(want), "%s%.*s%s%s\n%s", summary,
+			 (int)(mark ? (size_t)(mark - t) : strlen(t)), t, held,
+			 notes, TITLES);
+		got = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 0, 0);
+		if (!strstr(got, want))
+			fail_msg("table:\n%s\nwant:\n%s", got, want);
+		assert_null(strstr(got, "\n\n\n"));
+		free(got);
+
+		got = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0, 0);
+		if (!strstr(got, cases[i].json))
+			fail_msg("json:\n%s\nwant:\n%s", got, cases[i].json);
+		assert_non_null(strstr(got, "\"hold_us\": 183042,\n"
+					    "  \"frozen\": "));
+		assert_non_null(strstr(got, "\"interpreters\": "));
+		free(got);
+
+		got = render(&fx.s, MUPPY_FORMAT_TSV, MUPPY_SORT_SIZE, 0, 0);
+		assert_string_equal(got, TSV_HEAD V_LEAK V_DICT V_ZZ V_RED);
 		free(got);
 	}
 }
@@ -510,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_snap_format),
 		cmocka_unit_test(test_summary_line),
+		cmocka_unit_test(test_walk_facts),
 		cmocka_unit_test(test_header_text),
 		cmocka_unit_test(test_header_odd),
 		cmocka_unit_test(test_long_names),

@@ -231,9 +231,25 @@ static void test_prom(void **state)
 	assert_non_null(strstr(out, "muppy_snapshot_timestamp_seconds"
 				    "{pid=\"42\"} 1000.000\n"));
 	assert_int_equal(strcmp(out + strlen(out) - 6, "# EOF\n"), 0);
+	/* Frozen objects only when the snapshot knows them (format 1.1). */
+	assert_null(strstr(out, "muppy_frozen_objects"));
 	free(out);
 	out = prom(&f.s[0], 0);
 	assert_null(strstr(out, "(other)"));
+	free(out);
+	f.s[0].frozen_known = true;
+	f.s[0].frozen = 12345;
+	out = prom(&f.s[0], 0);
+	assert_non_null(strstr(out, "# TYPE muppy_frozen_objects gauge\n"
+				    "# HELP muppy_frozen_objects Objects "
+				    "gc.freeze() moved to the permanent "
+				    "generation (gc.get_freeze_count()).\n"
+				    "muppy_frozen_objects{pid=\"42\"} 12345\n"
+				    "# TYPE muppy_rss_bytes gauge\n"));
+	free(out);
+	f.s[0].frozen = 0;
+	out = prom(&f.s[0], 0);
+	assert_non_null(strstr(out, "muppy_frozen_objects{pid=\"42\"} 0\n"));
 	free(out);
 }
 
