@@ -79,8 +79,8 @@ static const char doc[] =
 	"10 no such process, 11 permission denied, 12 not a supported "
 	"CPython, 13 timed out, 14 the process exited or executed another "
 	"program during the snapshot, "
-	"15 the process is stopped, traced or busy, 64 usage error, 128+N "
-	"killed by signal N.";
+	"15 the process is stopped, traced or busy, 16 the process cannot "
+	"start a thread, 64 usage error, 128+N killed by signal N.";
 
 struct args {
 	struct muppy_snap_opts snap;
@@ -249,10 +249,12 @@ static void report_stats(int pid, const struct muppy_snap_stats *st,
 			 const struct muppy_snapshot *s)
 {
 	fprintf(stderr,
-		"muppy-snap: pid %d: thread %d stopped %.3f ms; interpreter "
+		"muppy-snap: pid %d: thread %d stopped %.3f ms%s; interpreter "
 		"held %.1f ms (walk %.1f ms); payload memory %.1f KiB "
 		"(%.2f B/object); total %.1f ms\n",
-		pid, st->tid, st->stopped_us / 1000.0, st->hold_us / 1000.0,
+		pid, st->tid, st->stopped_us / 1000.0,
+		st->here ? " (it held the GIL: the walk ran on it)" : "",
+		st->hold_us / 1000.0,
 		st->walk_us / 1000.0, st->mem_peak / 1024.0,
 		s->objects ? (double)st->mem_peak / (double)s->objects : 0.0,
 		st->total_us / 1000.0);

@@ -31,6 +31,7 @@ enum muppy_exit {
 	MUPPY_EXIT_TIMEOUT = 13,     /* no safe point within --timeout */
 	MUPPY_EXIT_GONE = 14,        /* the target exited during the snapshot */
 	MUPPY_EXIT_BUSY = 15,        /* stopped, traced, or being snapshotted */
+	MUPPY_EXIT_NOTHREAD = 16,    /* cannot start a thread (pids limit) */
 	MUPPY_EXIT_USAGE = 64,       /* bad command line (argp's EX_USAGE) */
 };
 
@@ -316,6 +317,7 @@ struct muppy_snap_stats {
 	uint64_t mem_peak;   /* payload bookkeeping, bytes at most */
 	uint64_t total_us;   /* the whole snapshot */
 	int tid;             /* the thread that was seized */
+	bool here;           /* the walk ran on it: it held the GIL */
 };
 
 /*

@@ -8,6 +8,7 @@
  * that load the payload and start its thread; the walk runs on the
  * payload's thread while every thread of the target runs freely.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +48,8 @@ enum muppy_exit muppy_exit_code(int err)
 	case -EBUSY:
 	case -EAGAIN:
 		return MUPPY_EXIT_BUSY;
+	case -EUSERS:
+		return MUPPY_EXIT_NOTHREAD;
 	default:
 		return MUPPY_EXIT_ERROR;
 	}
@@ -415,34 +418,405 @@ static int init_threads(struct muppy__target *t, const struct muppy__lib *lib,
 	return 0;
 }
 
+/* The thread ids of a process, sorted; 0 terminates; NULL on error. */
+static pid_t *task_ids(pid_t pid, size_t *n)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t *v = NULL;
+	size_t cap = 0;
+	DIR *dir;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return NULL;
+	while ((d = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid <= 0)
+			continue;
+		if (*n == cap) {
+			pid_t *p = realloc(v, (cap = cap ? cap * 2 : 64) *
+					   sizeof(*v));
+
+			if (!p) {
+				free(v);
+				closedir(dir);
+				return NULL;
+			}
+			v = p;
+		}
+		v[(*n)++] = tid;
+	}
+	closedir(dir);
+	return v;
+}
+
+/* Whether a thread appeared that is not in before[nbefore]. */
+static bool new_thread(pid_t pid, const pid_t *before, size_t nbefore)
+{
+	size_t n, i, k;
+	pid_t *now = task_ids(pid, &n);
+	bool found = now == NULL; /* cannot tell: assume it started */
+
+	for (i = 0; now && i < n && !found; i++) {
+		for (k = 0; k < nbefore && before[k] != now[i]; k++)
+			;
+		found = k == nbefore;
+	}
+	free(now);
+	return found;
+}
+
+/* A number from a small file, or -1 ("max" and errors alike). */
+static long long number_in(const char *path)
+{
+	char buf[64];
+	long long v;
+
+	if (muppy__proc_read(path, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%lld", &v) != 1)
+		return -1;
+	return v;
+}
+
 /*
- * Seizes a thread, loads the payload and starts its thread.  On success
- * *sock is muppy-snap's end of the payload's socket pair and the target
- * runs freely again; from then on the payload unloads itself whatever
- * happens.  -EINPROGRESS: try again a little later.
+ * A cgroup directory under base, or one of its ancestors, whose
+ * pids.current reached its pids.max: into why, true if found.  The path
+ * comes from the target's /proc/PID/cgroup (untrusted): ".." is refused.
  */
+static bool pids_full(const char *base, const char *path, size_t len,
+		      char *why, size_t size)
+{
+	char file[4096 + 128];
+
+	if (len == 0 || path[0] != '/' || len > 4096 ||
+	    memmem(path, len, "/..", 3))
+		return false;
+	for (size_t end = len; ; ) {
+		long long max, cur;
+
+		snprintf(file, sizeof(file), "%s%.*s/pids.max", base, (int)end,
+			 path);
+		max = number_in(file);
+		snprintf(file, sizeof(file), "%s%.*s/pids.current", base,
+			 (int)end, path);
+		cur = number_in(file);
+		if (max >= 0 && cur >= max) {
+			char *e = muppy_escape(path, end);
+
+			snprintf(why, size, "its pids limit is reached (pids.max "
+				 "%lld in %s%s)", max, base, e ? e : "");
+			free(e);
+			return true;
+		}
+		while (end > 0 && path[--end] != '/')
+			;
+		if (end == 0)
+			return false;
+	}
+}
+
+/*
+ * Why the process could not start a thread, as far as /proc tells: a
+ * cgroup on its path whose pids limit is reached (v2, or v1's pids
+ * controller), or its soft RLIMIT_NPROC.
+ */
+static void thread_limit(pid_t pid, char *why, size_t size)
+{
+	char path[64], buf[8192], *line, *save = NULL;
+	long long nproc = -1;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (muppy__proc_read(path, buf, sizeof(buf)) >= 0) {
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			const char *ctl = strchr(line, ':'), *cg;
+
+			cg = ctl ? strchr(ctl + 1, ':') : NULL;
+			if (!cg)
+				continue;
+			if (cg == ctl + 1 && strncmp(line, "0:", 2) == 0 &&
+			    (pids_full("/sys/fs/cgroup", cg + 1,
+				       strlen(cg + 1), why, size) ||
+			     pids_full("/sys/fs/cgroup/unified", cg + 1,
+				       strlen(cg + 1), why, size)))
+				return;
+			if ((size_t)(cg - ctl - 1) == 4 &&
+			    !strncmp(ctl + 1, "pids", 4) &&
+			    pids_full("/sys/fs/cgroup/pids", cg + 1,
+				      strlen(cg + 1), why, size))
+				return;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	if (muppy__proc_read(path, buf, sizeof(buf)) >= 0 &&
+	    (p = strstr(buf, "\nMax processes")))
+		sscanf(p + 15, "%lld", &nproc);
+	if (nproc >= 0)
+		snprintf(why, size, "its user may be at its process limit "
+			 "(RLIMIT_NPROC %lld), or another limit of the system "
+			 "was reached", nproc);
+	else
+		snprintf(why, size, "a limit on processes or threads was "
+			 "reached (no pids.max of its cgroups is full and it "
+			 "has no RLIMIT_NPROC)");
+}
+
+/* The process could not start a thread: say why. */
+static int no_thread(pid_t pid, struct muppy_error *err)
+{
+	char why[512];
+
+	thread_limit(pid, why, sizeof(why));
+	muppy_error_set(err, "process %d cannot start a thread: %s; the "
+			"payload was unloaded", (int)pid, why);
+	return -EUSERS;
+}
+
+static uint64_t min_ms(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The threads that cannot be holding the GIL: those blocked waiting on a
+ * futex (the GIL's own waiters, and other locks' that C code holding the
+ * GIL would not wait on).  Into skip[], at most max; returns how many.
+ */
+static size_t not_candidates(pid_t pid, pid_t *skip, size_t max)
+{
+	size_t n = 0, ntid;
+	pid_t *tids = task_ids(pid, &ntid);
+
+	for (size_t i = 0; tids && i < ntid && n < max; i++) {
+		char path[96], buf[256];
+		struct muppy__stat st;
+		long nr = -1;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+			 (int)tids[i]);
+		if (muppy__stat_read(path, &st) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall",
+			 (int)pid, (int)tids[i]);
+		if (muppy__proc_read(path, buf, sizeof(buf)) >= 0)
+			nr = strtol(buf, NULL, 10);
+		if (st.state == 'S' && nr == SYS_futex)
+			skip[n++] = tids[i];
+	}
+	free(tids);
+	return n;
+}
+
+/* Every thread of the process but tid, into skip[] (at most max). */
+static size_t all_but(pid_t pid, pid_t tid, pid_t *skip, size_t max)
+{
+	size_t n = 0, ntid;
+	pid_t *tids = task_ids(pid, &ntid);
+
+	for (size_t i = 0; tids && i < ntid && n < max; i++)
+		if (tids[i] != tid)
+			skip[n++] = tids[i];
+	free(tids);
+	return n;
+}
+
+/* muppy_payload_here() on the seized thread (protocol.h). */
+static int here(struct muppy__target *t, const struct muppy__lib *lib,
+		const struct muppy_snap_opts *o, uint64_t deadline,
+		struct muppy_here_io *io, struct muppy_error *err)
+{
+	uint64_t arg = MUPPY__SCRATCH, fn;
+	struct muppy__stats ts;
+	int r;
+
+	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_HERE, &fn, err);
+	if (r < 0)
+		return r;
+	muppy__target_stats(t, &ts);
+	memset(io, 0, sizeof(*io));
+	io->in_syscall = ts.in_syscall;
+	io->flags = o->gc ? MUPPY_REQ_GC : 0;
+	io->timeout_ns = ms_left(deadline) * UINT64_C(1000000);
+	io->pc = ts.pc;
+	/* the walk runs in this call: as long as the snapshot may take */
+	muppy__target_set_call_timeout(t, ms_left(deadline) + 1000);
+	r = muppy__target_call(t, fn, &arg, 1, io, sizeof(*io), io,
+			       sizeof(*io), err);
+	muppy__target_set_call_timeout(t, 0);
+	return r;
+}
+
+/* The largest record area taken from the target (it is untrusted). */
+#define HERE_RECORDS_MAX (256u << 20)
+
+/* What muppy_payload_here() left in the target's memory: rep and rows. */
+static int read_here(struct muppy__target *t, const struct muppy__lib *lib,
+		     const struct muppy_here_io *io, struct muppy_reply *rep,
+		     struct muppy_snapshot *s, struct muppy_error *err)
+{
+	pid_t pid = muppy__target_pid(t);
+	uint64_t arg = 0, fn;
+	char *buf = NULL;
+	size_t off = 0;
+	int r;
+
+	r = muppy__mem_read(pid, io->reply, rep, sizeof(*rep));
+	if (r == 0 && rep->magic != MUPPY_PROTO_MAGIC)
+		r = -EPROTO;
+	if (r == 0 && rep->status != MUPPY_ST_OK)
+		r = status_error(rep, pid, err);
+	else if (r == 0 && io->records_len > HERE_RECORDS_MAX)
+		r = -EPROTO;
+	if (r == 0 && !(buf = malloc(io->records_len + 1)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = muppy__mem_read(pid, io->records, buf, io->records_len);
+	for (uint32_t i = 0; r == 0 && i < rep->ntypes; i++) {
+		struct __attribute__((packed)) {
+			uint64_t count, bytes;
+			uint32_t len;
+		} rec;
+
+		if (io->records_len - off < sizeof(rec)) {
+			r = -EPROTO;
+			break;
+		}
+		memcpy(&rec, buf + off, sizeof(rec));
+		off += sizeof(rec);
+		if (rec.len > io->records_len - off) {
+			r = -EPROTO;
+			break;
+		}
+		r = muppy_snapshot_add_raw(s, buf + off, rec.len, rec.count,
+					   rec.bytes);
+		off += rec.len;
+	}
+	free(buf);
+	if (r == 0 && off != io->records_len)
+		r = -EPROTO;
+	if (r == -EPROTO || (r < 0 && r != -ENOMEM && rep->status == 0))
+		muppy_error_set(err, "process %d: the payload's answer could "
+				"not be read", (int)pid);
+	/* its memory back, whatever was read */
+	if ((muppy__target_sym(t, lib, MUPPY_PAYLOAD_HERE_DONE, &fn, NULL) < 0 ||
+	     muppy__target_call(t, fn, &arg, 0, NULL, 0, NULL, 0, NULL) < 0) &&
+	    r >= 0) {
+		muppy_error_set(err, "process %d: cannot free the payload's "
+				"memory", (int)pid);
+		r = -EIO;
+	}
+	return r;
+}
+
+/* The seized thread's mapping, for a message: "libfoo.so" or "?". */
+static void object_at(pid_t pid, uint64_t pc, char *buf, size_t size)
+{
+	struct muppy__maps maps;
+
+	snprintf(buf, size, "?");
+	if (muppy__maps_read(pid, &maps, NULL) < 0)
+		return;
+	for (size_t i = 0; i < maps.n; i++) {
+		const struct muppy__map *m = &maps.v[i];
+
+		if (pc >= m->start && pc < m->end && m->path[0]) {
+			const char *b = strrchr(m->path, '/');
+
+			char *e = muppy_escape(b ? b + 1 : m->path,
+					       strlen(b ? b + 1 : m->path));
+
+			snprintf(buf, size, "%s", e ? e : "?");
+			free(e);
+			break;
+		}
+	}
+	muppy__maps_free(&maps);
+}
+
+/*
+ * Seizes a thread, loads the payload and asks it where the GIL is
+ * (muppy_payload_here, protocol.h).  Three endings:
+ *   1  the seized thread held the GIL in a system call: the walk ran
+ *      there, *rep and s are filled, the payload is unloaded;
+ *   0  the payload's thread runs, *sock is muppy-snap's end of its
+ *      socket pair, and the target runs freely again; from then on the
+ *      payload unloads itself whatever happens;
+ *  <0  an error, the payload unloaded (-EINPROGRESS: try again a little
+ *      later; *why then says what held the interpreter).
+ * A thread that does not hold the GIL is let go and the next one asked,
+ * while the process has others: the holder may be any of them.
+ */
+#define MAX_ASKED 1024
+
 static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
-			 const void *image, size_t len, uint64_t deadline,
+			 const void *image, size_t len,
+			 const struct muppy_snap_opts *o, uint64_t deadline,
 			 struct muppy__lib *lib, int *sock,
+			 struct muppy_reply *rep, struct muppy_snapshot *s,
+			 char *why, size_t whylen,
 			 struct muppy_snap_stats *stats, struct muppy_error *err)
 {
 	struct muppy_start_out so = { .status = -1, .sock = -1 };
 	uint64_t arg = MUPPY__SCRATCH, start;
 	struct muppy__target *t = NULL;
+	pid_t asked[MAX_ASKED], *before = NULL;
+	struct muppy_here_io io;
 	struct muppy__stats ts;
+	bool loaded = false, probing = false;
+	pid_t holder = 0;
+	size_t nasked = 0, nbefore;
 	int r;
 
-	r = muppy__target_attach(&t, pid, ms_left(deadline), err);
-	if (r < 0)
-		return r;
-	r = muppy__target_load(t, image, len, lib, err);
-	if (r < 0)
-		goto out_detach;
-	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_START, &start, err);
-	if (r < 0)
+again:
+	if (why[0] && ms_left(deadline) == 0) {
+		/* gave up on a holder in C: unload through any thread */
+		r = muppy__target_attach(&t, pid, 1000, err);
+		if (r < 0)
+			goto out_nolib;
+		r = -EINPROGRESS; /* the caller says why */
 		goto out_unload;
-	/* the last step before calling into it (inject.h, "Leftovers") */
-	r = muppy__target_claim(t, lib, err);
+	}
+	/* asking more threads is quick, or it is not done */
+	r = muppy__target_attach_other(&t, pid, probing ?
+				       (int)min_ms(ms_left(deadline), 200) :
+				       ms_left(deadline), asked, nasked, err);
+	if (probing && (r == -ETIMEDOUT || r == -ECHILD)) {
+		err->msg[0] = '\0'; /* not an error: any thread will do */
+		r = -ECHILD;
+		if (holder) { /* it could not be stopped now: again later */
+			usleep(10000);
+			goto again;
+		}
+	}
+	if (r == -ECHILD || (r < 0 && loaded && r != -ESRCH)) {
+		/* every thread asked: any will do; and the payload, loaded,
+		 * must be unloaded through some thread */
+		int r2 = muppy__target_attach(&t, pid, ms_left(deadline) + 1000,
+					      err);
+
+		if (r == -ECHILD || r2 < 0)
+			r = r2;
+		else
+			goto out_unload;
+	}
+	if (r < 0)
+		goto out_nolib;
+	if (!loaded) {
+		r = muppy__target_load(t, image, len, lib, err);
+		if (r < 0)
+			goto out_detach;
+		loaded = true;
+		/* the last step before calling into it (inject.h, "Leftovers") */
+		r = muppy__target_claim(t, lib, err);
+		if (r < 0)
+			goto out_unload;
+	}
+	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_START, &start, err);
 	if (r < 0)
 		goto out_unload;
 	if (pi->major == 0 || (pi->major == 3 && pi->minor == 6)) {
@@ -450,6 +824,67 @@ static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
 		if (r < 0)
 			goto out_unload;
 	}
+	r = here(t, lib, o, deadline, &io, err);
+	if (r < 0)
+		goto out_detach; /* unknown where it stopped: keep it */
+	muppy__target_stats(t, &ts);
+	switch (io.state) {
+	case MUPPY_HERE_DONE:
+		stats->here = true;
+		r = read_here(t, lib, &io, rep, s, err);
+		r = r < 0 ? r : 1;
+		goto out_unload;
+	case MUPPY_HERE_IN_C: {
+		char obj[128];
+
+		object_at(pid, ts.pc, obj, sizeof(obj));
+		snprintf(why, whylen, "thread %d holds the GIL, running C "
+			 "code of %s outside any system call", (int)ts.tid,
+			 obj);
+		if (ms_left(deadline) == 0) {
+			r = -EINPROGRESS; /* the caller says why */
+			goto out_unload;
+		}
+		/* ask it again in a while, and it alone, the payload
+		 * loaded: no thread of ours before it lets go */
+		holder = ts.tid;
+		probing = true;
+		nasked = all_but(pid, holder, asked, MAX_ASKED);
+		stats->stopped_us += ts.away_us;
+		muppy__target_detach(t);
+		t = NULL;
+		usleep(10000);
+		goto again;
+	}
+	case MUPPY_HERE_NOT_HOLDER:
+		if (holder == ts.tid) { /* it let go: ask them all again */
+			holder = 0;
+			why[0] = '\0';
+			nasked = 0;
+			probing = false;
+		}
+		if (why[0] && ms_left(deadline) == 0) {
+			r = -EINPROGRESS;
+			goto out_unload;
+		}
+		if (io.gil == MUPPY_GIL_FREE || ms_left(deadline) == 0)
+			break;
+		if (!probing) { /* ask only threads that could hold it */
+			probing = true;
+			nasked = not_candidates(pid, asked, MAX_ASKED - 1);
+		}
+		if (nasked < MAX_ASKED) {
+			asked[nasked++] = ts.tid;
+			stats->stopped_us += ts.away_us;
+			muppy__target_detach(t);
+			t = NULL;
+			goto again;
+		}
+		break;
+	default: /* running the interpreter's code, or unusable */
+		break;
+	}
+	before = task_ids(pid, &nbefore);
 	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
 			       sizeof(so), err);
 	if (r < 0)
@@ -460,20 +895,35 @@ static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
 		r = -(so.status ? so.status : EIO);
 		goto out_unload;
 	}
+	/* pthread_create stores the thread before its clone(): no new
+	 * task means the clone failed (a pids or process limit) */
+	if (before && !new_thread(pid, before, nbefore)) {
+		uint64_t fn;
+
+		r = no_thread(pid, err);
+		if (muppy__target_sym(t, lib, MUPPY_PAYLOAD_UNSTART, &fn, err) < 0 ||
+		    muppy__target_call(t, fn, &arg, 0, NULL, 0, NULL, 0, err) < 0)
+			goto out_detach; /* unknown what stays: keep it */
+		goto out_unload;
+	}
 	/* From here on the payload unloads itself, whatever happens to us. */
 	*sock = take_fd(pid, so.sock, err);
 	r = *sock < 0 ? *sock : 0;
 	goto out_detach;
 
 out_unload:
-	if (muppy__target_unload(t, lib, NULL) < 0 && r != -EINPROGRESS)
+	if (muppy__target_unload(t, lib, NULL) < 0 && r >= 0) {
 		muppy_error_set(err, "process %d: cannot unload the payload",
 				(int)pid);
+		r = -EBUSY;
+	}
 out_detach:
 	muppy__target_stats(t, &ts);
 	muppy__target_detach(t);
 	stats->stopped_us += ts.away_us;
 	stats->tid = ts.tid;
+out_nolib:
+	free(before);
 	return r;
 }
 
@@ -495,6 +945,7 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	struct muppy__lib lib;
 	void *image = NULL;
 	sigset_t wait_mask;
+	char why[256];
 	size_t len;
 	int sock = -1, r;
 
@@ -515,33 +966,46 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 		goto out_free;
 	}
 	block_signals(&wait_mask);
-	while ((r = start_payload(pid, &pi, image, len, deadline, &lib, &sock,
-				  &stats, err)) == -EINPROGRESS) {
+	why[0] = '\0';
+	while ((r = start_payload(pid, &pi, image, len, o, deadline, &lib,
+				  &sock, &rep, s, why, sizeof(why), &stats,
+				  err)) == -EINPROGRESS) {
 		if (muppy__stop_pending()) {
 			muppy_error_set(err, "interrupted");
 			r = -EINTR;
 			break;
 		}
 		if (ms_left(deadline) == 0) {
-			muppy_error_set(err, "process %d: its Python 3.6 main "
-					"thread was never at a point where its GIL "
-					"could be created", pid);
+			if (why[0])
+				muppy_error_set(err, "process %d: the interpreter "
+						"was not free within %.1f s: %s; "
+						"nothing of muppy-snap stayed in "
+						"the process", pid,
+						o->timeout_ms / 1000.0, why);
+			else
+				muppy_error_set(err, "process %d: its Python 3.6 "
+						"main thread was never at a point "
+						"where its GIL could be created",
+						pid);
 			r = -ETIMEDOUT;
 			break;
 		}
-		usleep(2000);
+		usleep(why[0] ? 10000 : 2000);
 	}
 	if (r < 0)
 		goto out;
 
-	r = converse(pid, &pi, sock, o, deadline, &wait_mask, s, &rep, err);
-	close(sock);
+	if (r == 0) { /* the payload's own thread */
+		r = converse(pid, &pi, sock, o, deadline, &wait_mask, s, &rep,
+			     err);
+		close(sock);
+	}
 	if (r < 0)
 		goto out;
 	r = fill_header(s, pid, &rep);
 	if (r == 0)
 		r = muppy_snapshot_finish(s);
-	if (r == 0)
+	if (r == 0 && !stats.here)
 		r = wait_gone(pid, rep.tid, lib.name, err);
 	if (r < 0)
 		goto out;

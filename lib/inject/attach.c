@@ -460,6 +460,23 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 		return -ENOMEM;
 	for (;;) {
 		ret = list_threads(t->pid, tids, MAX_TASKS, &n, &skipped);
+		if (!ret && n && t->nskip) {
+			size_t m = 0, k;
+
+			for (i = 0; i < n; i++) {
+				for (k = 0; k < t->nskip && t->skip[k] != tids[i]; k++)
+					;
+				if (k == t->nskip)
+					tids[m++] = tids[i];
+			}
+			if (m == 0) {
+				muppy_error_set(err, "every thread of process %d was tried",
+						(int)t->pid);
+				ret = -ECHILD;
+				goto out;
+			}
+			n = m;
+		}
 		if (!ret && n == 0 && skipped) {
 			snprintf(t->why, sizeof(t->why), "thread %d is in an uninterruptible sleep (state D)",
 				 (int)skipped);
@@ -564,6 +581,18 @@ static int same_program(struct muppy__target *t, struct muppy_error *err)
 int muppy__target_attach(struct muppy__target **out, pid_t pid,
 			 int timeout_ms, struct muppy_error *err)
 {
+	return muppy__target_attach_other(out, pid, timeout_ms, NULL, 0, err);
+}
+
+void muppy__target_set_call_timeout(struct muppy__target *t, int ms)
+{
+	t->call_timeout_ms = ms > 0 ? ms : MUPPY__CALL_TIMEOUT_MS;
+}
+
+int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
+			       int timeout_ms, const pid_t *skip, size_t nskip,
+			       struct muppy_error *err)
+{
 	struct muppy__target *t;
 	const struct muppy__map *m;
 	struct muppy__arch_ctx *ctx;
@@ -578,6 +607,9 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
+	t->skip = skip;
+	t->nskip = nskip;
+	t->call_timeout_ms = MUPPY__CALL_TIMEOUT_MS;
 	ret = muppy__maps_read(pid, &t->maps, err);
 	if (ret)
 		goto out_free;
@@ -617,6 +649,8 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 
 	/* All preparation done: now stop a thread. */
 	ret = choose_thread(t, timeout_ms, err);
+	t->skip = NULL; /* the caller's, valid during the attach only */
+	t->nskip = 0;
 	if (ret)
 		goto out_free;
 	t->stop = STOP_INTERRUPT;
@@ -635,6 +669,7 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	if (ret)
 		goto out_detach;
 	find_errno(t, muppy__arch_ctx_tp(ctx));
+	t->st.pc = muppy__arch_ctx_pc(ctx);
 	t->orig = ctx;
 	*out = t;
 	return 0;

@@ -88,11 +88,19 @@ struct muppy__stats {
 	uint64_t tries;     /* interrupts until a safe point was found */
 	pid_t tid;          /* the seized thread */
 	bool in_syscall;    /* it was stopped inside a system call */
+	uint64_t pc;        /* where it was stopped */
 };
 
 int muppy__target_attach(struct muppy__target **out, pid_t pid,
 			 int timeout_ms, struct muppy_error *err)
 	MUPPY_MUST_CHECK;
+/* The same, seizing none of the threads in skip[]: -ECHILD when no other
+ * thread is left. */
+int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
+			       int timeout_ms, const pid_t *skip, size_t nskip,
+			       struct muppy_error *err) MUPPY_MUST_CHECK;
+/* The limit on each later remote call (default MUPPY__CALL_TIMEOUT_MS). */
+void muppy__target_set_call_timeout(struct muppy__target *t, int ms);
 /*
  * Detaches the threads an earlier attach or call had to leave traced
  * because they did not stop in time (uninterruptible sleep) and have

@@ -150,6 +150,9 @@ struct muppy__target {
 	struct muppy__elf *exe_alloc;
 	char alloc_name[64];
 	uint64_t t_stopped;     /* when the safe stop began (us) */
+	const pid_t *skip;      /* threads not to seize (attach_other) */
+	size_t nskip;
+	int call_timeout_ms;    /* limit on one remote call */
 	struct muppy__stats st;
 	char why[160];          /* what the last unsafe thread was doing */
 	uint64_t eperm_us;      /* first unexplained EPERM (exec, exit) */

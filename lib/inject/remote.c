@@ -170,7 +170,7 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 		goto out_restore;
 	}
 	t0 = muppy__now_us();
-	deadline = t0 + MUPPY__CALL_TIMEOUT_MS * 1000ULL;
+	deadline = t0 + (uint64_t)t->call_timeout_ms * 1000;
 	sig = 0;
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, t->tid, 0, (void *)(long)sig) < 0) {
@@ -182,7 +182,7 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 		if (ret == -ETIMEDOUT) {
 			abandon(t);
 			muppy_error_set(err, "the function at %#llx did not return within %d ms in thread %d of process %d; left it running (the thread resumes its own code when it returns)",
-					(unsigned long long)func, MUPPY__CALL_TIMEOUT_MS,
+					(unsigned long long)func, t->call_timeout_ms,
 					(int)t->tid, (int)t->pid);
 			goto out_free;
 		}

@@ -218,6 +218,93 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static bool finalizing(const struct pyapi *api);
+static void summarize(const struct pyapi *api);
+
+/* 3.minor of the running interpreter; 99 when it cannot be read. */
+static int lay_minor(const struct pyapi *api)
+{
+	const char *v = api->Py_GetVersion();
+	int minor;
+
+	return sscanf(v, "3.%d", &minor) == 1 ? minor : 99;
+}
+static void set_version(const struct pyapi *api);
+
+/*
+ * Runs on the seized thread (see protocol.h, "Through the holder").  The
+ * thread holds the GIL when its own thread state is the current one.
+ * Stopped inside a system call, its C code is at rest: walking there is
+ * as if that code had called into Python.  The request's full collection
+ * is not run there: finalizers (Python code of the process) would run in
+ * the middle of that C code.
+ */
+EXPORT void muppy_payload_here(struct muppy_here_io *io);
+void muppy_payload_here(struct muppy_here_io *io)
+{
+	struct pyapi *api = &P.api;
+	void *mine, *current;
+	char why[128];
+	uint64_t t0;
+
+	io->state = MUPPY_HERE_UNUSABLE;
+	if (!pyapi_resolve(api, why, sizeof(why)) || api->free_threaded ||
+	    !api->PyGILState_GetThisThreadState ||
+	    !api->PyThreadState_UncheckedGet || !api->Py_IsInitialized() ||
+	    finalizing(api) ||
+	    (api->PyEval_ThreadsInitialized && !api->PyEval_ThreadsInitialized()))
+		return;
+	mine = api->PyGILState_GetThisThreadState();
+	current = api->PyThreadState_UncheckedGet();
+	if (!mine || current != mine) {
+		io->state = MUPPY_HERE_NOT_HOLDER;
+		/* to 3.11 the current thread state is the process's: the
+		 * holder's; from 3.12 it is this thread's own */
+		if (lay_minor(api) <= 11)
+			io->gil = current ? MUPPY_GIL_ELSEWHERE : MUPPY_GIL_FREE;
+		return;
+	}
+	if (!io->in_syscall) {
+		io->state = io->pc >= api->core_lo && io->pc < api->core_hi
+			    ? MUPPY_HERE_RUNNING : MUPPY_HERE_IN_C;
+		return;
+	}
+	memset(&P.reply, 0, sizeof(P.reply));
+	P.reply.magic = MUPPY_PROTO_MAGIC;
+	P.reply.tid = (int32_t)gettid();
+	P.req.flags = io->flags & ~(uint32_t)MUPPY_REQ_GC;
+	P.deadline_ns = now_ns() + io->timeout_ns;
+	set_version(api);
+	t0 = now_ns();
+	summarize(api);
+	P.reply.hold_ns = now_ns() - t0;
+	io->reply = (uint64_t)(uintptr_t)&P.reply;
+	io->records = (uint64_t)(uintptr_t)P.names;
+	io->records_len = P.reply.status == MUPPY_ST_OK ? P.names_len : 0;
+	io->state = MUPPY_HERE_DONE;
+}
+
+/* The payload thread did not start (pthread_create's clone failed):
+ * what muppy_payload_start() opened is closed again. */
+EXPORT void muppy_payload_unstart(void);
+void muppy_payload_unstart(void)
+{
+	close(P.sock);
+	close(P.peer);
+	if (P.tracer >= 0)
+		close(P.tracer);
+	P.sock = P.peer = P.tracer = -1;
+}
+
+/* After muppy_payload_here(): muppy-snap has read the records. */
+EXPORT void muppy_payload_here_done(void);
+void muppy_payload_here_done(void)
+{
+	pmem_free(P.names, P.names_cap);
+	P.names = NULL;
+	P.names_len = P.names_cap = 0;
+}
+
 /* Waits for the request; false when muppy-snap went away or took too long. */
 static bool read_request(void)
 {
@@ -525,6 +612,12 @@ static void summarize(const struct pyapi *api)
 	walk_result_free(&res);
 }
 
+static void set_version(const struct pyapi *api)
+{
+	snprintf(P.reply.version, sizeof(P.reply.version), "%.*s",
+		 (int)strcspn(api->Py_GetVersion(), " "), api->Py_GetVersion());
+}
+
 static bool finalizing(const struct pyapi *api)
 {
 	if (api->Py_IsFinalizing)
@@ -567,9 +660,7 @@ static void run(void)
 		fail(st, why_not);
 		return;
 	}
-	snprintf(P.reply.version, sizeof(P.reply.version), "%.*s",
-		 (int)strcspn(api->Py_GetVersion(), " "), api->Py_GetVersion());
-
+	set_version(api);
 	g = api->PyGILState_Ensure();
 	t0 = now_ns();
 	if (abandoned() || finalizing(api))

@@ -31,7 +31,7 @@ struct pyapi {
 	void *(*PyEval_SaveThread)(void);
 	void (*PyEval_RestoreThread)(void *);
 	void *(*PyGILState_GetThisThreadState)(void);
-	void *(*PyThreadState_UncheckedGet)(void);
+	void *(*PyThreadState_UncheckedGet)(void); /* 3.13: GetUnchecked */
 	int (*PyGILState_Ensure)(void);
 	void (*PyGILState_Release)(int);
 	PyObject *(*PyImport_ImportModule)(const char *);

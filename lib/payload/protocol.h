@@ -7,6 +7,9 @@
  *    leaves the tracer's end of the pair and the thread's id in *out.  It
  *    returns by tail-calling pthread_create, so that thread never runs our
  *    code again.
+ *    If no thread started (pthread_create stores the thread's id before its
+ *    clone fails: muppy-snap sees no new task), muppy-snap calls
+ *    muppy_payload_unstart() to close what this step opened.
  * 2. muppy-snap takes its end of the pair out of the target (pidfd_getfd),
  *    detaches, and sends one struct muppy_request.
  * 3. The payload thread closes the target's copy of that end, takes the
@@ -15,6 +18,16 @@
  *        uint64_t count; uint64_t bytes; uint32_t len; char name[len];
  *    then closes its end and unloads the library it runs from.
  * All integers are in the host's byte order: both sides run on one machine.
+ *
+ * Through the holder.  Before that, muppy-snap calls
+ * muppy_payload_here(struct muppy_here_io *) on the seized thread.  If
+ * that thread holds the GIL while stopped in a system call (C code that
+ * blocks without releasing it: uWSGI's default setup, a C extension, a
+ * ctypes.PyDLL call), no thread of ours could ever get the interpreter:
+ * the payload walks the heap right there, inside that thread's own GIL,
+ * and leaves the reply and the records in its own memory for muppy-snap
+ * to read; muppy-snap then calls muppy_payload_here_done() and unloads
+ * the library.  Otherwise it says what it found and does nothing.
  */
 #ifndef MUPPY_PROTOCOL_H
 #define MUPPY_PROTOCOL_H
@@ -23,6 +36,9 @@
 
 #define MUPPY_PAYLOAD_START "muppy_payload_start"
 #define MUPPY_PAYLOAD_INIT_THREADS "muppy_payload_init_threads"
+#define MUPPY_PAYLOAD_HERE "muppy_payload_here"
+#define MUPPY_PAYLOAD_HERE_DONE "muppy_payload_here_done"
+#define MUPPY_PAYLOAD_UNSTART "muppy_payload_unstart"
 #define MUPPY_PROTO_MAGIC 0x6d757070u /* "mupp" */
 #define MUPPY_PROTO_VERSION 2u
 
@@ -48,6 +64,37 @@ struct muppy_threads_io {
 
 enum {
 	MUPPY_REQ_GC = 1u << 0, /* run a full collection before the walk */
+};
+
+enum muppy_here {
+	MUPPY_HERE_NOT_HOLDER = 0, /* this thread does not hold the GIL */
+	MUPPY_HERE_DONE,           /* walked here: read reply and records */
+	MUPPY_HERE_RUNNING,        /* holds it outside a system call, in the
+				      interpreter's own code: it lets go of
+				      it when another thread asks */
+	MUPPY_HERE_IN_C,           /* holds it outside a system call, in
+				      code outside the interpreter: a C loop
+				      that may keep it for long */
+	MUPPY_HERE_UNUSABLE,       /* no usable interpreter: let the payload
+				      thread say why */
+};
+
+enum muppy_gil {
+	MUPPY_GIL_UNKNOWN = 0, /* 3.12+: the current thread state is per thread */
+	MUPPY_GIL_FREE,        /* no thread holds it (3.6 to 3.11) */
+	MUPPY_GIL_ELSEWHERE,   /* another thread holds it (3.6 to 3.11) */
+};
+
+struct muppy_here_io {
+	int32_t in_syscall;   /* in: stopped inside a system call */
+	uint32_t flags;       /* in: MUPPY_REQ_* */
+	uint64_t timeout_ns;  /* in: as in struct muppy_request */
+	uint64_t pc;          /* in: where the thread was stopped */
+	int32_t state;        /* out: enum muppy_here */
+	int32_t gil;          /* out (NOT_HOLDER): enum muppy_gil */
+	uint64_t reply;       /* out (DONE): address of a struct muppy_reply */
+	uint64_t records;     /* out (DONE): address of the records */
+	uint64_t records_len; /* out (DONE): their length in bytes */
 };
 
 struct muppy_request {

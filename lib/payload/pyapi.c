@@ -111,7 +111,8 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyEval_SaveThread, "PyEval_SaveThread");
 	GET(PyEval_RestoreThread, "PyEval_RestoreThread");
 	GET(PyGILState_GetThisThreadState, "PyGILState_GetThisThreadState");
-	GET(PyThreadState_UncheckedGet, "_PyThreadState_UncheckedGet");
+	if (!GET(PyThreadState_UncheckedGet, "PyThreadState_GetUnchecked"))
+		GET(PyThreadState_UncheckedGet, "_PyThreadState_UncheckedGet");
 	GET(PyGILState_Ensure, "PyGILState_Ensure");
 	GET(PyGILState_Release, "PyGILState_Release");
 	GET(PyImport_ImportModule, "PyImport_ImportModule");

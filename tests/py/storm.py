@@ -9,6 +9,8 @@ thread reads commands from CTL_FIFO, one a line:
     stats FILE    write the counters of the modes, "name value" a line
     gil SECONDS   call libc's sleep(SECONDS) through ctypes.PyDLL, which
                   keeps the GIL for the whole call, from a new thread
+    gilspin SECONDS SO  the same with muppy_test_spin(SECONDS) of the
+                  shared object SO: a C loop that makes no system call
     exit          end the process (status 0 when every check passed)
     shutdown S    end the process through sys.exit(0) in the main thread,
                   with a __del__ that sleeps S seconds while the
@@ -322,11 +324,16 @@ MODES = {'busy8': mode_busy8, 'exec': mode_exec,
 gil_busy = [0]
 
 
-def gil_hog(seconds):
+def gil_hog(seconds, so=None):
     import ctypes
     gil_busy[0] += 1
     t0 = time.monotonic()
-    ctypes.PyDLL(None).sleep(int(seconds))
+    if so:
+        spin = ctypes.PyDLL(so).muppy_test_spin
+        spin.argtypes = [ctypes.c_double]
+        spin(float(seconds))
+    else:
+        ctypes.PyDLL(None).sleep(int(seconds))
     gil_busy[0] += 1
     if time.monotonic() - t0 < int(seconds) - 0.1:
         problem('sleep(%s) under the GIL returned early' % seconds)
@@ -348,8 +355,8 @@ def command(line):
         c.update(usr1=usr1[0], chld=chld[0], alrm=alrm[0])
         write_file(words[1], ''.join('%s %d\n' % kv
                                      for kv in sorted(c.items())))
-    elif words[0] == 'gil':
-        threading.Thread(target=gil_hog, args=(words[1],),
+    elif words[0] in ('gil', 'gilspin'):
+        threading.Thread(target=gil_hog, args=tuple(words[1:3]),
                          daemon=True).start()
     elif words[0] == 'shutdown':
         shutdown_req.append(float(words[1]))
