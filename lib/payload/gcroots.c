@@ -75,15 +75,7 @@ static bool safe_word(uintptr_t addr, uintptr_t *v)
 /* An int returned by gc.FUNC(), or -1. */
 static Py_ssize_t gc_int(const struct pyapi *api, const char *func)
 {
-	PyObject *v = gc_call(api, func);
-	Py_ssize_t n = -1;
-
-	if (v && Py_TYPE(v) == api->PyLong_Type)
-		n = api->PyLong_AsSsize_t(v);
-	if (v)
-		api->Py_DecRef(v);
-	api->PyErr_Clear();
-	return n;
+	return pyapi_take_int(api, gc_call(api, func));
 }
 
 /* gc.get_threshold() into th[3]; false if it is not three ints. */

@@ -83,15 +83,19 @@ static int64_t word_at(const void *o, size_t off)
 static Py_ssize_t int_attr(const struct pyapi *api, PyTypeObject *t,
 			   const char *name)
 {
-	PyObject *v = api->PyObject_GetAttrString((PyObject *)t, name);
-	Py_ssize_t n = -1;
+	return pyapi_take_int(api,
+			      api->PyObject_GetAttrString((PyObject *)t, name));
+}
 
-	if (v && Py_TYPE(v) == api->PyLong_Type)
-		n = api->PyLong_AsSsize_t(v);
-	if (v)
-		api->Py_DecRef(v);
+/* Releases the objects a check made (either may be NULL); true if ok. */
+static bool drop2(const struct pyapi *api, PyObject *a, PyObject *b, bool ok)
+{
+	if (a)
+		api->Py_DecRef(a);
+	if (b)
+		api->Py_DecRef(b);
 	api->PyErr_Clear();
-	return n;
+	return ok;
 }
 
 static bool check_object(const struct pyapi *api)
@@ -101,12 +105,7 @@ static bool check_object(const struct pyapi *api)
 		  Py_SIZE(l) == 3 && Py_TYPE(t) == api->PyTuple_Type &&
 		  Py_SIZE(t) == 2;
 
-	if (l)
-		api->Py_DecRef(l);
-	if (t)
-		api->Py_DecRef(t);
-	api->PyErr_Clear();
-	return ok;
+	return drop2(api, l, t, ok);
 }
 
 /* tp_flags, tp_basicsize, tp_itemsize first: tp_name is read only once
@@ -230,12 +229,7 @@ static bool check_list(const struct pyapi *api)
 	PyObject *a = api->PyList_New(5), *b = api->PyList_New(7);
 	bool ok = a && b && word_at(a, 32) == 5 && word_at(b, 32) == 7;
 
-	if (a)
-		api->Py_DecRef(a);
-	if (b)
-		api->Py_DecRef(b);
-	api->PyErr_Clear();
-	return ok;
+	return drop2(api, a, b, ok);
 }
 
 static bool check_str(const struct pyapi *api, int minor)
@@ -252,12 +246,7 @@ static bool check_str(const struct pyapi *api, int minor)
 		     (su & 0x60) == 0x20 && word_at(u, 16) == 3 &&
 		     (minor > 11 || word_at(a, 40) == 0);
 	}
-	if (a)
-		api->Py_DecRef(a);
-	if (u)
-		api->Py_DecRef(u);
-	api->PyErr_Clear();
-	return ok;
+	return drop2(api, a, u, ok);
 }
 
 /* What x_of() in sizeof.c reads: the digit count, signed to 3.11,

@@ -78,6 +78,10 @@ struct pyapi {
 /* Fills api from the process; false (with a reason) if it is not usable. */
 HIDDEN bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen);
 
+/* The value of an int object v (a new reference, or NULL), which is
+ * then released; -1 when v is not an int.  Clears any error. */
+HIDDEN Py_ssize_t pyapi_take_int(const struct pyapi *api, PyObject *v);
+
 /* gc.FUNC() called as Python calls it; a new reference or NULL. */
 HIDDEN PyObject *gc_call(const struct pyapi *api, const char *func);
 

@@ -185,3 +185,15 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	}
 	return true;
 }
+
+Py_ssize_t pyapi_take_int(const struct pyapi *api, PyObject *v)
+{
+	Py_ssize_t n = -1;
+
+	if (v && Py_TYPE(v) == api->PyLong_Type)
+		n = api->PyLong_AsSsize_t(v);
+	if (v)
+		api->Py_DecRef(v);
+	api->PyErr_Clear();
+	return n;
+}
