@@ -767,7 +767,7 @@ static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
 	pid_t asked[MAX_ASKED], *before = NULL;
 	struct muppy_here_io io;
 	struct muppy__stats ts;
-	bool loaded = false, probing = false;
+	bool loaded = false, probing = false, asked_all = false;
 	pid_t holder = 0;
 	size_t nasked = 0, nbefore;
 	int r;
@@ -803,6 +803,7 @@ again:
 			r = r2;
 		else
 			goto out_unload;
+		asked_all = true;
 	}
 	if (r < 0)
 		goto out_nolib;
@@ -861,13 +862,15 @@ again:
 			holder = 0;
 			why[0] = '\0';
 			nasked = 0;
-			probing = false;
+			probing = asked_all = false;
 		}
 		if (why[0] && ms_left(deadline) == 0) {
 			r = -EINPROGRESS;
 			goto out_unload;
 		}
-		if (io.gil == MUPPY_GIL_FREE || ms_left(deadline) == 0)
+		if (io.gil == MUPPY_GIL_FREE || asked_all ||
+		    ms_left(deadline) == 0 ||
+		    muppy__status_field(pid, "Threads") <= 1)
 			break;
 		if (!probing) { /* ask only threads that could hold it */
 			probing = true;
