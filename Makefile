@@ -2,6 +2,8 @@
 #
 #   make                 build the tools, the library and the payload
 #   make check           install missing Debian packages, build, run all tests
+#   make pythons         CPython 3.13 to 3.15 for the tests, from a Debian sid
+#                        chroot made once per machine (scripts/newer-pythons)
 #   make SANITIZE=address,undefined check
 #                        the same with the CLI and library under sanitizers
 #   make demo            build and show the tool on a bundled leaking program
@@ -77,7 +79,7 @@ TPROG_SO := $(TPROG_SO_SRC:tests/progs/so/%.c=$(O)/tests/progs/%.so)
 
 MANPAGES := $(sort $(wildcard man/*.[1-8]))
 
-.PHONY: all check deps unit test-cli test-integration manlint fuzz \
+.PHONY: all check deps pythons unit test-cli test-integration manlint fuzz \
 	fuzz-smoke demo install uninstall clean
 
 all: $(PROGS) $(PAYLOAD)
@@ -135,10 +137,16 @@ $(O)/tests/progs/%.so: tests/progs/so/%.c
 deps:
 	@scripts/install-deps
 
+# The interpreters Debian 12 lacks: wrappers in $(O)/pythons that run
+# them in a chroot of Debian sid, made by the first run (about a minute);
+# tests/lib.sh's list_pythons lists them.
+pythons: deps
+	scripts/newer-pythons $(O)/pythons
+
 # Unit tests always run under ASan/UBSan; with SANITIZE set, so does
 # everything else.
 UNIT_O := $(if $(SANITIZE),$(O),build/san-address-undefined)
-check: deps
+check: deps pythons
 	$(MAKE) tests
 	$(if $(SANITIZE),,$(MAKE) SANITIZE=address,undefined unit-bins)
 	scripts/run-tests $(O) $(UNIT_O)

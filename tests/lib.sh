@@ -80,15 +80,47 @@ match_grep() {
 }
 
 # list_pythons: every CPython 3 interpreter on the machine, one path a line:
-# Debian's static /usr/bin/python3, its debug build python3-dbg, and every
-# 3.x that pyenv has.
+# Debian's static /usr/bin/python3, its debug build python3-dbg, every
+# 3.x that pyenv has (pyenv_pythons), then Debian sid's 3.13, 3.14,
+# 3.14-dbg and 3.15 in their chroot (newer_pythons).
 list_pythons() {
 	for _p in /usr/bin/python3 /usr/bin/python3-dbg; do
 		[ -x "$_p" ] && echo "$_p"
 	done
+	pyenv_pythons
+	newer_pythons
+}
+
+# pyenv_pythons: every 3.x that pyenv has, one path a line.
+pyenv_pythons() {
 	_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
 	for _p in "$_root"/versions/3.*/bin/python3; do
 		[ -x "$_p" ] && echo "$_p"
+	done
+	return 0
+}
+
+# newer_pythons: the wrappers that scripts/newer-pythons (make pythons)
+# wrote into $MUPPY_BUILD/pythons, one path a line; each runs its
+# interpreter in a Debian sid chroot as the same process.
+newer_pythons() {
+	for _p in "$MUPPY_BUILD"/pythons/python3.*; do
+		[ -x "$_p" ] && echo "$_p"
+	done
+	return 0
+}
+
+# pick_python X.Y: the last interpreter of list_pythons (the newest
+# source: sid's before pyenv's) that reports version X.Y and is not a
+# debug build; prints nothing when none does.
+pick_python() {
+	for _p in $(list_pythons | tac); do
+		_v=$("$_p" -S -c 'import sys
+print("%d.%d" % sys.version_info[:2], hasattr(sys, "gettotalrefcount"))' \
+			2>/dev/null) || continue
+		[ "$_v" = "$1 False" ] || continue
+		echo "$_p"
+		return 0
 	done
 	return 0
 }
