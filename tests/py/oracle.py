@@ -6,7 +6,8 @@ gc.get_referents (tp_traverse), transitively, each once; bytes are
 sys.getsizeof; the type is named as repr(type) names it (module.qualname,
 builtins by the plain name), read through type's own descriptors so that
 a metaclass cannot change it.  The oracle's own bookkeeping is marked as
-seen before the walk so it does not count itself.
+seen before the walk so it does not count itself, and so are the objects
+the caller passes as ignore: its own, which exist only while it asks.
 """
 import gc
 import sys
@@ -35,8 +36,11 @@ def type_name(t):
     return q
 
 
-def summary(collect=True):
-    """{name(bytes): [count, bytes]} and the totals (objects, bytes)."""
+def summary(collect=True, ignore=()):
+    """{name(bytes): [count, bytes]} and the totals (objects, bytes).
+
+    The objects in the sequence ignore, and ignore itself, are not
+    counted nor looked into (what only they refer to is not counted)."""
     if collect:
         gc.collect()
     roots = gc.get_objects()
@@ -45,7 +49,7 @@ def summary(collect=True):
     rows = {}
     names = {}
     frame = sys._getframe()
-    for o in (roots, stack, seen, rows, names, frame):
+    for o in (roots, stack, seen, rows, names, frame, ignore) + tuple(ignore):
         seen.add(id(o))
     total_n = total_b = 0
     referents = gc.get_referents
