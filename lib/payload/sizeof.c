@@ -255,15 +255,37 @@ static uint64_t fast_size(struct sizer *s, struct type_size *ts, PyObject *o)
 /*
  * Built with -DMUPPY_PAYLOAD_CHECK (a test build, never shipped), every
  * result is compared with _PySys_GetSizeOf()'s and any difference aborts
- * the process: the fast ways must be exact, not close.
+ * the process: the fast ways must be exact, not close.  So that a test
+ * can tell this build ran, it says on the target's stderr, when it is
+ * unloaded, how many sizes it compared; with
+ * MUPPY_PAYLOAD_CHECK_FORCE_MISMATCH=1 in the target's environment it
+ * takes every size to be one byte off, to show that a difference aborts.
  */
+#ifdef MUPPY_PAYLOAD_CHECK
+static uint64_t checked;
+
+__attribute__((destructor)) static void report_checked(void)
+{
+	fprintf(stderr, "muppy payload check: %llu sizes checked\n",
+		(unsigned long long)checked);
+}
+#endif
+
 uint64_t sizer_size(struct sizer *s, struct type_size *ts, PyObject *o)
 {
 #ifdef MUPPY_PAYLOAD_CHECK
+	static int force = -1;
 	uint64_t v = fast_size(s, ts, o);
-
 	uint64_t want = sizer_slow(s, o);
 
+	if (force < 0) {
+		const char *e = getenv("MUPPY_PAYLOAD_CHECK_FORCE_MISMATCH");
+
+		force = e && strcmp(e, "1") == 0;
+	}
+	if (force)
+		v++;
+	checked++;
 	if (v != want) {
 		fprintf(stderr, "muppy size check: %s kind %d: %llu, not %llu\n",
 			Py_TYPE(o)->tp_name, ts->kind, (unsigned long long)v,

@@ -7,7 +7,8 @@ gc.get_referents (tp_traverse), transitively, each once; bytes are
 sys.getsizeof; the type is named as repr(type) names it (module.qualname,
 builtins by the plain name), read through type's own descriptors so that
 a metaclass cannot change it.  The oracle's own bookkeeping is marked as
-seen before the walk so it does not count itself.
+seen before the walk so it does not count itself, and so are the objects
+the caller passes as ignore: its own, which exist only while it asks.
 """
 import gc
 import sys
@@ -36,9 +37,11 @@ def type_name(t):
     return q
 
 
-def summary(collect=True, frozen=True):
+def summary(collect=True, ignore=(), frozen=True):
     """{name(bytes): [count, bytes]} and the totals (objects, bytes).
 
+    The objects in the sequence ignore, and ignore itself, are not
+    counted nor looked into (what only they refer to is not counted).
     With frozen=False the roots are gc.get_objects() alone, as Pympler's:
     what muppy-snap counts when it cannot walk the permanent generation.
     """
@@ -57,7 +60,7 @@ def summary(collect=True, frozen=True):
     rows = {}
     names = {}
     frame = sys._getframe()
-    for o in (roots, stack, seen, rows, names, frame):
+    for o in (roots, stack, seen, rows, names, frame, ignore) + tuple(ignore):
         seen.add(id(o))
     total_n = total_b = 0
     referents = gc.get_referents
