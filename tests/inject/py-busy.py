@@ -88,14 +88,19 @@ def pipes():
     t.join()
 
 
-signal.signal(signal.SIGTERM, lambda *_: stop.set())
+# The handler only notes the signal: stop.set() takes the lock of the
+# Event's condition, which the main thread may hold in stop.wait() when the
+# signal comes (a Lock is not reentrant: that deadlocked the victim).
+term = []
+signal.signal(signal.SIGTERM, lambda *_: term.append(1))
 threads = [threading.Thread(target=f) for f in (arith, dicts, strings, sleeper, pipes)]
 for t in threads:
     t.start()
 with open(sys.argv[1], "w") as f:
     f.write("ready\n")
-while not stop.is_set():
-    stop.wait(0.05)
+while not term:
+    time.sleep(0.05)
+stop.set()
 for t in threads:
     t.join()
 print(sorted(counts.items()), errors[:5])
