@@ -787,11 +787,18 @@ again:
 				       ms_left(deadline), asked, nasked, err);
 	if (probing && (r == -ETIMEDOUT || r == -ECHILD)) {
 		err->msg[0] = '\0'; /* not an error: any thread will do */
-		r = -ECHILD;
-		if (holder) { /* it could not be stopped now: again later */
+		if (holder && r == -ETIMEDOUT) { /* not stoppable now */
 			usleep(10000);
 			goto again;
 		}
+		if (holder) { /* it ended: ask them all again */
+			holder = 0;
+			why[0] = '\0';
+			nasked = 0;
+			probing = false;
+			goto again;
+		}
+		r = -ECHILD;
 	}
 	if (r == -ECHILD || (r < 0 && loaded && r != -ESRCH)) {
 		/* every thread asked: any will do; and the payload, loaded,
@@ -839,6 +846,9 @@ again:
 		char obj[128];
 
 		object_at(pid, ts.pc, obj, sizeof(obj));
+		/* another muppy-snap's payload, walking: it lets go soon */
+		if (!strncmp(obj, "memfd:muppy-snap:", 17))
+			break;
 		snprintf(why, whylen, "thread %d holds the GIL, running C "
 			 "code of %s outside any system call", (int)ts.tid,
 			 obj);
