@@ -1037,7 +1037,8 @@ out:
 	 * program meanwhile is the best explanation. */
 	if (r < 0 && r != -EINTR && r != -EOWNERDEAD &&
 	    /* The probe found CPython: "not that" now means it changed. */
-	    (r == -ENOEXEC ? gone_soon(pid, &pi, err) : gone(pid, &pi, err)))
+	    (r == -ENOEXEC || r == -ESRCH ? gone_soon(pid, &pi, err) :
+	     gone(pid, &pi, err)))
 		r = -EOWNERDEAD;
 out_free:
 	muppy_snapshot_free(s);
