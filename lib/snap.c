@@ -201,9 +201,12 @@ static int status_error(const struct muppy_reply *rep, pid_t pid,
 	};
 	int r = rep->status < ARRAY_SIZE(codes) && codes[rep->status]
 		? codes[rep->status] : -EPROTO;
+	/* the payload's text, as the target left it: escaped */
+	char *e = muppy_escape(rep->message, strnlen(rep->message,
+						     sizeof(rep->message)));
 
-	muppy_error_set(err, "process %d: %.*s", (int)pid,
-			(int)sizeof(rep->message), rep->message);
+	muppy_error_set(err, "process %d: %s", (int)pid, e ? e : "?");
+	free(e);
 	return r;
 }
 
