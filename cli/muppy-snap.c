@@ -80,7 +80,8 @@ static const char doc[] =
 	"CPython, 13 timed out, 14 the process exited or executed another "
 	"program during the snapshot, "
 	"15 the process is stopped, traced or busy, 16 the process cannot "
-	"start a thread, 64 usage error, 128+N killed by signal N.";
+	"start a thread, 17 its answer was over muppy-snap's limits, "
+	"64 usage error, 128+N killed by signal N.";
 
 struct args {
 	struct muppy_snap_opts snap;
