@@ -42,6 +42,9 @@ static const struct argp_option options[] = {
 	{ "pgrep", 'p', "PATTERN", 0,
 	  "Snapshot the processes whose command line matches the extended "
 	  "regular expression PATTERN, as pgrep -f", 0 },
+	{ "user", 'u', "USER", 0,
+	  "With --pidof or --pgrep: only processes whose effective user is "
+	  "USER (a name or a number), as pgrep -u", 0 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Watch mode: a snapshot every SECONDS, printing what changed since "
 	  "the previous one, until Ctrl-C or --count; then the summary of "
@@ -80,7 +83,8 @@ static const char doc[] =
 	"CPython, 13 timed out, 14 the process exited or executed another "
 	"program during the snapshot, "
 	"15 the process is stopped, traced or busy, 16 the process cannot "
-	"start a thread, 64 usage error, 128+N killed by signal N.";
+	"start a thread, 17 its answer was over muppy-snap's limits, "
+	"64 usage error, 128+N killed by signal N.";
 
 struct args {
 	struct muppy_snap_opts snap;
@@ -93,6 +97,8 @@ struct args {
 	const char *output;
 	const char *find;   /* --pidof or --pgrep */
 	bool find_regex;
+	const char *user;   /* --user, or NULL */
+	uid_t uid;          /* its uid, or CLI_ANY_UID */
 	int interval_ms;    /* 0: no watch mode */
 	unsigned long count;
 	int color;
@@ -150,6 +156,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->find = arg;
 		a->find_regex = key == 'p';
 		break;
+	case 'u':
+		if (!cli_parse_user(arg, &a->uid))
+			argp_error(state, "unknown user '%s' (expected a user "
+				   "name or number)", arg);
+		a->user = arg;
+		break;
 	case 'i':
 		if (!parse_seconds(arg, &a->interval_ms))
 			argp_error(state, "invalid --interval value '%s' "
@@ -203,6 +215,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (a->npids && a->find)
 			argp_error(state, "give PIDs or --pidof/--pgrep, not "
 				   "both");
+		if (a->user && !a->find)
+			argp_error(state, "--user goes with --pidof or "
+				   "--pgrep");
 		if (a->npids > 1 && a->output && !strstr(a->output, "{pid}") &&
 		    !cli_is_dir(a->output))
 			argp_error(state, "with several PIDs, -o needs {pid} "
@@ -220,7 +235,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = { options, parse_opt,
-				  "PID...\n--pidof=NAME\n--interval=SECONDS PID",
+				  "PID...\n--pidof=NAME [--user=USER]\n"
+				  "--interval=SECONDS PID",
 				  doc, NULL, NULL, NULL };
 
 /* The payload: $MUPPY_PAYLOAD, beside this program, or installed. */
@@ -320,6 +336,8 @@ static int watch(const struct args *a)
 		.pid = a->npids ? a->pids[0] : 0,
 		.find = a->find,
 		.find_regex = a->find_regex,
+		.user = a->user,
+		.uid = a->uid,
 		.snap = a->snap,
 		.interval_ms = a->interval_ms,
 		.count = a->count,
@@ -350,7 +368,8 @@ static int watch(const struct args *a)
 /* --pidof/--pgrep without watch mode: every process found. */
 static int find_pids(struct args *a)
 {
-	int n = cli_find_pids(a->find, a->find_regex, a->pids, MAX_PIDS);
+	int n = cli_find_pids(a->find, a->find_regex, a->uid, a->pids,
+			      MAX_PIDS);
 
 	if (n < 0) {
 		cli_error("%s: %s", a->find, n == -EINVAL ?
@@ -359,7 +378,11 @@ static int find_pids(struct args *a)
 		return n == -EINVAL ? MUPPY_EXIT_USAGE : MUPPY_EXIT_ERROR;
 	}
 	if (n == 0) {
-		cli_error("no process matches '%s'", a->find);
+		if (a->user)
+			cli_error("no process of user %s matches '%s'", a->user,
+				  a->find);
+		else
+			cli_error("no process matches '%s'", a->find);
 		return MUPPY_EXIT_NOPROC;
 	}
 	a->npids = (size_t)n < MAX_PIDS ? (size_t)n : MAX_PIDS;
@@ -379,6 +402,7 @@ int main(int argc, char **argv)
 		.snap = { .gc = true, .timeout_ms = 10000 },
 		.sort = MUPPY_SORT_SIZE,
 		.color = -1,
+		.uid = CLI_ANY_UID,
 	};
 	int status = MUPPY_EXIT_OK;
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* --pidof and --pgrep: the processes a name or a pattern finds. */
+/* --pidof and --pgrep (with --user): the processes a name or a pattern
+ * finds. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,20 @@ static const char *base(const char *s)
 	return slash ? slash + 1 : s;
 }
 
+/* True when the process's effective uid is uid (as pgrep -u tells). */
+static bool owned_by(int pid, uid_t uid)
+{
+	char path[64], buf[4096], *p;
+	unsigned long real, eff;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!read_file(path, buf, sizeof(buf)))
+		return false;
+	p = strstr(buf, "\nUid:");
+	return p && sscanf(p + 5, "%lu %lu", &real, &eff) == 2 &&
+	       eff == (unsigned long)uid;
+}
+
 static bool matches(int pid, const char *name, const regex_t *re)
 {
 	char path[64], cmd[8192], comm[64];
@@ -88,6 +104,28 @@ static bool matches(int pid, const char *name, const regex_t *re)
 	return false;
 }
 
+bool cli_parse_user(const char *s, uid_t *uid)
+{
+	struct passwd *pw = *s ? getpwnam(s) : NULL;
+	unsigned long v = 0;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return true;
+	}
+	if (!*s || strlen(s) > 10)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v >= (unsigned long)CLI_ANY_UID)
+		return false;
+	*uid = (uid_t)v;
+	return true;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -95,7 +133,8 @@ static int cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int cli_find_pids(const char *name, bool regex, int *pids, size_t max)
+int cli_find_pids(const char *name, bool regex, uid_t uid, int *pids,
+		  size_t max)
 {
 	int skip[MAX_ANCESTORS];
 	size_t nskip = ancestors(skip), found = 0, i;
@@ -122,7 +161,8 @@ int cli_find_pids(const char *name, bool regex, int *pids, size_t max)
 		pid = atoi(d->d_name);
 		for (i = 0; i < nskip; i++)
 			ours = ours || skip[i] == pid;
-		if (ours || !matches(pid, name, regex ? &re : NULL))
+		if (ours || (uid != CLI_ANY_UID && !owned_by(pid, uid)) ||
+		    !matches(pid, name, regex ? &re : NULL))
 			continue;
 		if (found < max)
 			pids[found] = pid;

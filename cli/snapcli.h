@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "muppy.h"
 
@@ -38,21 +39,32 @@ int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 		       const struct muppy_print_opts *po, enum muppy_sort sort);
 
 /* pids.c */
+/* Any user's processes, for cli_find_pids(). */
+#define CLI_ANY_UID ((uid_t)-1)
 /*
  * Processes whose name or a command-line word's last path component is
  * name (regex false), or whose command line (arguments joined by spaces)
  * matches the extended regular expression name (regex true), as pgrep -f
- * does.  muppy-snap and its ancestors are left out.  Ascending pids, at
- * most max; returns how many were found (may exceed max), -EINVAL for a
- * bad regular expression, -errno when /proc cannot be read.
+ * does; only those whose effective uid is uid unless it is CLI_ANY_UID
+ * (pgrep -u).  muppy-snap and its ancestors are left out.  Ascending pids,
+ * at most max; returns how many were found (may exceed max), -EINVAL for
+ * a bad regular expression, -errno when /proc cannot be read.
  */
-int cli_find_pids(const char *name, bool regex, int *pids, size_t max);
+int cli_find_pids(const char *name, bool regex, uid_t uid, int *pids,
+		  size_t max);
+/*
+ * A user for --user: a name from the user database or a number; false
+ * when it is neither.
+ */
+bool cli_parse_user(const char *s, uid_t *uid);
 
 /* watch.c */
 struct cli_watch {
 	int pid;
 	const char *find;        /* --pidof/--pgrep: follow restarts */
 	bool find_regex;
+	const char *user;        /* --user, or NULL */
+	uid_t uid;               /* its uid, or CLI_ANY_UID */
 	struct muppy_snap_opts snap;
 	int interval_ms;
 	unsigned long count;     /* snapshots to take; 0: until stopped */

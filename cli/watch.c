@@ -344,12 +344,15 @@ out_write:
 static int find_one(const struct cli_watch *w, int *status)
 {
 	int pids[2];
-	int n = cli_find_pids(w->find, w->find_regex, pids, 2);
+	int n = cli_find_pids(w->find, w->find_regex, w->uid, pids, 2);
 
 	if (n == 1)
 		return pids[0];
 	if (n < 0)
 		cli_error("%s: %s", w->find, strerror(-n));
+	else if (n == 0 && w->user)
+		cli_error("no process of user %s matches '%s'", w->user,
+			  w->find);
 	else if (n == 0)
 		cli_error("no process matches '%s'", w->find);
 	else

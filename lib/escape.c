@@ -2,12 +2,14 @@
 /*
  * Escaping of untrusted text (type names, command lines, paths).
  *
- * The escaped form is printable UTF-8 without control characters, bidi
- * controls or line separators; every other byte is written as \xHH (or
- * \\, \t, \n, \r).  The mapping is a bijection between byte strings and
- * canonical escaped strings: muppy_is_escaped() accepts exactly the
- * outputs of muppy_escape(), and it checks this by re-running the
- * escaper step by step on the decoded text, so the two cannot disagree.
+ * The escaped form is printable UTF-8 without control characters, line
+ * separators, or characters that show as nothing or reorder the text
+ * (bidi controls, zero-width characters, ...); every other byte is
+ * written as \xHH (or \\, \t, \n, \r).  The mapping is a bijection
+ * between byte strings and canonical escaped strings: muppy_is_escaped()
+ * accepts exactly the outputs of muppy_escape(), and it checks this by
+ * re-running the escaper step by step on the decoded text, so the two
+ * cannot disagree.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -71,16 +73,72 @@ static size_t utf8_len(const uint8_t *p, size_t avail, uint32_t *cp)
 	return n;
 }
 
+struct cp_range {
+	uint32_t lo, hi;
+};
+
+/*
+ * Valid code points that a terminal shows as nothing or that reorder the
+ * text around them: Unicode's Default_Ignorable_Code_Point (Unicode 14:
+ * zero-width characters, bidi controls, variation selectors, fillers, tag
+ * characters, ...), the line and paragraph separators and the interlinear
+ * annotation controls.  Ascending.
+ */
+static const struct cp_range invisible[] = {
+	{ 0x00ad, 0x00ad },   /* soft hyphen */
+	{ 0x034f, 0x034f },   /* combining grapheme joiner */
+	{ 0x061c, 0x061c },   /* Arabic letter mark */
+	{ 0x115f, 0x1160 },   /* Hangul fillers */
+	{ 0x17b4, 0x17b5 },   /* Khmer inherent vowels */
+	{ 0x180b, 0x180f },   /* Mongolian variation selectors, MVS */
+	{ 0x200b, 0x200f },   /* ZWSP, ZWNJ, ZWJ, LRM, RLM */
+	{ 0x2028, 0x2029 },   /* line and paragraph separators */
+	{ 0x202a, 0x202e },   /* LRE, RLE, PDF, LRO, RLO */
+	{ 0x2060, 0x206f },   /* word joiner, invisible operators, LRI..PDI */
+	{ 0x3164, 0x3164 },   /* Hangul filler */
+	{ 0xfe00, 0xfe0f },   /* variation selectors */
+	{ 0xfeff, 0xfeff },   /* BOM, ZWNBSP */
+	{ 0xffa0, 0xffa0 },   /* halfwidth Hangul filler */
+	{ 0xfff0, 0xfffb },   /* reserved, interlinear annotation */
+	{ 0x1bca0, 0x1bca3 }, /* shorthand format controls */
+	{ 0x1d173, 0x1d17a }, /* musical symbol format controls */
+	{ 0xe0000, 0xe0fff }, /* tags, variation selectors supplement */
+};
+
+/* The invisible code points that older writers (until the rule above) wrote
+ * raw; they escaped only these. */
+static bool cp_was_raw(uint32_t c)
+{
+	return !(c == 0x200e || c == 0x200f || c == 0x2028 || c == 0x2029 ||
+		 (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+		 c == 0xfeff);
+}
+
+static bool cp_invisible(uint32_t c)
+{
+	size_t lo = 0, hi = ARRAY_SIZE(invisible);
+
+	if (c < invisible[0].lo)
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c < invisible[mid].lo)
+			hi = mid;
+		else if (c > invisible[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 /* Code points written as escaped bytes although they are valid UTF-8. */
 static bool cp_needs_escape(uint32_t c)
 {
 	return c < 0x20 || c == 0x7f || c == '\\' ||
 	       (c >= 0x80 && c <= 0x9f) ||           /* C1 controls */
-	       c == 0x200e || c == 0x200f ||          /* LRM, RLM */
-	       c == 0x2028 || c == 0x2029 ||          /* line/para separator */
-	       (c >= 0x202a && c <= 0x202e) ||        /* LRE..RLO */
-	       (c >= 0x2066 && c <= 0x2069) ||        /* LRI..PDI */
-	       c == 0xfeff;                           /* BOM, ZWNBSP */
+	       cp_invisible(c);
 }
 
 static size_t put_byte(char *out, uint8_t b)
@@ -187,7 +245,20 @@ static size_t decode_one(const char *s, size_t len, size_t pos, uint8_t *b)
 	}
 }
 
-size_t muppy__escaped_len(const char *s, size_t len)
+/*
+ * Length of the UTF-8 sequence at p (avail bytes) when it is an invisible
+ * character that older writers wrote raw, else 0.
+ */
+static size_t legacy_raw_len(const uint8_t *p, size_t avail)
+{
+	uint32_t c;
+	size_t n = utf8_len(p, avail, &c);
+
+	return n && cp_invisible(c) && cp_was_raw(c) ? n : 0;
+}
+
+/* escaped_len() below; compat also takes what older writers left raw. */
+static size_t escaped_len(const char *s, size_t len, bool compat)
 {
 	uint8_t win[LOOKAHEAD];
 	char out[STEP_MAX];
@@ -210,11 +281,71 @@ size_t muppy__escaped_len(const char *s, size_t len)
 		 * then by induction escape(unescape(s)) == s.
 		 */
 		escape_step(win, nwin, out, &olen);
-		if (olen > limit - pos || memcmp(out, s + pos, olen) != 0)
+		if (olen <= limit - pos && memcmp(out, s + pos, olen) == 0) {
+			pos += olen;
+			continue;
+		}
+		/* Raw in the text (so decoded as itself): the older form. */
+		k = compat ? legacy_raw_len(win, nwin) : 0;
+		if (k == 0 || k > limit - pos || memcmp(win, s + pos, k) != 0)
 			break;
-		pos += olen;
+		pos += k;
 	}
 	return pos;
+}
+
+size_t muppy__escaped_len(const char *s, size_t len)
+{
+	return escaped_len(s, len, false);
+}
+
+size_t muppy__escaped_len_compat(const char *s, size_t len)
+{
+	return escaped_len(s, len, true);
+}
+
+char *muppy__escape_upgrade(const char *s, size_t len)
+{
+	size_t pos = 0, o = 0;
+	char *raw, *e;
+	uint8_t b;
+
+	if (escaped_len(s, len, true) != len)
+		return NULL;
+	raw = malloc(len + 1);
+	if (!raw)
+		return NULL;
+	while (pos < len) {
+		pos += decode_one(s, len, pos, &b);
+		raw[o++] = (char)b;
+	}
+	e = muppy_escape(raw, o);
+	free(raw);
+	return e;
+}
+
+void muppy__escape_message(char *dst, size_t size, const char *src)
+{
+	const uint8_t *in = (const uint8_t *)src;
+	size_t len = strlen(src), pos = 0, o = 0, n, olen;
+	char step[STEP_MAX];
+
+	if (size == 0)
+		return;
+	while (pos < len) {
+		if (in[pos] == '\\') { /* kept: escaped text passes as it is */
+			step[0] = '\\';
+			n = olen = 1;
+		} else {
+			n = escape_step(in + pos, len - pos, step, &olen);
+		}
+		if (olen >= size - o)
+			break; /* cut before a character or an escape */
+		memcpy(dst + o, step, olen);
+		o += olen;
+		pos += n;
+	}
+	dst[o] = '\0';
 }
 
 bool muppy_is_escaped(const char *s, size_t len)

@@ -32,6 +32,7 @@ enum muppy_exit {
 	MUPPY_EXIT_GONE = 14,        /* the target exited during the snapshot */
 	MUPPY_EXIT_BUSY = 15,        /* stopped, traced, or being snapshotted */
 	MUPPY_EXIT_NOTHREAD = 16,    /* cannot start a thread (pids limit) */
+	MUPPY_EXIT_LIMIT = 17,       /* the target's answer was over a limit */
 	MUPPY_EXIT_USAGE = 64,       /* bad command line (argp's EX_USAGE) */
 };
 
@@ -48,10 +49,12 @@ void muppy_error_set(struct muppy_error *err, const char *fmt, ...)
  * Escaping of text that comes from the target (type names, command line,
  * paths).  The escaped form is printable: every byte that is a control
  * character (C0, DEL, the C1 range U+0080..U+009F), a backslash, part of
- * invalid UTF-8, a Unicode line/paragraph separator, a bidi control or
- * U+FEFF is written as \xHH per byte; \\, \t, \n and \r have short forms.
- * Any other valid UTF-8 passes unchanged.  muppy_unescape() inverts it
- * exactly.
+ * invalid UTF-8, a Unicode line/paragraph separator, or a character that
+ * shows as nothing or reorders text (bidi controls, zero-width characters,
+ * variation selectors, tag characters: Unicode's default-ignorable code
+ * points, see muppy-snapshot(5)) is written as \xHH per byte; \\, \t, \n
+ * and \r have short forms.  Any other valid UTF-8 passes unchanged.
+ * muppy_unescape() inverts it exactly.
  */
 /* Escapes len bytes of src; returns a new NUL-terminated string or NULL. */
 char *muppy_escape(const void *src, size_t len);

@@ -63,6 +63,22 @@ void muppy__json_string(struct muppy__out *o, const char *s);
 /* escape.c: length of the longest prefix of s that is in escaped form
  * (escaped up to the step that goes wrong). */
 size_t muppy__escaped_len(const char *s, size_t len);
+/*
+ * The same for text of older writers, which left invisible characters
+ * raw that are escaped now (zero-width characters, variation selectors,
+ * ...; the bidi controls they escaped already): both forms pass.
+ */
+size_t muppy__escaped_len_compat(const char *s, size_t len);
+/* Such text in today's escaped form: a new string, or NULL when it is not
+ * in either form or memory is short. */
+char *muppy__escape_upgrade(const char *s, size_t len);
+/*
+ * A message for a terminal: src copied to dst (size bytes, always
+ * NUL-terminated) with every byte that muppy_escape() escapes written
+ * escaped, but backslashes kept, so that text escaped already passes
+ * unchanged; cut at a character or escape when it does not fit.
+ */
+void muppy__escape_message(char *dst, size_t size, const char *src);
 
 /* snapshot.c: rows whose name is already in escaped form (the parser). */
 /* Appends a copy of the len bytes at name; they must be escaped. */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +19,16 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+/* A file name of the target, escaped for a message (it chose the name). */
+static const char *shown(const char *name, char *buf, size_t size)
+{
+	char *e = muppy_escape(name, strlen(name));
+
+	snprintf(buf, size, "%s", e ? e : "?");
+	free(e);
+	return buf;
 }
 
 static bool has_sym(const struct muppy__elf *e, const char *name)
@@ -60,6 +71,7 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 	struct muppy__maps maps;
 	const char *exe_name = "";
 	bool found = false;
+	char q[1024];
 	int r;
 
 	memset(pi, 0, sizeof(*pi));
@@ -89,7 +101,7 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 		if (strstr(b, "libpypy") || !strncmp(b, "pypy", 4)) {
 			muppy_error_set(err, "process %d runs PyPy (%s); "
 					"muppy-snap reads CPython heaps only",
-					(int)pid, b);
+					(int)pid, shown(b, q, sizeof(q)));
 			r = -EPROTONOSUPPORT;
 			goto out;
 		}
@@ -110,17 +122,20 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 	if (!found) {
 		muppy_error_set(err, "process %d is not a Python process (no "
 				"CPython C API in %s or its libraries)",
-				(int)pid, *exe_name ? exe_name : "its program");
+				(int)pid, *exe_name ?
+				shown(exe_name, q, sizeof(q)) : "its program");
 		r = -ENOEXEC;
 	} else if (pi->python2) {
 		muppy_error_set(err, "process %d runs Python 2 (%s); "
 				"muppy-snap supports CPython 3.6 and later",
-				(int)pid, base_name(pi->object));
+				(int)pid, shown(base_name(pi->object), q,
+						sizeof(q)));
 		r = -EPROTONOSUPPORT;
 	} else if (pi->free_threaded || strchr(pi->abiflags, 't')) {
 		muppy_error_set(err, "process %d runs a free-threaded CPython "
 				"build (%s), which muppy-snap does not support",
-				(int)pid, base_name(pi->object));
+				(int)pid, shown(base_name(pi->object), q,
+						sizeof(q)));
 		r = -EPROTONOSUPPORT;
 	} else if (pi->major && (pi->major != 3 || pi->minor < 6)) {
 		muppy_error_set(err, "process %d runs Python %d.%d; muppy-snap "

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -50,6 +51,8 @@ enum muppy_exit muppy_exit_code(int err)
 		return MUPPY_EXIT_BUSY;
 	case -EUSERS:
 		return MUPPY_EXIT_NOTHREAD;
+	case -EMSGSIZE:
+		return MUPPY_EXIT_LIMIT;
 	default:
 		return MUPPY_EXIT_ERROR;
 	}
@@ -201,28 +204,78 @@ static int status_error(const struct muppy_reply *rep, pid_t pid,
 	};
 	int r = rep->status < ARRAY_SIZE(codes) && codes[rep->status]
 		? codes[rep->status] : -EPROTO;
+	/* the payload's text, as the target left it: escaped */
+	char *e = muppy_escape(rep->message, strnlen(rep->message,
+						     sizeof(rep->message)));
 
-	muppy_error_set(err, "process %d: %.*s", (int)pid,
-			(int)sizeof(rep->message), rep->message);
+	muppy_error_set(err, "process %d: %s", (int)pid, e ? e : "?");
+	free(e);
 	return r;
 }
 
-/* The rows that follow the reply. */
-static int read_rows(int sock, const struct muppy_reply *rep,
+/* One record of the answer (protocol.h); its name follows. */
+struct __attribute__((packed)) answer_rec {
+	uint64_t count, bytes;
+	uint32_t len;
+};
+
+/* The answer's row count, within MUPPY_ANSWER_TYPES_MAX: 0 or -EMSGSIZE. */
+static int check_types(pid_t pid, uint32_t ntypes, struct muppy_error *err)
+{
+	if (ntypes <= MUPPY_ANSWER_TYPES_MAX)
+		return 0;
+	muppy_error_set(err, "process %d: its answer has %" PRIu32 " types, "
+			"more than the %u muppy-snap takes; nothing was read "
+			"(a hostile or broken process)", (int)pid, ntypes,
+			MUPPY_ANSWER_TYPES_MAX);
+	return -EMSGSIZE;
+}
+
+/*
+ * A record header, within the limits of protocol.h; *total counts the
+ * bytes of the records so far, this one's included.  0 or -EMSGSIZE.
+ */
+static int check_rec(pid_t pid, const struct answer_rec *rec,
+		     uint64_t *total, struct muppy_error *err)
+{
+	static const char why[] = "(a hostile or broken process)";
+
+	*total += sizeof(*rec) + (uint64_t)rec->len;
+	if (rec->len > MUPPY_ANSWER_NAME_MAX)
+		muppy_error_set(err, "process %d: its answer has a type name "
+				"of %" PRIu32 " bytes, more than the %u KiB "
+				"muppy-snap takes %s", (int)pid, rec->len,
+				MUPPY_ANSWER_NAME_MAX >> 10, why);
+	else if (*total > MUPPY_ANSWER_BYTES_MAX)
+		muppy_error_set(err, "process %d: its answer is over the %u "
+				"MiB muppy-snap takes %s", (int)pid,
+				MUPPY_ANSWER_BYTES_MAX >> 20, why);
+	else if (rec->count > (uint64_t)MUPPY_MAX_VALUE ||
+		 rec->bytes > (uint64_t)MUPPY_MAX_VALUE)
+		muppy_error_set(err, "process %d: its answer has a count above "
+				"%" PRId64 " %s", (int)pid, MUPPY_MAX_VALUE,
+				why);
+	else
+		return 0;
+	return -EMSGSIZE;
+}
+
+/* The rows that follow the reply, within the limits of protocol.h. */
+static int read_rows(int sock, pid_t pid, const struct muppy_reply *rep,
 		     struct muppy_snapshot *s, uint64_t deadline_ns,
-		     const sigset_t *wait_mask)
+		     const sigset_t *wait_mask, struct muppy_error *err)
 {
 	char *name = NULL;
+	uint64_t total = 0;
 	size_t cap = 0;
-	int r = 0;
+	int r = check_types(pid, rep->ntypes, err);
 
-	for (uint32_t i = 0; i < rep->ntypes && r == 0; i++) {
-		struct __attribute__((packed)) {
-			uint64_t count, bytes;
-			uint32_t len;
-		} rec;
+	for (uint32_t i = 0; r == 0 && i < rep->ntypes; i++) {
+		struct answer_rec rec;
 
 		r = recv_all(sock, &rec, sizeof(rec), deadline_ns, wait_mask);
+		if (r == 0)
+			r = check_rec(pid, &rec, &total, err);
 		if (r < 0)
 			break;
 		if (rec.len > cap) {
@@ -276,7 +329,8 @@ static int fill_header(struct muppy_snapshot *s, pid_t pid,
 	s->pid = pid;
 	s->time_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	s->gc = rep->gc_ran != 0;
-	s->gc_freed = rep->gc_freed;
+	s->gc_freed = rep->gc_freed > (uint64_t)MUPPY_MAX_VALUE ?
+		      (uint64_t)MUPPY_MAX_VALUE : rep->gc_freed;
 	s->hold_us = rep->hold_ns / 1000;
 	r = fill_walk_facts(s, rep);
 	if (r < 0)
@@ -373,7 +427,8 @@ static int converse(pid_t pid, const struct muppy__pyinfo *pi, int sock,
 	if (r == 0 && rep->status != MUPPY_ST_OK)
 		return status_error(rep, pid, err);
 	if (r == 0)
-		r = read_rows(sock, rep, s, mono_ns() + 10000000000u, wait_mask);
+		r = read_rows(sock, pid, rep, s, mono_ns() + 10000000000u,
+			      wait_mask, err);
 	if (r == -ETIMEDOUT)
 		muppy_error_set(err, "process %d: the interpreter was not free "
 				"within %.1f s (a thread may hold the GIL in a "
@@ -651,16 +706,16 @@ static int here(struct muppy__target *t, const struct muppy__lib *lib,
 	return r;
 }
 
-/* The largest record area taken from the target (it is untrusted). */
-#define HERE_RECORDS_MAX (256u << 20)
-
-/* What muppy_payload_here() left in the target's memory: rep and rows. */
+/*
+ * What muppy_payload_here() left in the target's memory: rep and rows,
+ * within the limits of protocol.h.
+ */
 static int read_here(struct muppy__target *t, const struct muppy__lib *lib,
 		     const struct muppy_here_io *io, struct muppy_reply *rep,
 		     struct muppy_snapshot *s, struct muppy_error *err)
 {
 	pid_t pid = muppy__target_pid(t);
-	uint64_t arg = 0, fn;
+	uint64_t arg = 0, fn, total = 0;
 	char *buf = NULL;
 	size_t off = 0;
 	int r;
@@ -670,17 +725,22 @@ static int read_here(struct muppy__target *t, const struct muppy__lib *lib,
 		r = -EPROTO;
 	if (r == 0 && rep->status != MUPPY_ST_OK)
 		r = status_error(rep, pid, err);
-	else if (r == 0 && io->records_len > HERE_RECORDS_MAX)
-		r = -EPROTO;
+	if (r == 0)
+		r = check_types(pid, rep->ntypes, err);
+	if (r == 0 && io->records_len > MUPPY_ANSWER_BYTES_MAX) {
+		muppy_error_set(err, "process %d: its answer is %" PRIu64
+				" bytes, over the %u MiB muppy-snap takes; "
+				"nothing was read (a hostile or broken "
+				"process)", (int)pid, io->records_len,
+				MUPPY_ANSWER_BYTES_MAX >> 20);
+		r = -EMSGSIZE;
+	}
 	if (r == 0 && !(buf = malloc(io->records_len + 1)))
 		r = -ENOMEM;
 	if (r == 0)
 		r = muppy__mem_read(pid, io->records, buf, io->records_len);
 	for (uint32_t i = 0; r == 0 && i < rep->ntypes; i++) {
-		struct __attribute__((packed)) {
-			uint64_t count, bytes;
-			uint32_t len;
-		} rec;
+		struct answer_rec rec;
 
 		if (io->records_len - off < sizeof(rec)) {
 			r = -EPROTO;
@@ -688,6 +748,9 @@ static int read_here(struct muppy__target *t, const struct muppy__lib *lib,
 		}
 		memcpy(&rec, buf + off, sizeof(rec));
 		off += sizeof(rec);
+		r = check_rec(pid, &rec, &total, err);
+		if (r < 0)
+			break;
 		if (rec.len > io->records_len - off) {
 			r = -EPROTO;
 			break;
@@ -1016,8 +1079,12 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	if (r < 0)
 		goto out;
 	r = fill_header(s, pid, &rep);
-	if (r == 0)
-		r = muppy_snapshot_finish(s);
+	if (r == 0 && (r = muppy_snapshot_finish(s)) == -EOVERFLOW) {
+		muppy_error_set(err, "process %d: the counts of its answer "
+				"add up to more than %" PRId64 " (a hostile or "
+				"broken process)", pid, MUPPY_MAX_VALUE);
+		r = -EMSGSIZE;
+	}
 	if (r == 0 && !stats.here)
 		r = wait_gone(pid, rep.tid, lib.name, err);
 	if (r < 0)

@@ -181,24 +181,35 @@ static int parse_magic(struct parser *p, const char *line, size_t len)
 
 /*
  * Fails unless text (len bytes at column col, counted from 0) is in
- * escaped form; quotes it from the first byte that is not.
+ * escaped form; quotes it from the first byte that is not.  Text as
+ * older writers wrote it, with invisible characters raw that are
+ * escaped today, passes too: *upgraded (when not NULL) is then a new
+ * string, its escaped form today, to use instead; else NULL.
  */
 static int check_escaped(struct parser *p, const char *what,
-			 const char *text, size_t len, size_t col)
+			 const char *text, size_t len, size_t col,
+			 char **upgraded)
 {
-	size_t ok = muppy__escaped_len(text, len);
+	size_t ok = muppy__escaped_len_compat(text, len);
 	char q[256];
 
-	if (ok == len)
+	if (upgraded)
+		*upgraded = NULL;
+	if (ok != len)
+		return fail(p, p->lineno, "%s not in escaped form at column "
+			    "%zu: '%s'", what, col + ok + 1,
+			    show(q, sizeof(q), text + ok, len - ok));
+	if (!upgraded || muppy__escaped_len(text, len) == len)
 		return 0;
-	return fail(p, p->lineno, "%s not in escaped form at column %zu: '%s'",
-		    what, col + ok + 1, show(q, sizeof(q), text + ok, len - ok));
+	*upgraded = muppy__escape_upgrade(text, len);
+	return *upgraded ? 0 : oom(p);
 }
 
+/* Stores a copy of v, or up (then owned) when it is not NULL. */
 static int set_string(struct parser *p, char **field, const char *v,
-		      size_t len)
+		      size_t len, char *up)
 {
-	char *copy = strndup(v, len);
+	char *copy = up ? up : strndup(v, len);
 
 	if (!copy)
 		return oom(p);
@@ -230,7 +241,7 @@ static int set_field(struct parser *p, enum field f, const char *line,
 {
 	struct muppy_snapshot *s = p->s;
 	uint64_t u = 0;
-	char tbuf[64];
+	char tbuf[64], *up;
 	bool walked = true;
 	size_t i;
 	int rc;
@@ -243,7 +254,7 @@ static int set_field(struct parser *p, enum field f, const char *line,
 	case F_EXECUTABLE:
 	case F_CHECKS_FAILED:
 		rc = check_escaped(p, field_names[f], v, len,
-				   (size_t)(v - line));
+				   (size_t)(v - line), &up);
 		if (rc < 0)
 			return rc;
 		/* Written only when some check failed. */
@@ -255,7 +266,7 @@ static int set_field(struct parser *p, enum field f, const char *line,
 				  f == F_PYTHON ? &s->python :
 				  f == F_IMPLEMENTATION ? &s->implementation :
 				  f == F_EXECUTABLE ? &s->executable :
-				  &s->checks_failed, v, len);
+				  &s->checks_failed, v, len, up);
 	case F_TIME:
 		if (len >= sizeof(tbuf)) {
 			*ok = false;
@@ -343,7 +354,8 @@ static int parse_header(struct parser *p, const char *line, size_t len)
 				    "unknown header field '%.*s'", (int)klen,
 				    key);
 		/* A newer minor version: skip the field, keep the rules. */
-		return check_escaped(p, "value", v, vlen, (size_t)(v - line));
+		return check_escaped(p, "value", v, vlen, (size_t)(v - line),
+				     NULL);
 	}
 	if (p->field_line[f])
 		return fail(p, p->lineno,
@@ -389,7 +401,7 @@ static int parse_row(struct parser *p, const char *line, size_t len)
 	const char *end = line + len, *t1, *t2;
 	uint64_t count, bytes;
 	size_t *lines;
-	char q[256];
+	char q[256], *up;
 	int rc;
 
 	if (!p->in_rows) {
@@ -409,33 +421,43 @@ static int parse_row(struct parser *p, const char *line, size_t len)
 		return fail(p, p->lineno, "bad byte count '%s'",
 			    show(q, sizeof(q), t1 + 1, (size_t)(t2 - t1 - 1)));
 	rc = check_escaped(p, "type name", t2 + 1, (size_t)(end - t2 - 1),
-			   (size_t)(t2 + 1 - line));
+			   (size_t)(t2 + 1 - line), &up);
 	if (rc < 0)
 		return rc;
-	if (count > (uint64_t)MUPPY_MAX_VALUE - p->sum_count)
-		return fail(p, p->lineno, "total count exceeds %" PRId64,
-			    MUPPY_MAX_VALUE);
-	if (bytes > (uint64_t)MUPPY_MAX_VALUE - p->sum_bytes)
-		return fail(p, p->lineno, "total bytes exceed %" PRId64,
-			    MUPPY_MAX_VALUE);
+	if (count > (uint64_t)MUPPY_MAX_VALUE - p->sum_count) {
+		rc = fail(p, p->lineno, "total count exceeds %" PRId64,
+			  MUPPY_MAX_VALUE);
+		goto out_free;
+	}
+	if (bytes > (uint64_t)MUPPY_MAX_VALUE - p->sum_bytes) {
+		rc = fail(p, p->lineno, "total bytes exceed %" PRId64,
+			  MUPPY_MAX_VALUE);
+		goto out_free;
+	}
 	p->sum_count += count;
 	p->sum_bytes += bytes;
 
 	if (p->s->ntypes == p->row_line_cap) {
 		size_t cap = p->row_line_cap ? p->row_line_cap * 2 : 64;
 
-		if (cap > SIZE_MAX / sizeof(*lines))
-			return oom(p);
-		lines = realloc(p->row_line, cap * sizeof(*lines));
-		if (!lines)
-			return oom(p);
+		lines = cap > SIZE_MAX / sizeof(*lines) ? NULL :
+			realloc(p->row_line, cap * sizeof(*lines));
+		if (!lines) {
+			rc = oom(p);
+			goto out_free;
+		}
 		p->row_line = lines;
 		p->row_line_cap = cap;
 	}
 	p->row_line[p->s->ntypes] = p->lineno;
-	rc = muppy__snapshot_add_escaped(p->s, t2 + 1, (size_t)(end - t2 - 1),
-					 count, bytes);
-	return rc < 0 ? oom(p) : 0;
+	rc = muppy__snapshot_add_escaped(p->s, up ? up : t2 + 1,
+					 up ? strlen(up) :
+					 (size_t)(end - t2 - 1), count, bytes);
+	if (rc < 0)
+		rc = oom(p);
+out_free:
+	free(up);
+	return rc;
 }
 
 /* One line without its '\n'. */

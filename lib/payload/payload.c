@@ -220,6 +220,7 @@ static uint64_t now_ns(void)
 
 static bool finalizing(const struct pyapi *api);
 static void summarize(const struct pyapi *api);
+static void hostile_reply(void);
 
 /* 3.minor of the running interpreter; 99 when it cannot be read. */
 static int lay_minor(const struct pyapi *api)
@@ -278,6 +279,7 @@ void muppy_payload_here(struct muppy_here_io *io)
 	t0 = now_ns();
 	summarize(api);
 	P.reply.hold_ns = now_ns() - t0;
+	hostile_reply();
 	io->reply = (uint64_t)(uintptr_t)&P.reply;
 	io->records = (uint64_t)(uintptr_t)P.names;
 	io->records_len = P.reply.status == MUPPY_ST_OK ? P.names_len : 0;
@@ -426,6 +428,74 @@ static PyObject *str_bytes(const struct pyapi *api, PyObject *s)
 	return b;
 }
 
+#ifdef MUPPY_PAYLOAD_CHECK
+/*
+ * The check build plays a hostile target when the target's environment
+ * variable MUPPY_PAYLOAD_HOSTILE says how (tests/reliability/
+ * hostile-reply.test and hostile-text.test):
+ *   rows     the reply claims 4294967295 types;
+ *   name     the first type's name is 128 MiB long, and all there;
+ *   flood    (own thread) 1000 types of 1 MiB names each, streamed;
+ *   message  a refusal whose text has terminal escapes, bidi and
+ *            zero-width characters.
+ */
+static bool hostile(const char *how)
+{
+	const char *v = getenv("MUPPY_PAYLOAD_HOSTILE");
+
+	return v && strcmp(v, how) == 0;
+}
+
+static void hostile_reply(void)
+{
+	if (hostile("rows"))
+		P.reply.ntypes = UINT32_MAX;
+	if (hostile("message"))
+		fail(MUPPY_ST_INTERNAL, "\033]0;owned\007\033[2J\033[31mred "
+		     "rlo\xe2\x80\xae zwsp\xe2\x80\x8b bad\xff\r\n "
+		     "back\\slash");
+}
+
+/* A record whose name is len bytes of 'x'. */
+static bool hostile_record(bool (*put)(const void *, size_t), size_t len)
+{
+	static char xs[65536];
+	uint64_t one = 1;
+	uint32_t n = (uint32_t)len;
+
+	memset(xs, 'x', sizeof(xs));
+	if (!put(&one, 8) || !put(&one, 8) || !put(&n, 4))
+		return false;
+	for (; len; len -= n) {
+		n = len < sizeof(xs) ? (uint32_t)len : (uint32_t)sizeof(xs);
+		if (!put(xs, n))
+			return false;
+	}
+	return true;
+}
+
+/* flood: sends the reply and the records itself; true when it did. */
+static bool hostile_flood(void)
+{
+	if (!hostile("flood") || P.reply.status != MUPPY_ST_OK)
+		return false;
+	P.reply.ntypes = 1000;
+	if (send_all(&P.reply, sizeof(P.reply)))
+		for (int i = 0; i < 1000 && hostile_record(send_all, 1u << 20);
+		     i++)
+			;
+	return true;
+}
+#define HOSTILE_NAME(st) (hostile("name") && P.reply.ntypes == 0 && \
+			  hostile_record(names_put, 128u << 20))
+#else
+static void hostile_reply(void)
+{
+}
+#define hostile_flood() false
+#define HOSTILE_NAME(st) false
+#endif
+
 /* Appends one record: count, bytes, name as repr(type) would show it. */
 static bool put_type(const struct pyapi *api, const struct type_stat *st)
 {
@@ -449,10 +519,11 @@ static bool put_type(const struct pyapi *api, const struct type_stat *st)
 	api->PyErr_Clear();
 	with_mod = m && !(ml == 8 && memcmp(m, "builtins", 8) == 0);
 	len = (uint32_t)((with_mod ? (size_t)ml + 1 : 0) + (size_t)ql);
-	ok = names_put(&st->count, 8) && names_put(&st->bytes, 8) &&
-	     names_put(&len, 4) && (!with_mod || (names_put(m, (size_t)ml) &&
-						  names_put(".", 1))) &&
-	     names_put(q, (size_t)ql);
+	ok = HOSTILE_NAME(st) ||
+	     (names_put(&st->count, 8) && names_put(&st->bytes, 8) &&
+	      names_put(&len, 4) &&
+	      (!with_mod || (names_put(m, (size_t)ml) && names_put(".", 1))) &&
+	      names_put(q, (size_t)ql));
 	if (mb)
 		api->Py_DecRef(mb);
 	if (qb)
@@ -690,7 +761,8 @@ void *payload_work(void)
 	P.reply.tid = (int32_t)gettid();
 	if (go) {
 		run();
-		if (send_all(&P.reply, sizeof(P.reply)) &&
+		hostile_reply();
+		if (!hostile_flood() && send_all(&P.reply, sizeof(P.reply)) &&
 		    P.reply.status == MUPPY_ST_OK)
 			send_all(P.names, P.names_len);
 	}

@@ -42,6 +42,19 @@
 #define MUPPY_PROTO_MAGIC 0x6d757070u /* "mupp" */
 #define MUPPY_PROTO_VERSION 2u
 
+/*
+ * The target is untrusted: it can answer anything.  muppy-snap takes at
+ * most this many records, names of this many bytes, and this many bytes
+ * of records in all (headers and names), whichever path they come by; it
+ * refuses an answer that claims more before it allocates or reads any of
+ * it, and one with a count or byte total above 2^63 - 1.  CPython's type
+ * names are far shorter (the tests use one of 100 kB), and a heap with a
+ * million types would take gigabytes.
+ */
+#define MUPPY_ANSWER_TYPES_MAX 1000000u
+#define MUPPY_ANSWER_NAME_MAX (1u << 20)
+#define MUPPY_ANSWER_BYTES_MAX (64u << 20)
+
 struct muppy_start_out {
 	int32_t status; /* 0, or an errno value from the setup */
 	int32_t sock;   /* the tracer's end of the socketpair, in the target */

@@ -17,6 +17,9 @@ _muppy_snap()
 	-o | --output)
 		_filedir
 		return ;;
+	-u | --user)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return ;;
 	--payload)
 		_filedir so
 		return ;;

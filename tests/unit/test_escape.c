@@ -40,7 +40,6 @@ static const struct esc_case esc_cases[] = {
 	C("\xf0\x9f\x90\x8d", "\xf0\x9f\x90\x8d"),      /* U+1F40D */
 	C("\xc2\xa0", "\xc2\xa0"),                      /* U+00A0 NBSP */
 	C("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"),      /* U+10FFFF */
-	C("\xe2\x80\x8b", "\xe2\x80\x8b"),              /* U+200B ZWSP */
 	C("\xe2\x80\xaf", "\xe2\x80\xaf"),              /* U+202F */
 	/* C1 controls U+0080..U+009F, byte by byte. */
 	C("\xc2\x80", "\\xc2\\x80"),
@@ -55,6 +54,47 @@ static const struct esc_case esc_cases[] = {
 	C("\xe2\x81\xa6", "\\xe2\\x81\\xa6"),
 	C("\xe2\x81\xa9", "\\xe2\\x81\\xa9"),
 	C("\xef\xbb\xbf", "\\xef\\xbb\\xbf"),
+	/* Characters that show as nothing (default-ignorable), each range's
+	 * ends, and their neighbours, which pass. */
+	C("\xc2\xac\xc2\xad\xc2\xae", "\xc2\xac\\xc2\\xad\xc2\xae"), /* SHY */
+	C("\xcd\x8f", "\\xcd\\x8f"),                  /* U+034F CGJ */
+	C("\xd8\x9b\xd8\x9c\xd8\x9d",                   /* U+061C ALM */
+	  "\xd8\x9b\\xd8\\x9c\xd8\x9d"),
+	C("\xe1\x85\x9f\xe1\x85\xa0",                   /* Hangul fillers */
+	  "\\xe1\\x85\\x9f\\xe1\\x85\\xa0"),
+	C("\xe1\x9e\xb4\xe1\x9e\xb5", "\\xe1\\x9e\\xb4\\xe1\\x9e\\xb5"),
+	C("\xe1\xa0\x8b\xe1\xa0\x8e\xe1\xa0\x8f",      /* Mongolian */
+	  "\\xe1\\xa0\\x8b\\xe1\\xa0\\x8e\\xe1\\xa0\\x8f"),
+	C("\xe2\x80\x8a", "\xe2\x80\x8a"),              /* U+200A passes */
+	C("\xe2\x80\x8b", "\\xe2\\x80\\x8b"),          /* U+200B ZWSP */
+	C("\xe2\x80\x8c\xe2\x80\x8d",                   /* ZWNJ, ZWJ */
+	  "\\xe2\\x80\\x8c\\xe2\\x80\\x8d"),
+	C("\xe2\x80\x90", "\xe2\x80\x90"),              /* U+2010 passes */
+	C("\xe2\x81\x9f", "\xe2\x81\x9f"),              /* U+205F passes */
+	C("\xe2\x81\xa0", "\\xe2\\x81\\xa0"),          /* word joiner */
+	C("\xe2\x81\xa4\xe2\x81\xa5",                   /* U+2064, U+2065 */
+	  "\\xe2\\x81\\xa4\\xe2\\x81\\xa5"),
+	C("\xe2\x81\xaa\xe2\x81\xaf",                   /* U+206A..U+206F */
+	  "\\xe2\\x81\\xaa\\xe2\\x81\\xaf"),
+	C("\xe2\x81\xb0", "\xe2\x81\xb0"),              /* U+2070 passes */
+	C("\xe3\x85\xa4", "\\xe3\\x85\\xa4"),          /* U+3164 */
+	C("\xef\xb8\x80\xef\xb8\x8f",                   /* VS1, VS16 */
+	  "\\xef\\xb8\\x80\\xef\\xb8\\x8f"),
+	C("\xef\xb8\x90", "\xef\xb8\x90"),              /* U+FE10 passes */
+	C("\xef\xbe\xa0", "\\xef\\xbe\\xa0"),          /* U+FFA0 */
+	C("\xef\xbf\xb0\xef\xbf\xb9\xef\xbf\xbb",      /* U+FFF0..U+FFFB */
+	  "\\xef\\xbf\\xb0\\xef\\xbf\\xb9\\xef\\xbf\\xbb"),
+	C("\xef\xbf\xbc", "\xef\xbf\xbc"),              /* U+FFFC passes */
+	C("\xf0\x9b\xb2\xa0", "\\xf0\\x9b\\xb2\\xa0"),  /* U+1BCA0 */
+	C("\xf0\x9d\x85\xb3\xf0\x9d\x85\xba",           /* U+1D173..A */
+	  "\\xf0\\x9d\\x85\\xb3\\xf0\\x9d\\x85\\xba"),
+	C("\xf0\x9d\x85\xbb", "\xf0\x9d\x85\xbb"),      /* U+1D17B */
+	C("\xf3\xa0\x80\x81\xf3\xa0\x81\x81",           /* tags: LANG, A */
+	  "\\xf3\\xa0\\x80\\x81\\xf3\\xa0\\x81\\x81"),
+	C("\xf3\xa0\x87\xaf\xf3\xa0\xbf\xbf",           /* U+E01EF, E0FFF */
+	  "\\xf3\\xa0\\x87\\xaf\\xf3\\xa0\\xbf\\xbf"),
+	C("\xf3\xa1\x80\x80", "\xf3\xa1\x80\x80"),      /* U+E1000 */
+	C("\xf3\x9f\xbf\xbf", "\xf3\x9f\xbf\xbf"),      /* U+DFFFF */
 	/* Invalid UTF-8: each offending byte. */
 	C("\xff", "\\xff"),
 	C("\x80", "\\x80"),
@@ -130,6 +170,9 @@ static const struct bad_case bad_cases[] = {
 	{ "\xc2\x85", 0 },         /* raw C1 control */
 	{ "\xe2\x80\xae", 0 },     /* raw bidi control */
 	{ "\xef\xbb\xbf", 0 },     /* raw BOM */
+	{ "a\xe2\x80\x8b", 1 },    /* raw ZWSP */
+	{ "\xf3\xa0\x81\x81", 0 }, /* raw tag character */
+	{ "\xef\xb8\x8f", 0 },     /* raw variation selector */
 	{ "caf\\xc3\\xa9", 3 },    /* valid UTF-8 must be raw */
 	{ "\\xc3\xa9", 0 },        /* half escaped, half raw */
 	{ "\xc3\\xa9", 0 },
@@ -180,6 +223,7 @@ static void test_exhaustive(void **state)
 	static const unsigned char alphabet[] = {
 		0x00, 0x09, 0x1b, 'a', '\\', 'x', 0x7f, 0x80, 0x85, 0xa0,
 		0xae, 0xbf, 0xc2, 0xc3, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xff,
+		0x8b, 0xad, 0xf3,
 	};
 	const size_t n = sizeof(alphabet);
 	unsigned char buf[3];
@@ -251,6 +295,84 @@ static void test_random(void **state)
 	}
 }
 
+/*
+ * Text of older writers, with the invisible characters they did
+ * not escape raw: read as the escaped form of today.
+ */
+static void test_compat(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t good;        /* muppy__escaped_len_compat() */
+		const char *now;    /* muppy__escape_upgrade(), or NULL */
+	} cases[] = {
+		{ "dict", 4, "dict" },
+		{ "a\xe2\x80\x8b" "b", 5, "a\\xe2\\x80\\x8bb" },
+		{ "a\\xe2\\x80\\x8bb", 14, "a\\xe2\\x80\\x8bb" },
+		{ "\xc2\xad\xf3\xa0\x81\x81\\t",  8,
+		  "\\xc2\\xad\\xf3\\xa0\\x81\\x81\\t" },
+		/* what they escaped already must stay escaped */
+		{ "\xe2\x80\xae", 0, NULL },
+		{ "ok\xef\xbb\xbf", 2, NULL },
+		/* and the rest of the rules hold */
+		{ "\xe2\x80\x8b\x1b", 3, NULL },
+		{ "\xe2\x80\x8b\\x41", 3, NULL },
+		{ "\xe2\x80", 0, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t len = strlen(cases[i].s);
+		char *up = muppy__escape_upgrade(cases[i].s, len);
+
+		if (muppy__escaped_len_compat(cases[i].s, len) != cases[i].good)
+			fail_msg("case %zu: compat length %zu, want %zu", i,
+				 muppy__escaped_len_compat(cases[i].s, len),
+				 cases[i].good);
+		if (!cases[i].now) {
+			assert_null(up);
+			continue;
+		}
+		assert_non_null(up);
+		assert_string_equal(up, cases[i].now);
+		assert_true(muppy_is_escaped(up, strlen(up)));
+		free(up);
+	}
+}
+
+/* Messages: controls and invisible characters escaped, backslashes and
+ * valid UTF-8 kept, cut at a whole character or escape. */
+static void test_message(void **state)
+{
+	static const struct {
+		const char *src;
+		size_t size;
+		const char *want;
+	} cases[] = {
+		{ "process 7 runs PyPy (pypy\x1b]0;owned\x07)", 64,
+		  "process 7 runs PyPy (pypy\\x1b]0;owned\\x07)" },
+		{ "escaped already: a\\x1bb \\\\ caf\xc3\xa9", 64,
+		  "escaped already: a\\x1bb \\\\ caf\xc3\xa9" },
+		{ "tab\tnl\ncr\r", 64, "tab\\tnl\\ncr\\r" },
+		{ "rlo\xe2\x80\xaezw\xe2\x80\x8b bad\xff", 64,
+		  "rlo\\xe2\\x80\\xaezw\\xe2\\x80\\x8b bad\\xff" },
+		{ "ab\x1b", 6, "ab" },          /* \x1b does not fit */
+		{ "ab\x1b", 7, "ab\\x1b" },
+		{ "caf\xc3\xa9", 5, "caf" },    /* nor half a character */
+		{ "", 1, "" },
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(buf, 'Z', sizeof(buf));
+		muppy__escape_message(buf, cases[i].size, cases[i].src);
+		if (strcmp(buf, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, buf,
+				 cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +381,8 @@ int main(void)
 		cmocka_unit_test(test_length),
 		cmocka_unit_test(test_exhaustive),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_compat),
+		cmocka_unit_test(test_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

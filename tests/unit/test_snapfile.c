@@ -355,6 +355,37 @@ static const struct parse_case parse_cases[] = {
 	{ "duplicate name", HEAD FIELDS TOTALS "1\t2\tb\n1\t2\ta\n1\t3\tc\n"
 	  "5\t5\ta\n1\t1\tb\n", 0,
 	  "t.snap:18: duplicate type name 'a' (first on line 16)", NULL },
+	/* Older writers wrote zero-width characters and variation
+	 * selectors raw: read as escaped today (and then equal to it). */
+	{ "older writers' raw invisible characters", HEAD FIELDS
+	  "# objects 3\n# bytes 5\n# types 2\n"
+	  "1\t2\tzw\xe2\x80\x8b" "sp\n" "2\t3\tvs\xef\xb8\x8f\n", 0, NULL,
+	  HEAD11 FIELDS "# objects 3\n# bytes 5\n# types 2\n"
+	  "2\t3\tvs\\xef\\xb8\\x8f\n" "1\t2\tzw\\xe2\\x80\\x8bsp\n" },
+	{ "older writers' raw invisible characters in a field", HEAD
+	  "# pid 4242\n"
+	  "# cmdline python3 app\xc2\xad.py\n"
+	  "# time 2026-11-25T12:52:54.123Z\n"
+	  "# python 3.11.2\n"
+	  "# implementation cpython\n"
+	  "# executable /usr/bin/python3.11\xe2\x81\xa0\n"
+	  "# rss 104857600\n# gc yes\n# gc_freed 17\n# hold_us 183042\n"
+	  "# objects 0\n# bytes 0\n# types 0\n", 0, NULL,
+	  HEAD11 "# pid 4242\n"
+	  "# cmdline python3 app\\xc2\\xad.py\n"
+	  "# time 2026-11-25T12:52:54.123Z\n"
+	  "# python 3.11.2\n"
+	  "# implementation cpython\n"
+	  "# executable /usr/bin/python3.11\\xe2\\x81\\xa0\n"
+	  "# rss 104857600\n# gc yes\n# gc_freed 17\n# hold_us 183042\n"
+	  "# objects 0\n# bytes 0\n# types 0\n" },
+	{ "raw and escaped zero-width space", HEAD FIELDS TOTALS
+	  "1\t2\tzw\xe2\x80\x8b\n1\t3\tzw\\xe2\\x80\\x8b\n", 0,
+	  "t.snap:16: duplicate type name 'zw\\xe2\\x80\\x8b' (first on "
+	  "line 15)", NULL },
+	{ "raw bidi control", HEAD FIELDS TOTALS "1\t2\ta\xe2\x80\xae\n", 0,
+	  "t.snap:15: type name not in escaped form at column 6: "
+	  "'\\xe2\\x80\\xae'", NULL },
 	{ "duplicate escaped name", HEAD FIELDS TOTALS "1\t2\t\\x1b\n"
 	  "1\t3\t\\x1b\n", 0,
 	  "t.snap:16: duplicate type name '\\x1b' (first on line 15)", NULL },
