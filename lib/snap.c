@@ -854,13 +854,8 @@ again:
 			usleep(10000);
 			goto again;
 		}
-		if (holder) { /* it ended: ask them all again */
-			holder = 0;
-			why[0] = '\0';
-			nasked = 0;
-			probing = false;
-			goto again;
-		}
+		holder = 0; /* if any, it ended: the GIL is to be had */
+		why[0] = '\0';
 		r = -ECHILD;
 	}
 	if (r == -ECHILD || (r < 0 && loaded && r != -ESRCH)) {
@@ -931,11 +926,11 @@ again:
 		goto again;
 	}
 	case MUPPY_HERE_NOT_HOLDER:
-		if (holder == ts.tid) { /* it let go: ask them all again */
+		if (holder == ts.tid) {
+			/* it let go: the GIL goes round, our thread gets it */
 			holder = 0;
 			why[0] = '\0';
-			nasked = 0;
-			probing = asked_all = false;
+			break;
 		}
 		if (why[0] && ms_left(deadline) == 0) {
 			r = -EINPROGRESS;
