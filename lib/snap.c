@@ -877,11 +877,11 @@ again:
 		if (r < 0)
 			goto out_detach;
 		loaded = true;
-		/* the last step before calling into it (inject.h, "Leftovers") */
-		r = muppy__target_claim(t, lib, err);
-		if (r < 0)
-			goto out_unload;
 	}
+	/* the last step before calling into it (inject.h, "Leftovers") */
+	r = muppy__target_claim(t, lib, err);
+	if (r < 0)
+		goto out_unload;
 	r = muppy__target_sym(t, lib, MUPPY_PAYLOAD_START, &start, err);
 	if (r < 0)
 		goto out_unload;
@@ -893,6 +893,12 @@ again:
 	r = here(t, lib, o, deadline, &io, err);
 	if (r < 0)
 		goto out_detach; /* unknown where it stopped: keep it */
+	/* every call returned: killed now, we leave it removable */
+	if (io.state != MUPPY_HERE_DONE) {
+		r = muppy__target_unclaim(t, lib, err);
+		if (r < 0)
+			goto out_unload;
+	}
 	muppy__target_stats(t, &ts);
 	switch (io.state) {
 	case MUPPY_HERE_DONE:
@@ -956,8 +962,10 @@ again:
 		break;
 	}
 	before = task_ids(pid, &nbefore);
-	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
-			       sizeof(so), err);
+	r = muppy__target_claim(t, lib, err);
+	if (r == 0)
+		r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
+				       sizeof(so), err);
 	if (r < 0)
 		goto out_detach; /* unknown whether its thread runs: keep it */
 	if (so.status != 0 || so.thread == 0) {

@@ -139,6 +139,12 @@ int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
  * the first call into the library.  A library without it needs none. */
 int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
+/* Marks the library as not entered again, after calls that all returned
+ * (no thread is in it): a muppy-snap killed from now on leaves it to the
+ * next one to remove, until the next claim. */
+int muppy__target_unclaim(struct muppy__target *t,
+			  const struct muppy__lib *lib,
+			  struct muppy_error *err) MUPPY_MUST_CHECK;
 /* dlclose (claiming first); checks that no mapping of the memfd remains
  * (-EBUSY if so). */
 int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,

@@ -744,6 +744,23 @@ int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
 	return 0;
 }
 
+int muppy__target_unclaim(struct muppy__target *t,
+			  const struct muppy__lib *lib, struct muppy_error *err)
+{
+	uint64_t addr;
+	int32_t v = 0;
+	int ret;
+
+	t->claim_addr = 0;
+	if (muppy__target_sym(t, lib, "muppy_inject_entered", &addr, NULL))
+		return 0;
+	ret = muppy__mem_write(t->pid, addr, &v, sizeof(v));
+	if (ret)
+		muppy_error_set(err, "cannot write library %s in process %d: %s",
+				lib->name, (int)t->pid, strerror(-ret));
+	return ret;
+}
+
 int muppy__claim_flush(struct muppy__target *t)
 {
 	static const int32_t one = 1;
