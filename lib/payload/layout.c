@@ -272,16 +272,6 @@ static bool check_int(const struct pyapi *api, int minor)
 	return ok;
 }
 
-static void parse_version(const char *v, struct layout *lay)
-{
-	int major = 0, minor = 0, micro = 0;
-
-	if (sscanf(v, "%d.%d.%d", &major, &minor, &micro) < 2 || major != 3)
-		minor = 0;
-	lay->minor = minor;
-	lay->micro = micro;
-}
-
 #define CHECK(name, expr) \
 	(layout_forced(name) || !(expr) ? (note_failed(lay, name), false) : true)
 
@@ -305,7 +295,7 @@ bool layout_prove(const struct pyapi *api, PyObject *sizeof_name,
 		version = fake;
 #endif
 	memset(lay, 0, sizeof(*lay));
-	parse_version(version, lay);
+	lay->minor = pyapi_version(version, &lay->micro);
 	lay->verified = lay->minor >= 6 && lay->minor <= NEWEST_MINOR &&
 			!layout_forced("version");
 	if (!CHECK("object", check_object(api)) ||

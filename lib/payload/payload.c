@@ -222,14 +222,6 @@ static bool finalizing(const struct pyapi *api);
 static void summarize(const struct pyapi *api);
 static void hostile_reply(void);
 
-/* 3.minor of the running interpreter; 99 when it cannot be read. */
-static int lay_minor(const struct pyapi *api)
-{
-	const char *v = api->Py_GetVersion();
-	int minor;
-
-	return sscanf(v, "3.%d", &minor) == 1 ? minor : 99;
-}
 static void set_version(const struct pyapi *api);
 
 /*
@@ -261,7 +253,9 @@ void muppy_payload_here(struct muppy_here_io *io)
 		io->state = MUPPY_HERE_NOT_HOLDER;
 		/* to 3.11 the current thread state is the process's: the
 		 * holder's; from 3.12 it is this thread's own */
-		if (lay_minor(api) <= 11)
+		int micro, minor = pyapi_version(api->Py_GetVersion(), &micro);
+
+		if (minor >= 6 && minor <= 11)
 			io->gil = current ? MUPPY_GIL_ELSEWHERE : MUPPY_GIL_FREE;
 		return;
 	}

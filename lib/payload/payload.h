@@ -82,6 +82,10 @@ HIDDEN bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen);
  * then released; -1 when v is not an int.  Clears any error. */
 HIDDEN Py_ssize_t pyapi_take_int(const struct pyapi *api, PyObject *v);
 
+/* The minor of a "3.minor.micro ..." version string (micro into *micro),
+ * or 0 when it is not a 3.x version. */
+HIDDEN int pyapi_version(const char *v, int *micro);
+
 /* gc.FUNC() called as Python calls it; a new reference or NULL. */
 HIDDEN PyObject *gc_call(const struct pyapi *api, const char *func);
 

@@ -197,3 +197,13 @@ Py_ssize_t pyapi_take_int(const struct pyapi *api, PyObject *v)
 	api->PyErr_Clear();
 	return n;
 }
+
+int pyapi_version(const char *v, int *micro)
+{
+	int major = 0, minor = 0;
+
+	*micro = 0;
+	if (sscanf(v, "%d.%d.%d", &major, &minor, micro) < 2 || major != 3)
+		return 0;
+	return minor;
+}
