@@ -963,9 +963,10 @@ again:
 	}
 	before = task_ids(pid, &nbefore);
 	r = muppy__target_claim(t, lib, err);
-	if (r == 0)
-		r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
-				       sizeof(so), err);
+	if (r < 0)
+		goto out_unload; /* nothing called yet */
+	r = muppy__target_call(t, start, &arg, 1, &so, sizeof(so), &so,
+			       sizeof(so), err);
 	if (r < 0)
 		goto out_detach; /* unknown whether its thread runs: keep it */
 	if (so.status != 0 || so.thread == 0) {
