@@ -47,6 +47,7 @@ def main():
     # Both exist during the walk and the reference; so does the cached
     # struct.Struct that reading the reply needs.
     struct.calcsize('=QQI')
+    oracle.settle()
     snapproto.request(s)
     # Wait for the walk in this frame: on 3.6, where running frames are
     # objects, the walk then sees the same frames of this thread as the

@@ -275,6 +275,7 @@ def main():
     import decimal
     extension_objects = ([array.array('i', range(i % 50)) for i in range(500)]
                          + [decimal.Decimal(i) for i in range(500)])
+    oracle.settle()
     write_file(ready, str(os.getpid()))
     if mode in ('spin', 'nap'):
         single_threaded(ctl, spin_work if mode == 'spin' else nap_work)
