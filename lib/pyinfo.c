@@ -119,11 +119,15 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 		}
 		muppy__elf_close(e);
 	}
-	if (!found) {
+	if (!found && !*exe_name) {
+		/* Only during an exec: the new program is not mapped yet. */
+		muppy_error_set(err, "process %d has no program mapped: it is "
+				"executing a new one; try again", (int)pid);
+		r = -EAGAIN;
+	} else if (!found) {
 		muppy_error_set(err, "process %d is not a Python process (no "
 				"CPython C API in %s or its libraries)",
-				(int)pid, *exe_name ?
-				shown(exe_name, q, sizeof(q)) : "its program");
+				(int)pid, shown(exe_name, q, sizeof(q)));
 		r = -ENOEXEC;
 	} else if (pi->python2) {
 		muppy_error_set(err, "process %d runs Python 2 (%s); "

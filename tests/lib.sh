@@ -168,3 +168,15 @@ victim_check() {
 proc_state() {
 	python3 "$SRCDIR/tests/py/procstate.py" "$1"
 }
+
+# snap_count FILE TYPE: the object count of TYPE's row in snapshot FILE,
+# 0 when it has none; fails the test when FILE is no snapshot.
+snap_count() {
+	head -1 "$1" | grep -q '^# muppy-snapshot 1\.' || fail "$1 is not a snapshot"
+	awk -F'\t' -v t="$2" '$3 == t { n += $1 } END { print n + 0 }' "$1"
+}
+
+# snap_header FILE KEY: the value of header line "# KEY VALUE" of FILE.
+snap_header() {
+	sed -n "s/^# $2 //p" "$1" | head -1
+}

@@ -19,7 +19,9 @@ thread reads commands from CTL_FIFO, one a line:
 The main thread sleeps in time.sleep(0.25) again and again (each sleep
 must last 0.25 s) and prints "tick N" every 4th sleep to standard output,
 so a test can compare the output with that of an undisturbed run.  Each
-MODE adds work, every piece checking its own results:
+MODE adds work, every piece checking its own results (4321 Marker objects
+exist from before READY_FILE is written, for tests to find in every
+snapshot):
 
     busy8     8 threads: allocation, float math, I/O (a pipe and a file),
               C extension calls (zlib, hashlib, json, struct, re)
@@ -32,9 +34,10 @@ MODE adds work, every piece checking its own results:
               known status
     threads   a thread that starts and joins short-lived threads
     exec      a thread that executes this program again (same pid and
-              arguments) after 0.01 to 0.15 s, again and again
-    exitsoon  a thread that ends the process (os._exit(0)) after 0 to
-              0.3 s
+              arguments) after 0.01 to 0.15 s, again and again; the
+              first problem goes on to the next program (STORM_PROBLEM)
+    exitsoon  a thread that ends the process (os._exit) after 0 to
+              0.3 s, with status 1 if something went wrong before
     hostile   classes named with tabs, newlines, ANSI escapes, a lone
               surrogate (invalid UTF-8) and a 100 kB name, with instances
 """
@@ -53,6 +56,9 @@ warnings.filterwarnings('ignore', 'This process .* is multi-threaded',
                         DeprecationWarning)
 
 problems = []
+# A problem seen by an earlier program of the exec storm.
+if os.environ.get('STORM_PROBLEM'):
+    problems.append('before exec: ' + os.environ['STORM_PROBLEM'])
 counters = {}
 lock = threading.Lock()
 
@@ -294,6 +300,8 @@ def reexec():
     time.sleep(random.uniform(0.01, 0.15))
     os.environ['STORM_EXECS'] = str(int(os.environ.get('STORM_EXECS',
                                                        '0')) + 1)
+    if problems:
+        os.environ['STORM_PROBLEM'] = problems[0]
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable] + sys.argv)
 
@@ -302,7 +310,7 @@ def exit_soon():
     import random
     time.sleep(random.uniform(0.0, 0.3))
     sys.stdout.flush()
-    os._exit(0)
+    os._exit(0 if not problems else 1)
 
 
 def mode_exitsoon():
@@ -374,6 +382,10 @@ def control(ctl):
     os._exit(0 if not problems else 1)
 
 
+class Marker(object):
+    pass
+
+
 class SlowExit(object):
     def __init__(self, seconds):
         # Module globals may be None by the time __del__ runs.
@@ -387,6 +399,8 @@ class SlowExit(object):
 
 def main():
     ctl, ready = sys.argv[1:3]
+    global markers
+    markers = [Marker() for _ in range(4321)]
     for mode in sys.argv[3:]:
         MODES[mode]()
     threading.Thread(target=control, args=(ctl,), daemon=True).start()
