@@ -97,9 +97,19 @@ char muppy__proc_state(pid_t pid, unsigned long *flags);
  * held back because muppy_snap_take() blocks them while attached. */
 bool muppy__stop_pending(void);
 uint64_t muppy__now_us(void);
+/* Text of the target (a file name, a symbol name) for a message: escaped
+ * by muppy_escape() into buf, cut to fit; returns buf. */
+const char *muppy__shown(const char *text, char *buf, size_t size);
 
 /* --- symbols.c: ELF .dynsym of the target's own files ---------------- */
 struct muppy__elf;
+
+/* Caps on what is read of a file the target maps (symbols.c): its size,
+ * its sections and program headers, and each table (symbols, their
+ * versions, their names). */
+#define MUPPY__ELF_FILE_MAX (UINT64_C(4) << 30)
+#define MUPPY__ELF_SECTIONS 65535u
+#define MUPPY__ELF_TABLE_MAX (64u << 20)
 
 int muppy__elf_open(pid_t pid, const struct muppy__maps *m,
 		    const struct muppy__map *obj, struct muppy__elf **out,

@@ -236,6 +236,15 @@ bool muppy__stop_pending(void)
 	return false;
 }
 
+const char *muppy__shown(const char *text, char *buf, size_t size)
+{
+	char *e = muppy_escape(text, strlen(text));
+
+	snprintf(buf, size, "%s", e ? e : "?");
+	free(e);
+	return buf;
+}
+
 uint64_t muppy__now_us(void)
 {
 	struct timespec ts;
