@@ -33,6 +33,7 @@ enum muppy_exit {
 	MUPPY_EXIT_BUSY = 15,        /* stopped, traced, or being snapshotted */
 	MUPPY_EXIT_NOTHREAD = 16,    /* cannot start a thread (pids limit) */
 	MUPPY_EXIT_LIMIT = 17,       /* the target's answer was over a limit */
+	MUPPY_EXIT_KERNEL = 18,      /* the kernel lacks pidfd_getfd (< 5.6) */
 	MUPPY_EXIT_USAGE = 64,       /* bad command line (argp's EX_USAGE) */
 };
 

@@ -21,16 +21,6 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* A file name of the target, escaped for a message (it chose the name). */
-static const char *shown(const char *name, char *buf, size_t size)
-{
-	char *e = muppy_escape(name, strlen(name));
-
-	snprintf(buf, size, "%s", e ? e : "?");
-	free(e);
-	return buf;
-}
-
 static bool has_sym(const struct muppy__elf *e, const char *name)
 {
 	uint64_t addr;
@@ -65,12 +55,39 @@ static void image_id(const struct muppy__maps *maps, struct muppy__pyinfo *pi)
 			pi->image_start ^= maps->v[i].start;
 }
 
-int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
-			struct muppy_error *err)
+/* The start time of the process, 0 if it is gone. */
+static unsigned long long start_of(pid_t pid)
 {
+	struct muppy__stat st;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return muppy__stat_read(path, &st) ? 0 : st.start;
+}
+
+/* Whether the file of m was looked into already (seen[0..n), by device
+ * and inode); if not, it is added (while there is room). */
+static bool seen_before(const struct muppy__map *m, struct muppy__map **seen,
+			size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seen[i]->inode == m->inode &&
+		    seen[i]->dev_major == m->dev_major &&
+		    seen[i]->dev_minor == m->dev_minor)
+			return true;
+	if (*n < MUPPY__PROBE_FILES)
+		seen[(*n)++] = (struct muppy__map *)m;
+	return false;
+}
+
+int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
+			uint64_t deadline_us, struct muppy_error *err)
+{
+	struct muppy__map **seen = NULL;
 	struct muppy__maps maps;
 	const char *exe_name = "";
 	bool found = false;
+	size_t nseen = 0;
 	char q[1024];
 	int r;
 
@@ -85,10 +102,16 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 				"and its parent has not reaped it)", (int)pid);
 		return -ESRCH;
 	}
+	pi->start = start_of(pid);
 	r = muppy__maps_read(pid, &maps, err);
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	image_id(&maps, pi);
+	seen = calloc(MUPPY__PROBE_FILES, sizeof(*seen));
+	if (!seen) {
+		r = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < maps.n && !found; i++) {
 		const struct muppy__map *m = &maps.v[i];
 		const char *b = base_name(m->path);
@@ -96,16 +119,27 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 
 		if (m->path[0] != '/' || m->offset != 0)
 			continue;
+		if (muppy__now_us() > deadline_us) {
+			muppy_error_set(err, "process %d: its files were not all "
+					"looked into within --timeout (%zu files "
+					"so far; a hostile or broken process?)",
+					(int)pid, nseen);
+			r = -ETIMEDOUT;
+			goto out;
+		}
 		if (!*exe_name)
 			exe_name = b; /* the executable is mapped first */
 		if (strstr(b, "libpypy") || !strncmp(b, "pypy", 4)) {
 			muppy_error_set(err, "process %d runs PyPy (%s); "
 					"muppy-snap reads CPython heaps only",
-					(int)pid, shown(b, q, sizeof(q)));
+					(int)pid, muppy__shown(b, q, sizeof(q)));
 			r = -EPROTONOSUPPORT;
 			goto out;
 		}
-		if (muppy__elf_open(pid, &maps, m, &e, NULL) < 0)
+		/* the same file mapped many times is looked into once; no
+		 * more than MUPPY__PROBE_FILES files */
+		if (seen_before(m, seen, &nseen) || nseen == MUPPY__PROBE_FILES ||
+		    muppy__elf_open(pid, &maps, m, &e, NULL) < 0)
 			continue;
 		if (has_sym(e, "PyGILState_Ensure")) {
 			found = true;
@@ -119,7 +153,10 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 		}
 		muppy__elf_close(e);
 	}
-	if (!found && !*exe_name) {
+	/* what was found is of the process, and of its program, still */
+	if (muppy__pyinfo_changed(pid, pi, err)) {
+		r = -EOWNERDEAD;
+	} else if (!found && !*exe_name) {
 		/* Only during an exec: the new program is not mapped yet. */
 		muppy_error_set(err, "process %d has no program mapped: it is "
 				"executing a new one; try again", (int)pid);
@@ -127,18 +164,18 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 	} else if (!found) {
 		muppy_error_set(err, "process %d is not a Python process (no "
 				"CPython C API in %s or its libraries)",
-				(int)pid, shown(exe_name, q, sizeof(q)));
+				(int)pid, muppy__shown(exe_name, q, sizeof(q)));
 		r = -ENOEXEC;
 	} else if (pi->python2) {
 		muppy_error_set(err, "process %d runs Python 2 (%s); "
 				"muppy-snap supports CPython 3.6 and later",
-				(int)pid, shown(base_name(pi->object), q,
+				(int)pid, muppy__shown(base_name(pi->object), q,
 						sizeof(q)));
 		r = -EPROTONOSUPPORT;
 	} else if (pi->free_threaded || strchr(pi->abiflags, 't')) {
 		muppy_error_set(err, "process %d runs a free-threaded CPython "
 				"build (%s), which muppy-snap does not support",
-				(int)pid, shown(base_name(pi->object), q,
+				(int)pid, muppy__shown(base_name(pi->object), q,
 						sizeof(q)));
 		r = -EPROTONOSUPPORT;
 	} else if (pi->major && (pi->major != 3 || pi->minor < 6)) {
@@ -148,8 +185,32 @@ int muppy__pyinfo_probe(pid_t pid, struct muppy__pyinfo *pi,
 		r = -EPROTONOSUPPORT;
 	}
 out:
+	free(seen);
 	muppy__maps_free(&maps);
 	return r;
+}
+
+bool muppy__pyinfo_changed(pid_t pid, const struct muppy__pyinfo *pi,
+			   struct muppy_error *err)
+{
+	unsigned long long start = start_of(pid);
+
+	if (!start || start != pi->start) {
+		muppy_error_clear(err);
+		muppy_error_set(err, "process %d exited%s since muppy-snap "
+				"first looked at it; nothing was injected",
+				(int)pid, start ? " (its pid is another "
+				"process's now)" : "");
+		return true;
+	}
+	if (muppy__pyinfo_exec_happened(pid, pi)) {
+		muppy_error_clear(err);
+		muppy_error_set(err, "process %d executed another program since "
+				"muppy-snap first looked at it; nothing was "
+				"injected", (int)pid);
+		return true;
+	}
+	return false;
 }
 
 bool muppy__pyinfo_exec_happened(pid_t pid, const struct muppy__pyinfo *pi)

@@ -53,6 +53,8 @@ enum muppy_exit muppy_exit_code(int err)
 		return MUPPY_EXIT_NOTHREAD;
 	case -EMSGSIZE:
 		return MUPPY_EXIT_LIMIT;
+	case -ENOSYS:
+		return MUPPY_EXIT_KERNEL;
 	default:
 		return MUPPY_EXIT_ERROR;
 	}
@@ -128,8 +130,11 @@ static int take_fd(pid_t pid, int fd, struct muppy_error *err)
 	r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (r < 0) {
 		r = -errno;
-		muppy_error_set(err, "pidfd_getfd: %s (Linux 5.6 or later "
-				"needed)", strerror(errno));
+		if (r == -ENOSYS)
+			muppy_error_set(err, "this kernel has no pidfd_getfd "
+					"(Linux 5.6 or later needed)");
+		else
+			muppy_error_set(err, "pidfd_getfd: %s", strerror(errno));
 	}
 	close(pidfd);
 	return r;
@@ -816,7 +821,8 @@ static void object_at(pid_t pid, uint64_t pc, char *buf, size_t size)
  */
 #define MAX_ASKED 1024
 
-static int start_payload(pid_t pid, const struct muppy__pyinfo *pi,
+static int start_payload(pid_t pid, int pidfd,
+			 const struct muppy__pyinfo *pi,
 			 const void *image, size_t len,
 			 const struct muppy_snap_opts *o, uint64_t deadline,
 			 struct muppy__lib *lib, int *sock,
@@ -872,6 +878,16 @@ again:
 	}
 	if (r < 0)
 		goto out_nolib;
+	/* the process the probe looked at, running the same program: not
+	 * another that got its pid, nor what it executed since */
+	if (muppy__pyinfo_changed(pid, pi, err) ||
+	    muppy__pidfd_exited(pidfd)) {
+		muppy_error_set(err, "process %d exited since muppy-snap first "
+				"looked at it; nothing was injected", (int)pid);
+		r = -EOWNERDEAD;
+		goto out_detach;
+	}
+	muppy__target_set_deadline(t, deadline / 1000);
 	if (!loaded) {
 		r = muppy__target_load(t, image, len, lib, err);
 		if (r < 0)
@@ -1027,19 +1043,37 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	sigset_t wait_mask;
 	char why[256];
 	size_t len;
-	int sock = -1, r;
+	int sock = -1, pidfd, r;
 
 	*out = NULL;
 	if (pid == getpid()) {
 		muppy_error_set(err, "process %d is muppy-snap itself", pid);
 		return -ENOEXEC;
 	}
-	r = muppy__pyinfo_probe(pid, &pi, err);
+	/* Pinned from the first look to the last: a pid reused meanwhile
+	 * is not this process (the pidfd's is gone). */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		r = -errno;
+		if (r == -ENOSYS)
+			muppy_error_set(err, "this kernel has no pidfd_open "
+					"(Linux 5.6 or later needed)");
+		else if (r == -ESRCH)
+			muppy_error_set(err, "no process %d", pid);
+		else if (r == -EINVAL)
+			muppy_error_set(err, "no process %d (a thread's id "
+					"is not one)", pid);
+		else
+			muppy_error_set(err, "pidfd_open of process %d: %s",
+					pid, strerror(-r));
+		return r == -EINVAL ? -ESRCH : r;
+	}
+	r = muppy__pyinfo_probe(pid, &pi, deadline / 1000, err);
 	if (r < 0)
-		return r;
+		goto out_pidfd;
 	r = muppy__read_image(o->payload, &image, &len, err);
 	if (r < 0)
-		return r;
+		goto out_pidfd;
 	s = muppy_snapshot_new();
 	if (!s) {
 		r = -ENOMEM;
@@ -1047,7 +1081,7 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	}
 	block_signals(&wait_mask);
 	why[0] = '\0';
-	while ((r = start_payload(pid, &pi, image, len, o, deadline, &lib,
+	while ((r = start_payload(pid, pidfd, &pi, image, len, o, deadline, &lib,
 				  &sock, &rep, s, why, sizeof(why), &stats,
 				  err)) == -EINPROGRESS) {
 		if (muppy__stop_pending()) {
@@ -1114,5 +1148,7 @@ out:
 out_free:
 	muppy_snapshot_free(s);
 	free(image);
+out_pidfd:
+	close(pidfd);
 	return r;
 }

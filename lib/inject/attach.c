@@ -414,32 +414,52 @@ static void find_errno(struct muppy__target *t, uint64_t tp)
 		t->errno_addr = 0;
 }
 
+/*
+ * Finds __restore_rt in libc's executable mappings, read a chunk at a
+ * time (the mappings are the target's: as large as it likes) and at most
+ * MUPPY__ELF_FILE_MAX of them, within the deadline.
+ */
+#define STUB_CHUNK (1u << 20)
+#define STUB_OVERLAP 64u
 static int find_stub(struct muppy__target *t, struct muppy_error *err)
 {
 	const struct muppy__map *m;
 	unsigned char *buf;
+	uint64_t at, end, total = 0;
 	size_t i, len;
 	long off;
+	char q[256];
 
+	buf = malloc(STUB_CHUNK);
+	if (!buf)
+		return -ENOMEM;
 	for (i = 0; i < t->maps.n; i++) {
 		m = &t->maps.v[i];
 		if (m->kind != OBJ_LIBC || m->perms[2] != 'x' ||
 		    strcmp(m->path, muppy__elf_map(t->libc)->path))
 			continue;
-		len = m->end - m->start;
-		buf = malloc(len);
-		if (!buf)
-			return -ENOMEM;
-		if (!muppy__mem_read(t->pid, m->start, buf, len) &&
-		    (off = muppy__arch_find_stub(buf, len)) >= 0) {
-			t->stub = m->start + (uint64_t)off;
-			free(buf);
-			return 0;
+		for (at = m->start; at < m->end; at += len - STUB_OVERLAP) {
+			end = m->end - at > STUB_CHUNK ? at + STUB_CHUNK : m->end;
+			len = (size_t)(end - at);
+			total += len;
+			if (total > MUPPY__ELF_FILE_MAX ||
+			    muppy__now_us() > t->deadline_us ||
+			    muppy__mem_read(t->pid, at, buf, len))
+				break;
+			off = muppy__arch_find_stub(buf, len);
+			if (off >= 0) {
+				t->stub = at + (uint64_t)off;
+				free(buf);
+				return 0;
+			}
+			if (end == m->end)
+				break;
 		}
-		free(buf);
 	}
+	free(buf);
 	muppy_error_set(err, "no signal-return stub found in %s of process %d",
-			muppy__elf_map(t->libc)->path, (int)t->pid);
+			muppy__shown(muppy__elf_map(t->libc)->path, q, sizeof(q)),
+			(int)t->pid);
 	return -ENOEXEC;
 }
 
@@ -584,6 +604,11 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 	return muppy__target_attach_other(out, pid, timeout_ms, NULL, 0, err);
 }
 
+void muppy__target_set_deadline(struct muppy__target *t, uint64_t us)
+{
+	t->deadline_us = us;
+}
+
 void muppy__target_set_call_timeout(struct muppy__target *t, int ms)
 {
 	t->call_timeout_ms = ms > 0 ? ms : MUPPY__CALL_TIMEOUT_MS;
@@ -610,6 +635,20 @@ int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 	t->skip = skip;
 	t->nskip = nskip;
 	t->call_timeout_ms = MUPPY__CALL_TIMEOUT_MS;
+	t->deadline_us = muppy__now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
+	/* pinned: whatever is found out from now on is of this process */
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0) {
+		ret = -errno;
+		if (ret == -ENOSYS)
+			muppy_error_set(err, "this kernel has no pidfd_open (Linux 5.6 or later needed)");
+		else if (ret == -ESRCH)
+			muppy_error_set(err, "no process %d", (int)pid);
+		else
+			muppy_error_set(err, "pidfd_open of process %d: %s",
+					(int)pid, strerror(-ret));
+		goto out_free;
+	}
 	ret = muppy__maps_read(pid, &t->maps, err);
 	if (ret)
 		goto out_free;
@@ -657,6 +696,13 @@ int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 	ret = same_program(t, err);
 	if (ret)
 		goto out_detach;
+	/* the pid is still the process the pidfd was opened for */
+	if (muppy__pidfd_exited(t->pidfd)) {
+		muppy_error_set(err, "process %d exited while muppy-snap attached",
+				(int)pid);
+		ret = -ESRCH;
+		goto out_detach;
+	}
 	t->st.tid = t->tid;
 	t->st.in_syscall = muppy__arch_in_syscall(t->tid) > 0;
 	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(t->sigmask), &t->sigmask) < 0) {
@@ -764,6 +810,8 @@ void muppy__target_detach(struct muppy__target *t)
 	muppy__elf_close(t->libc);
 	muppy__elf_close(t->ld);
 	muppy__maps_free(&t->maps);
+	if (t->pidfd > 0)
+		close(t->pidfd);
 	free(t);
 }
 

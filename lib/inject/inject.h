@@ -43,6 +43,16 @@
  *   -EINVAL    our own pid, bad arguments, untrusted library file
  *   -EFAULT    the called function crashed (the thread was restored)
  *   -EIO       a remote operation failed (e.g. dlopen refused the image)
+ *   -ENOSYS    the kernel lacks pidfd_open or pidfd_getfd (Linux 5.6)
+ *   -EBADF     the target swapped the memfd for another file
+ *
+ * Hostile targets.  The target's memory, link maps, mappings and the
+ * files it maps are untrusted: every walk of them is bounded by the
+ * object's real mapping or file size and a cap (MUPPY__LINK_MAPS_MAX,
+ * MUPPY__SYM_CHAIN_MAX, MUPPY__ELF_*), and by the deadline; its files are
+ * opened by one rule (symbols.c); its memfd is taken by pidfd only; the
+ * process is pinned by a pidfd from the attach on; text of it in a
+ * message is escaped (muppy__shown()).
  */
 #ifndef MUPPY_INJECT_H
 #define MUPPY_INJECT_H
@@ -99,6 +109,10 @@ int muppy__target_attach(struct muppy__target **out, pid_t pid,
 int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 			       int timeout_ms, const pid_t *skip, size_t nskip,
 			       struct muppy_error *err) MUPPY_MUST_CHECK;
+/* When walks of the target's own data (its link maps, a leftover's
+ * symbols) give up: CLOCK_MONOTONIC microseconds (muppy__now_us());
+ * attaching sets it to the attach's own timeout. */
+void muppy__target_set_deadline(struct muppy__target *t, uint64_t us);
 /* The limit on each later remote call (default MUPPY__CALL_TIMEOUT_MS). */
 void muppy__target_set_call_timeout(struct muppy__target *t, int ms);
 /*

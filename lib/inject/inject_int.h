@@ -97,6 +97,9 @@ char muppy__proc_state(pid_t pid, unsigned long *flags);
  * held back because muppy_snap_take() blocks them while attached. */
 bool muppy__stop_pending(void);
 uint64_t muppy__now_us(void);
+/* True when the process of a pidfd has exited (its pid may be another
+ * process's now). */
+bool muppy__pidfd_exited(int pidfd);
 /* Text of the target (a file name, a symbol name) for a message: escaped
  * by muppy_escape() into buf, cut to fit; returns buf. */
 const char *muppy__shown(const char *text, char *buf, size_t size);
@@ -166,7 +169,15 @@ struct muppy__target {
 	struct muppy__stats st;
 	char why[160];          /* what the last unsafe thread was doing */
 	uint64_t eperm_us;      /* first unexplained EPERM (exec, exit) */
+	int pidfd;              /* the process, pinned from the attach on */
+	uint64_t deadline_us;   /* end of the caller's --timeout */
+	bool late;              /* a walk of the target's data hit it */
 };
+
+/* Caps on walks of the target's own data (load.c): link map entries, and
+ * steps along one symbol hash chain. */
+#define MUPPY__LINK_MAPS_MAX 65536
+#define MUPPY__SYM_CHAIN_MAX 4096u
 
 /* attach.c */
 /* PTRACE_DETACH; a tracee that is being killed is reaped instead. */

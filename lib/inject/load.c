@@ -2,9 +2,11 @@
 /*
  * Loading and unloading a library in the target, without touching any
  * file system: the target creates a memfd (memfd_create from its own
- * libc), we take a copy of that fd (pidfd_getfd, else /proc/PID/fd/N),
- * write the image, seal it, and the target dlopens "/proc/self/fd/N" and
- * closes N (the mapping keeps the file alive).  Remote return values are
+ * libc), we take a copy of that fd (pidfd_getfd only, checked to be a
+ * memfd of that name, unsealed: never a reopening of /proc/PID/fd/N,
+ * which the target could make any file), write the image, seal it, and
+ * the target dlopens "/proc/self/fd/N" and closes N (the mapping keeps
+ * the file alive).  Remote return values are
  * lost, so every result is found by looking: the fd by its unique name in
  * /proc/PID/fd, the handle by walking the link maps from _r_debug.r_map,
  * the unloading in /proc/PID/maps.  What SIGKILLed injectors left is
@@ -115,7 +117,11 @@ static int walk_link_maps(struct muppy__target *t, link_map_visit *visit,
 	if (muppy__elf_sym(t->ld, "_r_debug", &rd) ||
 	    muppy__mem_read(t->pid, rd + 8, &lm, sizeof(lm)))
 		return -ENOEXEC;
-	for (i = 0; lm && i < 65536; i++, lm = f[3]) {
+	for (i = 0; lm && i < MUPPY__LINK_MAPS_MAX; i++, lm = f[3]) {
+		if ((i & 255) == 255 && muppy__now_us() > t->deadline_us) {
+			t->late = true;
+			return -ETIMEDOUT;
+		}
 		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
 			break;
 		if (visit(t, lm, f, arg))
@@ -157,6 +163,9 @@ int muppy__link_map_find(struct muppy__target *t, const char *name,
 
 	if (ret == -ENOEXEC)
 		muppy_error_set(err, "cannot find _r_debug in process %d", (int)t->pid);
+	if (ret == -ETIMEDOUT)
+		muppy_error_set(err, "process %d: its list of loaded libraries was not read within --timeout (a hostile or broken process)",
+				(int)t->pid);
 	if (ret)
 		return ret;
 	*found = q.found;
@@ -220,37 +229,59 @@ static int find_memfd(pid_t pid, const char *name)
 	return n < 0 ? n : n ? fd : -ENOENT;
 }
 
-/* Our own copy of the target's fd N. */
-static int grab_fd(pid_t pid, int n)
+/*
+ * Our own copy of the target's fd N, which must be the memfd called name
+ * that it just created: a memfd (its link says so, and it takes seals),
+ * with no seal yet.  Never a reopening of /proc/PID/fd/N: the target
+ * could swap N for an O_PATH descriptor of any file, which root would
+ * then open for writing.
+ */
+static int grab_fd(struct muppy__target *t, int n, const char *name,
+		   struct muppy_error *err)
 {
-	char path[64];
-	int pfd, fd;
+	char want[160], link[160], self[64];
+	struct stat st;
+	ssize_t len;
+	int fd, seals;
 
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd >= 0) {
-		fd = (int)syscall(SYS_pidfd_getfd, pfd, n, 0);
-		close(pfd);
-		if (fd >= 0)
-			return fd;
+	fd = (int)syscall(SYS_pidfd_getfd, t->pidfd, n, 0);
+	if (fd < 0) {
+		int ret = -errno;
+
+		if (ret == -ENOSYS)
+			muppy_error_set(err, "cannot take the memfd of process %d: this kernel has no pidfd_getfd (Linux 5.6 or later needed)",
+					(int)t->pid);
+		else
+			muppy_error_set(err, "cannot take the memfd of process %d (pidfd_getfd): %s",
+					(int)t->pid, strerror(-ret));
+		return ret;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, n);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	len = readlink(self, link, sizeof(link) - 1);
+	if (len > 0)
+		link[len] = '\0';
+	seals = fcntl(fd, F_GET_SEALS);
+	if (len <= 0 || strcmp(link, want) || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || seals != 0) {
+		muppy_error_set(err, "process %d replaced its memfd %d by another file before muppy-snap wrote it; nothing was written (a hostile process)",
+				(int)t->pid, n);
+		close(fd);
+		return -EBADF;
+	}
+	return fd;
 }
 
-static int fill_memfd(pid_t pid, int n, const void *image, size_t len,
-		      struct muppy_error *err)
+static int fill_memfd(struct muppy__target *t, int n, const char *name,
+		      const void *image, size_t len, struct muppy_error *err)
 {
 	size_t done = 0;
 	ssize_t w;
 	int fd, ret = 0;
 
-	fd = grab_fd(pid, n);
-	if (fd < 0) {
-		muppy_error_set(err, "cannot get the memfd of process %d: %s",
-				(int)pid, strerror(-fd));
+	fd = grab_fd(t, n, name, err);
+	if (fd < 0)
 		return fd;
-	}
 	while (done < len) {
 		w = pwrite(fd, (const char *)image + done, len - done, (off_t)done);
 		if (w <= 0) {
@@ -428,8 +459,9 @@ static bool entered(struct muppy__target *t, const struct muppy__lib *lib)
 
 struct orphans {
 	struct muppy__lib v[8];
-	size_t n;
+	size_t n, looked; /* libraries looked into, at most ORPHANS_LOOKED */
 };
+#define ORPHANS_LOOKED 64
 
 /* Collects a library loaded from "/proc/self/fd/N" whose memfd (the
  * mapping at its load address) has an owner that is gone, if no thread
@@ -453,9 +485,10 @@ static bool collect_orphan(struct muppy__target *t, uint64_t lm,
 	l->handle = lm;
 	l->base = f[0];
 	l->memfd = -1;
+	o->looked++;
 	if (!entered(t, l))
 		o->n++;
-	return o->n == ARRAY_SIZE(o->v);
+	return o->n == ARRAY_SIZE(o->v) || o->looked == ORPHANS_LOOKED;
 }
 
 /*
@@ -558,11 +591,16 @@ int muppy__target_load(struct muppy__target *t, const void *image,
 				(int)t->pid);
 		return -EIO;
 	}
+	if (t->late || muppy__now_us() > t->deadline_us) {
+		muppy_error_set(err, "process %d: looking for what earlier injectors left took longer than --timeout (a hostile or broken process); nothing was loaded",
+				(int)t->pid);
+		return -ETIMEDOUT;
+	}
 	ret = create_memfd(t, lib, err);
 	if (ret)
 		return ret;
 	n = lib->memfd;
-	ret = fill_memfd(t->pid, n, image, len, err);
+	ret = fill_memfd(t, n, lib->name, image, len, err);
 	if (ret)
 		goto out_close;
 
@@ -624,21 +662,45 @@ static uint32_t sysv_hash(const char *s)
 	return h;
 }
 
+/*
+ * Everything read here is the target's: every address must lie in the
+ * library's own mappings [lo, hi), and a hash chain is followed for at
+ * most MUPPY__SYM_CHAIN_MAX symbols (a leftover's library may be forged
+ * by the target, its chain made endless).
+ */
 struct dyn {
 	pid_t pid;
-	uint64_t base, symtab, strtab, gnuhash, hash;
+	uint64_t base, lo, hi, symtab, strtab, gnuhash, hash;
 };
+
+static bool in_obj(const struct dyn *d, uint64_t addr, uint64_t len)
+{
+	return addr >= d->lo && addr <= d->hi && len <= d->hi - addr;
+}
+
+static int obj_read(const struct dyn *d, uint64_t addr, void *buf,
+		    uint64_t len)
+{
+	if (!in_obj(d, addr, len))
+		return -EFAULT;
+	return muppy__mem_read(d->pid, addr, buf, (size_t)len);
+}
 
 static int check_sym(const struct dyn *d, uint32_t i, const char *name,
 		     uint64_t *addr)
 {
 	Elf64_Sym s;
 	char buf[256];
+	size_t room;
 
-	if (muppy__mem_read(d->pid, d->symtab + (uint64_t)i * sizeof(s), &s, sizeof(s)))
+	if (obj_read(d, d->symtab + (uint64_t)i * sizeof(s), &s, sizeof(s)))
 		return -EIO;
 	if (s.st_shndx == SHN_UNDEF || s.st_name == 0 ||
-	    muppy__mem_read_str(d->pid, d->strtab + s.st_name, buf, sizeof(buf)) ||
+	    !in_obj(d, d->strtab + s.st_name, 1))
+		return -ENOENT;
+	room = d->hi - (d->strtab + s.st_name);
+	if (muppy__mem_read_str(d->pid, d->strtab + s.st_name, buf,
+				room < sizeof(buf) ? room : sizeof(buf)) ||
 	    strcmp(buf, name))
 		return -ENOENT;
 	*addr = d->base + s.st_value;
@@ -647,81 +709,133 @@ static int check_sym(const struct dyn *d, uint32_t i, const char *name,
 
 static int lookup_gnu(const struct dyn *d, const char *name, uint64_t *addr)
 {
-	uint32_t h = gnu_hash(name), hdr[4], b, c, i;
-	uint64_t buckets, chains;
+	uint32_t h = gnu_hash(name), hdr[4], b, c[64];
+	uint64_t buckets, chains, i, at;
 
-	if (muppy__mem_read(d->pid, d->gnuhash, hdr, sizeof(hdr)) || !hdr[0])
+	if (obj_read(d, d->gnuhash, hdr, sizeof(hdr)) || !hdr[0])
 		return -EIO;
 	buckets = d->gnuhash + 16 + (uint64_t)hdr[2] * 8;
 	chains = buckets + (uint64_t)hdr[0] * 4;
-	if (muppy__mem_read(d->pid, buckets + (h % hdr[0]) * 4, &b, 4))
+	if (!in_obj(d, buckets, (uint64_t)hdr[0] * 4) ||
+	    obj_read(d, buckets + (uint64_t)(h % hdr[0]) * 4, &b, 4))
 		return -EIO;
 	if (b < hdr[1])
 		return -ENOENT;
-	for (i = b;; i++) {
-		if (muppy__mem_read(d->pid, chains + (uint64_t)(i - hdr[1]) * 4, &c, 4))
-			return -EIO;
-		if ((c | 1) == (h | 1) && !check_sym(d, i, name, addr))
+	for (i = 0; i < MUPPY__SYM_CHAIN_MAX; i++) {
+		uint64_t k = i % ARRAY_SIZE(c), n;
+
+		if (k == 0) { /* the next words of the chain, in one read */
+			at = chains + ((uint64_t)b - hdr[1] + i) * 4;
+			n = at < d->hi ? (d->hi - at) / 4 : 0;
+			if (n == 0 || obj_read(d, at, c, 4 * (n < ARRAY_SIZE(c) ?
+							      n : ARRAY_SIZE(c))))
+				return -EIO;
+			if (n < ARRAY_SIZE(c))
+				c[n] = 1; /* the mapping ends: so does the chain */
+		}
+		if ((c[k] | 1) == (h | 1) && !check_sym(d, (uint32_t)(b + i), name, addr))
 			return 0;
-		if (c & 1)
+		if (c[k] & 1)
 			return -ENOENT;
 	}
+	return -ELOOP;
 }
 
 static int lookup_sysv(const struct dyn *d, const char *name, uint64_t *addr)
 {
-	uint32_t hdr[2], i, n = 0;
+	uint32_t hdr[2], i;
+	uint64_t n;
 
-	if (muppy__mem_read(d->pid, d->hash, hdr, sizeof(hdr)) || !hdr[0])
+	if (obj_read(d, d->hash, hdr, sizeof(hdr)) || !hdr[0])
 		return -EIO;
-	if (muppy__mem_read(d->pid, d->hash + 8 + (sysv_hash(name) % hdr[0]) * 4, &i, 4))
+	if (obj_read(d, d->hash + 8 + (uint64_t)(sysv_hash(name) % hdr[0]) * 4, &i, 4))
 		return -EIO;
-	while (i && i < hdr[1] && n++ < hdr[1]) {
+	for (n = 0; i && i < hdr[1]; n++) {
+		if (n == MUPPY__SYM_CHAIN_MAX)
+			return -ELOOP;
 		if (!check_sym(d, i, name, addr))
 			return 0;
-		if (muppy__mem_read(d->pid, d->hash + 8 + ((uint64_t)hdr[0] + i) * 4, &i, 4))
+		if (obj_read(d, d->hash + 8 + ((uint64_t)hdr[0] + i) * 4, &i, 4))
 			return -EIO;
 	}
 	return -ENOENT;
+}
+
+/* The mappings of the library at base, [*lo, *hi); false if none. */
+static bool lib_bounds(struct muppy__target *t, uint64_t base, uint64_t *lo,
+		       uint64_t *hi)
+{
+	const struct muppy__map *m = muppy__maps_find(&t->maps, base);
+	struct muppy__maps now;
+
+	if (!m || !m->inode) { /* loaded since the mappings were read */
+		if (muppy__maps_read(t->pid, &now, NULL))
+			return false;
+		muppy__maps_free(&t->maps);
+		t->maps = now;
+		m = muppy__maps_find(&t->maps, base);
+	}
+	m = m ? muppy__maps_object(&t->maps, m) : NULL;
+	if (!m)
+		return false;
+	*lo = m->start;
+	*hi = muppy__maps_object_end(&t->maps, m);
+	return true;
 }
 
 int muppy__target_sym(struct muppy__target *t, const struct muppy__lib *lib,
 		      const char *name, uint64_t *addr,
 		      struct muppy_error *err)
 {
-	struct dyn d = { t->pid, lib->base, 0, 0, 0, 0 };
+	struct dyn d = { t->pid, lib->base, 0, 0, 0, 0, 0, 0 };
+	Elf64_Dyn e[64];
 	uint64_t ld, lm;
-	Elf64_Dyn e;
-	int i, ret;
+	char q[128];
+	int i, k, ret;
 
 	ret = muppy__link_map_find(t, NULL, lib->handle, &lm, NULL, err);
-	if (ret || muppy__mem_read(t->pid, lm + LM_LD, &ld, sizeof(ld))) {
+	if (ret || muppy__mem_read(t->pid, lm + LM_LD, &ld, sizeof(ld)) ||
+	    !lib_bounds(t, lib->base, &d.lo, &d.hi)) {
 		muppy_error_set(err, "library %s is not loaded in process %d",
-				lib->name, (int)t->pid);
+				muppy__shown(lib->name, q, sizeof(q)), (int)t->pid);
 		return -ENOENT;
 	}
-	for (i = 0; i < 1024; i++) {
-		if (muppy__mem_read(t->pid, ld + (uint64_t)i * sizeof(e), &e, sizeof(e)) ||
-		    e.d_tag == DT_NULL)
+	for (i = 0; i < 1024; i += (int)ARRAY_SIZE(e)) {
+		uint64_t at = ld + (uint64_t)i * sizeof(*e);
+		uint64_t n = in_obj(&d, at, sizeof(*e)) ?
+			     (d.hi - at) / sizeof(*e) : 0;
+
+		if (n > ARRAY_SIZE(e))
+			n = ARRAY_SIZE(e);
+		if (n == 0 || obj_read(&d, at, e, n * sizeof(*e)))
 			break;
-		/* glibc relocates these in place unless .dynamic is read-only */
-		if (e.d_un.d_ptr < d.base)
-			e.d_un.d_ptr += d.base;
-		switch (e.d_tag) {
-		case DT_SYMTAB: d.symtab = e.d_un.d_ptr; break;
-		case DT_STRTAB: d.strtab = e.d_un.d_ptr; break;
-		case DT_GNU_HASH: d.gnuhash = e.d_un.d_ptr; break;
-		case DT_HASH: d.hash = e.d_un.d_ptr; break;
+		for (k = 0; k < (int)n && e[k].d_tag != DT_NULL; k++) {
+			/* glibc relocates these in place unless .dynamic is
+			 * read-only */
+			if (e[k].d_un.d_ptr < d.base)
+				e[k].d_un.d_ptr += d.base;
+			switch (e[k].d_tag) {
+			case DT_SYMTAB: d.symtab = e[k].d_un.d_ptr; break;
+			case DT_STRTAB: d.strtab = e[k].d_un.d_ptr; break;
+			case DT_GNU_HASH: d.gnuhash = e[k].d_un.d_ptr; break;
+			case DT_HASH: d.hash = e[k].d_un.d_ptr; break;
+			}
 		}
+		if (k < (int)n)
+			break;
 	}
 	ret = -ENOENT;
 	if (d.symtab && d.strtab && d.gnuhash)
 		ret = lookup_gnu(&d, name, addr);
 	else if (d.symtab && d.strtab && d.hash)
 		ret = lookup_sysv(&d, name, addr);
-	if (ret)
+	if (ret == -ELOOP)
+		muppy_error_set(err, "library %s in process %d: its hash chain is over %u symbols long (a forged library)",
+				muppy__shown(lib->name, q, sizeof(q)), (int)t->pid,
+				MUPPY__SYM_CHAIN_MAX);
+	else if (ret)
 		muppy_error_set(err, "no symbol %s in the injected library", name);
-	return ret;
+	return ret ? -ENOENT : 0;
 }
 
 int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,

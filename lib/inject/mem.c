@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,13 +134,14 @@ int muppy__eperm_message(struct muppy_error *err, const char *what,
 			 pid_t pid, const struct muppy__eperm_facts *f)
 {
 	if (f->tracer > 0) {
-		char thr[48] = "it is";
+		char thr[48] = "it is", comm[sizeof(f->tracer_comm) * 4 + 1];
 
 		if (f->tid > 0 && f->tid != pid)
 			snprintf(thr, sizeof(thr), "its thread %d is", (int)f->tid);
 		muppy_error_set(err, "cannot %s process %d: %s already traced by process %ld (%s); %s",
 				what, (int)pid, thr, f->tracer,
-				f->tracer_comm[0] ? f->tracer_comm : "?",
+				f->tracer_comm[0] ? muppy__shown(f->tracer_comm, comm,
+								 sizeof(comm)) : "?",
 				!strcmp(f->tracer_comm, "muppy-snap") ?
 				"another snapshot is being taken, try again" :
 				"detach that debugger first");
@@ -234,6 +236,14 @@ bool muppy__stop_pending(void)
 			return true;
 	}
 	return false;
+}
+
+bool muppy__pidfd_exited(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	/* readable once the process has exited: asks for no permission */
+	return poll(&p, 1, 0) != 0;
 }
 
 const char *muppy__shown(const char *text, char *buf, size_t size)

@@ -298,7 +298,9 @@ void muppy__safepoint_find_allocator(struct muppy__target *t)
 	/* the executable, preloads, then dependencies: the first object
 	 * defining malloc is the one every call goes to */
 	for (i = 0; lm && i < 4096; i++, lm = f[3]) {
-		if (muppy__mem_read(t->pid, lm, f, sizeof(f)))
+		/* the list is the target's: as long as it likes */
+		if (muppy__now_us() > t->deadline_us ||
+		    muppy__mem_read(t->pid, lm, f, sizeof(f)))
 			return;
 		m = muppy__maps_find(&t->maps, f[2]); /* l_ld */
 		if (!m || !m->inode || !(obj = muppy__maps_object(&t->maps, m)))
@@ -313,8 +315,8 @@ void muppy__safepoint_find_allocator(struct muppy__target *t)
 			muppy__elf_close(e);
 			continue;
 		}
-		snprintf(t->alloc_name, sizeof(t->alloc_name), "%s",
-			 strrchr(obj->path, '/') ? strrchr(obj->path, '/') + 1 : obj->path);
+		muppy__shown(strrchr(obj->path, '/') ? strrchr(obj->path, '/') + 1 : obj->path,
+			     t->alloc_name, sizeof(t->alloc_name));
 		t->alloc_start = obj->start;
 		t->alloc_end = muppy__maps_object_end(&t->maps, obj);
 		if (i == 0)
