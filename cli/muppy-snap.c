@@ -84,6 +84,7 @@ static const char doc[] =
 	"program during the snapshot, "
 	"15 the process is stopped, traced or busy, 16 the process cannot "
 	"start a thread, 17 its answer was over muppy-snap's limits, "
+	"18 the kernel lacks pidfd_open or pidfd_getfd (Linux 5.6), "
 	"64 usage error, 128+N killed by signal N.";
 
 struct args {
