@@ -13,7 +13,8 @@
 #   sparse        map, below the executable, an ELF file of 8 GiB (sparse)
 #                 whose .dynsym claims all of it;
 #   execprobe     map N=ARG sparse ELFs with a 60 MiB .dynsym each (a slow
-#                 probe); on SIGUSR1 execute another python3.
+#                 probe); when the first is opened (inotify: muppy-snap's
+#                 probe reads it) execute another python3.
 import ctypes, mmap, os, signal, struct, sys, time
 
 mode, d, ready = sys.argv[1:4]
@@ -105,10 +106,20 @@ elif mode == 'execprobe':
         sparse_elf(p, 60 << 20)
         map_low(p, 0x100000 + i * 4096)
 
-    def act2(sig, frame):
+    # The first open of slow0.so from now on is muppy-snap's probe:
+    # execute another python3 at once, while the probe goes on.
+    libc.inotify_init1.restype = ctypes.c_int
+    ino = libc.inotify_init1(0)
+    if ino < 0 or libc.inotify_add_watch(
+            ino, os.path.join(d, 'slow0.so').encode(), 0x20) < 0:
+        sys.exit('inotify failed')
+
+    def execute():
+        os.read(ino, 4096)
         os.execv('/usr/bin/python3', ['python3', '-c',
                  'import time; time.sleep(60)'])
-    signal.signal(signal.SIGUSR1, act2)
+    import threading
+    threading.Thread(target=execute, daemon=True).start()
 else:
     sys.exit('unknown mode ' + mode)
 
