@@ -127,7 +127,7 @@ $(O)/tests/progs/%: tests/progs/%.c $(LIB)
 	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MD -MP -pthread -o $@ $< $(LIB) $(LIB_LIBS) -lm
 # Injection victims never run sanitizers (their allocator's locks are
 # invisible to the injector's safe-point check).
-$(addprefix $(O)/tests/progs/,victim vforker pickme pausesig allocbusy rseqspin relsleep): \
+$(addprefix $(O)/tests/progs/,victim vforker pickme pausesig allocbusy rseqspin relsleep pinexec): \
 	private SAN_FLAGS :=
 $(O)/tests/progs/%.so: tests/progs/so/%.c
 	@mkdir -p $(@D)

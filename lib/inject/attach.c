@@ -693,6 +693,19 @@ int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 	if (ret)
 		goto out_free;
 	t->stop = STOP_INTERRUPT;
+	/*
+	 * Pinned before the check: what it proves holds for every access.
+	 * Without CAP_DAC_OVERRIDE (CAP_SYS_PTRACE only, another user's
+	 * process) /proc/PID/mem cannot be opened for writing: accesses then
+	 * go by pid, as process_vm_writev does (see SECURITY in the manual).
+	 */
+	ret = muppy__mem_pin(pid);
+	if (ret && ret != -EACCES && ret != -EPERM) {
+		muppy_error_set(err, "cannot open the memory of process %d: %s",
+				(int)pid, strerror(-ret));
+		goto out_detach;
+	}
+	t->mem_pinned = ret == 0;
 	ret = same_program(t, err);
 	if (ret)
 		goto out_detach;
@@ -810,6 +823,8 @@ void muppy__target_detach(struct muppy__target *t)
 	muppy__elf_close(t->libc);
 	muppy__elf_close(t->ld);
 	muppy__maps_free(&t->maps);
+	if (t->mem_pinned)
+		muppy__mem_unpin(t->pid);
 	if (t->pidfd > 0)
 		close(t->pidfd);
 	free(t);

@@ -47,6 +47,11 @@ const struct muppy__map *muppy__maps_by_kind(const struct muppy__maps *m,
 bool muppy__maps_has_substr(const struct muppy__maps *m, const char *s);
 
 /* --- mem.c: target memory, /proc helpers, permissions ---------------- */
+/* From pin to unpin, every read and write of pid's memory goes to the
+ * address space it has now (its /proc/PID/mem), never to a program it
+ * executes later.  Counted; -errno. */
+int muppy__mem_pin(pid_t pid) MUPPY_MUST_CHECK;
+void muppy__mem_unpin(pid_t pid);
 int muppy__mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 	MUPPY_MUST_CHECK;
 int muppy__mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
@@ -170,6 +175,7 @@ struct muppy__target {
 	char why[160];          /* what the last unsafe thread was doing */
 	uint64_t eperm_us;      /* first unexplained EPERM (exec, exit) */
 	int pidfd;              /* the process, pinned from the attach on */
+	bool mem_pinned;        /* muppy__mem_pin() holds its address space */
 	uint64_t deadline_us;   /* end of the caller's --timeout */
 	bool late;              /* a walk of the target's data hit it */
 };

@@ -13,13 +13,77 @@
 
 #include "inject/inject_int.h"
 
+/*
+ * Pinned address spaces: once the attach has stopped a thread,
+ * /proc/PID/mem is opened and every read and write of that process goes
+ * through it.  The descriptor keeps to the address space it was opened
+ * on: if another thread executes a new program afterwards, reads and
+ * writes fail instead of reaching the new program under the same pid.
+ * Counted, so that nested attaches of one process share it.
+ */
+static struct pin {
+	pid_t pid;
+	int fd;
+	unsigned refs;
+} pins[8];
+
+static struct pin *pin_of(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		if (pins[i].refs && pins[i].pid == pid)
+			return &pins[i];
+	return NULL;
+}
+
+int muppy__mem_pin(pid_t pid)
+{
+	struct pin *p = pin_of(pid);
+	char path[64];
+
+	if (p) {
+		p->refs++;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		if (pins[i].refs)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		pins[i].fd = open(path, O_RDWR | O_CLOEXEC);
+		if (pins[i].fd < 0)
+			return -errno;
+		pins[i].pid = pid;
+		pins[i].refs = 1;
+		return 0;
+	}
+	return -EMFILE;
+}
+
+void muppy__mem_unpin(pid_t pid)
+{
+	struct pin *p = pin_of(pid);
+
+	if (p && --p->refs == 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+}
+
 static int mem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, bool wr)
 {
 	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+	struct pin *p = pin_of(pid);
 	char path[64];
 	ssize_t n;
 	int fd;
 
+	if (p) {
+		n = wr ? pwrite(p->fd, buf, len, (off_t)addr)
+		       : pread(p->fd, buf, len, (off_t)addr);
+		if (n < 0)
+			return -errno;
+		/* 0: the address space is gone (an exec or an exit) */
+		return n == (ssize_t)len ? 0 : -EIO;
+	}
 	n = wr ? process_vm_writev(pid, &l, 1, &r, 1, 0)
 	       : process_vm_readv(pid, &l, 1, &r, 1, 0);
 	if (n == (ssize_t)len)
