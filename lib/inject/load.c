@@ -539,7 +539,7 @@ static int create_memfd(struct muppy__target *t, struct muppy__lib *lib,
 			break;
 		n = find_memfd(t->pid, lib->name);
 		if (n < 0) {
-			muppy_error_set(err, "memfd_create failed in process %d (out of file descriptors, or vm.memfd_noexec = 2?)",
+			muppy_error_set(err, "process %d has no memfd of muppy-snap after memfd_create: it is out of file descriptors, vm.memfd_noexec is 2, or it closed or replaced the memfd (a hostile process)",
 					(int)t->pid);
 			ret = -EIO;
 			break;

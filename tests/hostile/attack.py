@@ -14,7 +14,9 @@
 #                 whose .dynsym claims all of it;
 #   execprobe     map N=ARG sparse ELFs with a 60 MiB .dynsym each (a slow
 #                 probe); when the first is opened (inotify: muppy-snap's
-#                 probe reads it) execute another python3.
+#                 probe reads it) execute another python3;
+#   fdswap        a thread replacing muppy-snap's memfd, as soon as it
+#                 appears, by a path-only descriptor of the file ARG.
 import ctypes, mmap, os, signal, struct, sys, time
 
 mode, d, ready = sys.argv[1:4]
@@ -120,6 +122,26 @@ elif mode == 'execprobe':
                  'import time; time.sleep(60)'])
     import threading
     threading.Thread(target=execute, daemon=True).start()
+elif mode == 'fdswap':
+    # Every descriptor that is muppy-snap's memfd is replaced at once by
+    # a path-only descriptor of the file ARG (one nobody cannot read or
+    # write), in a loop, so that a reopen of /proc/PID/fd/N as root
+    # would open that file.
+    import threading
+    opath = os.open(arg, os.O_PATH)
+
+    def swap():
+        while True:
+            for n in range(3, 64):
+                if n == opath:
+                    continue
+                try:
+                    if os.readlink('/proc/self/fd/%d' % n).startswith(
+                            '/memfd:muppy-snap'):
+                        os.dup2(opath, n)
+                except OSError:
+                    pass
+    threading.Thread(target=swap, daemon=True).start()
 else:
     sys.exit('unknown mode ' + mode)
 
