@@ -3,6 +3,10 @@
 # Exit codes (as in automake and strace): 0 pass, 1 fail, 77 skip,
 # 99 framework failure.  Every test gets a private temp dir $T, removed on
 # exit, and every victim started with start_victim is killed and reaped.
+# A missing prerequisite is never a silent pass: skip (the whole test) or
+# skip_part (one case; the rest runs, then the test exits 77), and
+# scripts/run-tests fails on any skip unless ALLOW_SKIP=1.  Tools that
+# scripts/install-deps installs are required: framework_failure if absent.
 set -eu
 
 : "${MUPPY_BUILD:?run the tests through scripts/run-tests}"
@@ -17,6 +21,8 @@ _victims=
 
 _cleanup() {
 	_rc=$?
+	# a test that passed all it could run, but not all of it, is a skip
+	if [ "$_rc" = 0 ] && [ -s "$T/.skipped" ]; then _rc=77; fi
 	for _p in $_victims; do
 		kill -9 "$_p" 2>/dev/null || true
 		wait "$_p" 2>/dev/null || true
@@ -30,6 +36,15 @@ trap 'exit 99' HUP INT TERM
 fail() { echo "FAIL: $TESTNAME: $*" >&2; exit 1; }
 skip() { echo "SKIP: $TESTNAME: $*" >&2; exit 77; }
 framework_failure() { echo "ERROR: $TESTNAME: $*" >&2; exit 99; }
+
+# skip_part REASON: one case of the test cannot run on this machine; says
+# so, and the test exits 77 instead of 0 at the end (a failure still
+# wins).  Works in subshells ($(list_pythons)): the note is a file in $T.
+skip_part() {
+	grep -qxF -e "$*" "$T/.skipped" 2>/dev/null && return 0
+	echo "SKIP: $TESTNAME: $*" >&2
+	echo "$*" >>"$T/.skipped"
+}
 
 # start_victim VAR CMD...: runs CMD in the background, stores its pid in VAR.
 start_victim() {
@@ -82,37 +97,51 @@ match_grep() {
 # list_pythons: every CPython 3 interpreter on the machine, one path a line:
 # Debian's static /usr/bin/python3, its debug build python3-dbg, every
 # 3.x that pyenv has (pyenv_pythons), then Debian sid's 3.13, 3.14,
-# 3.14-dbg and 3.15 in their chroot (newer_pythons).
+# 3.14-dbg and 3.15 in their chroot (newer_pythons).  A source that has
+# none is a skip_part of the calling test.
 list_pythons() {
 	for _p in /usr/bin/python3 /usr/bin/python3-dbg; do
-		[ -x "$_p" ] && echo "$_p"
+		if [ -x "$_p" ]; then
+			echo "$_p"
+		else # (in $(...) an exit would go unseen)
+			skip_part "no $_p (scripts/install-deps installs it)"
+		fi
 	done
 	pyenv_pythons
 	newer_pythons
 }
 
-# pyenv_pythons: every 3.x that pyenv has, one path a line.
+# pyenv_pythons: every 3.x that pyenv has, one path a line; none is a
+# skip_part (pyenv's interpreters are not Debian packages).
 pyenv_pythons() {
 	_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+	_n=0
 	for _p in "$_root"/versions/3.*/bin/python3; do
-		[ -x "$_p" ] && echo "$_p"
+		[ -x "$_p" ] || continue
+		echo "$_p"; _n=$((_n + 1))
 	done
+	[ "$_n" -gt 0 ] || skip_part "no CPython of pyenv in $_root/versions"
 	return 0
 }
 
 # newer_pythons: the wrappers that scripts/newer-pythons (make pythons)
 # wrote into $MUPPY_BUILD/pythons, one path a line; each runs its
-# interpreter in a Debian sid chroot as the same process.
+# interpreter in a Debian sid chroot as the same process.  None is a
+# skip_part (make pythons needs root).
 newer_pythons() {
+	_n=0
 	for _p in "$MUPPY_BUILD"/pythons/python3.*; do
-		[ -x "$_p" ] && echo "$_p"
+		[ -x "$_p" ] || continue
+		echo "$_p"; _n=$((_n + 1))
 	done
+	[ "$_n" -gt 0 ] ||
+		skip_part "no CPython 3.13-3.15 of Debian sid in $MUPPY_BUILD/pythons (make pythons, as root)"
 	return 0
 }
 
 # pick_python X.Y: the last interpreter of list_pythons (the newest
 # source: sid's before pyenv's) that reports version X.Y and is not a
-# debug build; prints nothing when none does.
+# debug build; prints nothing when none does, and that is a skip_part.
 pick_python() {
 	for _p in $(list_pythons | tac); do
 		_v=$("$_p" -S -c 'import sys
@@ -122,6 +151,7 @@ print("%d.%d" % sys.version_info[:2], hasattr(sys, "gettotalrefcount"))' \
 		echo "$_p"
 		return 0
 	done
+	skip_part "no CPython $1 (pyenv, or make pythons)"
 	return 0
 }
 
