@@ -8,6 +8,8 @@
 #                        the same with the CLI and library under sanitizers
 #   make demo            build and show the tool on a bundled leaking program
 #   make fuzz            run the snapshot parser fuzzer (FUZZ_SECONDS=600)
+#   make mutate          check that the tests catch the regressions listed
+#                        in scripts/mutate (slow; not part of check)
 #   make install         PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR,
 #                        BASHCOMPDIR honoured
 #
@@ -80,7 +82,7 @@ TPROG_SO := $(TPROG_SO_SRC:tests/progs/so/%.c=$(O)/tests/progs/%.so)
 MANPAGES := $(sort $(wildcard man/*.[1-8]))
 
 .PHONY: all check deps pythons unit test-cli test-integration manlint fuzz \
-	fuzz-smoke demo install uninstall clean
+	fuzz-smoke demo install uninstall clean mutate
 
 all: $(PROGS) $(PAYLOAD)
 
@@ -157,6 +159,11 @@ unit-bins: $(UNIT_BIN)
 .PHONY: tests
 tests: $(PROGS) $(PAYLOAD) $(UNIT_BIN) $(TPROG_BIN) $(TPROG_SO) \
 	$(if $(PAYLOAD),$(O)/tests/muppy-payload-check.so)
+
+# Each mutation of scripts/mutate in a scratch copy of HEAD, built, and
+# the tests that must catch it run there (about 15 minutes).
+mutate: deps pythons
+	BUILD=$(O) scripts/mutate
 
 manlint:
 	@for m in $(MANPAGES); do \
