@@ -161,7 +161,7 @@ tests: $(PROGS) $(PAYLOAD) $(UNIT_BIN) $(TPROG_BIN) $(TPROG_SO) \
 	$(if $(PAYLOAD),$(O)/tests/muppy-payload-check.so)
 
 # Each mutation of scripts/mutate in a scratch copy of HEAD, built, and
-# the tests that must catch it run there (about 15 minutes).
+# the tests that must catch it run there (about 10 minutes).
 mutate: deps pythons
 	BUILD=$(O) scripts/mutate
 
