@@ -412,6 +412,8 @@ int main(int argc, char **argv)
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!a.snap.payload)
 		a.snap.payload = find_payload(payload, sizeof(payload));
+	if (a.output && (status = cli_output_check(a.output, a.format)))
+		return status;
 	if (a.interval_ms) {
 		catch_signals();
 		return watch(&a);

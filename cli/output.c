@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Where muppy-snap writes a snapshot, and the writing; see snapcli.h. */
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,49 @@ static int print_any(FILE *f, const struct muppy_snapshot *s,
 	return muppy_snapshot_print(f, s, po, sort);
 }
 
+/* 0 when path may be written: a new name, or a regular file (a symbolic
+ * link, a FIFO, a device or a directory there is refused). */
+static int writable_name(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	return S_ISREG(st.st_mode) ? 0 : -EEXIST;
+}
+
+static int refuse(const char *path, int r)
+{
+	if (r == -EEXIST)
+		cli_error("%s: not a regular file (-o writes only regular "
+			  "files and new names)", path);
+	else if (r == -ENOENT || r == -ENOTDIR)
+		cli_error("%s: its folder does not exist", path);
+	else
+		cli_error("%s: %s", path, strerror(-r));
+	return MUPPY_EXIT_ERROR;
+}
+
+int cli_output_check(const char *tmpl, enum muppy_format fmt)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	int r;
+
+	r = cli_output_path(tmpl, 0, 0, fmt, path, sizeof(path));
+	if (r < 0) {
+		cli_error("%s: file name too long", tmpl);
+		return MUPPY_EXIT_ERROR;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!cli_is_dir(dirname(dir)))
+		return refuse(tmpl, errno == ENOTDIR ? -ENOTDIR : -ENOENT);
+	/* A fixed name (no {pid}, time or directory): that very file. */
+	if (!strchr(tmpl, '{') && !strchr(tmpl, '%') && !cli_is_dir(tmpl) &&
+	    (r = writable_name(tmpl)) < 0)
+		return refuse(tmpl, r);
+	return MUPPY_EXIT_OK;
+}
+
 int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 		       const struct muppy_print_opts *po, enum muppy_sort sort)
 {
@@ -107,13 +151,17 @@ int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 	}
 	/* Write beside, then rename: a reader never sees half a file (and
 	 * node_exporter reads only *.prom, never the temporary file). */
+	r = writable_name(path);
+	if (r < 0)
+		return refuse(path, r);
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
 	f = fopen(tmp, "wex");
-	if (!f) {
-		cli_error("%s: %s", tmp, strerror(errno));
-		return MUPPY_EXIT_ERROR;
-	}
+	if (!f)
+		return refuse(path, -errno);
 	r = print_any(f, s, po, sort);
+	/* On disk before it has the name: a crash leaves the old file. */
+	if (r == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		r = -errno;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) != 0)

@@ -31,9 +31,15 @@ bool cli_is_dir(const char *path);
 int cli_output_path(const char *tmpl, int pid, int64_t time_ms,
 		    enum muppy_format fmt, char *buf, size_t size);
 /*
+ * Before any snapshot: the folder -o names exists, and a fixed file name
+ * is new or a regular file.  Returns an exit code after a message.
+ */
+int cli_output_check(const char *tmpl, enum muppy_format fmt);
+/*
  * Prints s to path (NULL: standard output) in po->format, which may be
- * MUPPY_FORMAT_PROMETHEUS.  A file is written beside and renamed into
- * place.  Returns an exit code after a message.
+ * MUPPY_FORMAT_PROMETHEUS.  A file is written beside, synced and renamed
+ * into place, and only over a regular file (a symbolic link, FIFO or
+ * device there is refused).  Returns an exit code after a message.
  */
 int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 		       const struct muppy_print_opts *po, enum muppy_sort sort);
