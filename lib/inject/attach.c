@@ -228,9 +228,11 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		muppy_error_set(err, "process %d has exited (zombie)", (int)pid);
 		return -ESRCH;
 	}
-	/* Another muppy-snap attached: wait for it (choose_thread) */
+	/* Another muppy-snap attached: wait for it (choose_thread); a
+	 * thread an earlier attach of ours left traced (not stopped in time,
+	 * see muppy__inject_reap) is ours too, whatever our name */
 	tracer = muppy__status_field(pid, "TracerPid");
-	if (tracer > 0 && !traced_by_muppy(tracer))
+	if (tracer > 0 && tracer != getpid() && !traced_by_muppy(tracer))
 		return muppy__explain_eperm(pid, 0, "attach to", err);
 	/* a vfork child runs in its parent's memory, which the parent's
 	 * own threads may not touch: nothing may be loaded there */
