@@ -200,7 +200,7 @@ install: all
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
 	install -d $(DESTDIR)$(BASHCOMPDIR)
-	for c in muppy-snap muppy-diff; do \
+	for c in muppy-snap muppy-diff muppy-cron; do \
 		install -m 644 scripts/completion/$$c.bash \
 			$(DESTDIR)$(BASHCOMPDIR)/$$c; done
 	install -m 755 scripts/muppy-cron $(DESTDIR)$(BINDIR)/
@@ -208,7 +208,7 @@ install: all
 uninstall:
 	rm -f $(PROGS:$(O)/%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(DESTDIR)$(BINDIR)/muppy-cron
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/muppy-snap $(DESTDIR)$(BASHCOMPDIR)/muppy-diff
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/muppy-snap $(DESTDIR)$(BASHCOMPDIR)/muppy-diff $(DESTDIR)$(BASHCOMPDIR)/muppy-cron
 	rm -f $(DESTDIR)$(PKGLIBDIR)/muppy-payload.so
 	-rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
 	for m in $(MANPAGES); do \
