@@ -41,8 +41,10 @@ _muppy_snap()
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
 		return
 	fi
-	# PIDs of Python processes.
-	COMPREPLY=($(compgen -W "$(ps -eo pid=,comm= 2>/dev/null |
-		awk '$2 ~ /^python/ { print $1 }')" -- "$cur"))
+	# PIDs of Python processes: by name, or by program when the name was
+	# changed (prctl, setproctitle keeps neither).
+	COMPREPLY=($(compgen -W "$(ps -eo pid=,comm=,args= 2>/dev/null |
+		awk '{ n = split($3, a, "/") }
+			$2 ~ /^python/ || a[n] ~ /^python/ { print $1 }')" -- "$cur"))
 } &&
 	complete -F _muppy_snap muppy-snap
