@@ -12,6 +12,8 @@
 #                        in scripts/mutate (slow; not part of check)
 #   make install         PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR,
 #                        BASHCOMPDIR honoured
+#   make dist            build/muppy-snap-VERSION.tar.gz of the files git
+#                        tracks at HEAD
 #
 # Developers and CI get -Werror (DEVELOPER=1, or CI set); users do not.
 
@@ -82,7 +84,7 @@ TPROG_SO := $(TPROG_SO_SRC:tests/progs/so/%.c=$(O)/tests/progs/%.so)
 MANPAGES := $(sort $(wildcard man/*.[1-8]))
 
 .PHONY: all check deps pythons unit test-cli test-integration manlint fuzz \
-	fuzz-smoke demo install uninstall clean mutate
+	fuzz-smoke demo install uninstall clean mutate dist
 
 all: $(PROGS) $(PAYLOAD)
 
@@ -217,5 +219,12 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# A release tarball: what git tracks at HEAD, in muppy-snap-VERSION/.
+dist:
+	@mkdir -p $(O)
+	git archive --format=tar.gz --prefix=muppy-snap-$(VERSION)/ \
+		-o $(O)/muppy-snap-$(VERSION).tar.gz HEAD
+	@echo "$(O)/muppy-snap-$(VERSION).tar.gz"
 
 -include $(shell find build -name '*.d' 2>/dev/null)
