@@ -53,8 +53,9 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ilib \
 ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) -MD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 
-# Library: every .c in lib/ and its subfolders but the payload.
-LIB_SRC := $(sort $(wildcard lib/*.c lib/inject/*.c))
+# Library: every .c in the layers of lib/ (one folder each, README "How it
+# works") and their subfolders, but the payload, which is built apart.
+LIB_SRC := $(sort $(filter-out lib/payload/%,$(wildcard lib/*/*.c lib/*/*/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIB := $(O)/libmuppy.a
 LIB_LIBS := -lelf -lunwind-ptrace -lunwind-generic -lunwind -lpthread
@@ -174,8 +175,8 @@ manlint:
 # --- fuzzing (clang's libFuzzer) --------------------------------------
 FUZZ_BIN := build/fuzz/fuzz-snapshot
 # Only the snapshot format: the rest of lib/ needs ptrace and libelf.
-FUZZ_SRC := $(addprefix lib/,error.c escape.c snapfile.c snapshot.c \
-	time.c units.c)
+FUZZ_SRC := $(addprefix lib/,base/error.c base/escape.c model/snapfile.c \
+	model/snapshot.c base/time.c base/units.c)
 $(FUZZ_BIN): tests/fuzz/fuzz-snapshot.c $(FUZZ_SRC) lib/muppy.h
 	@mkdir -p $(@D)
 	clang -std=gnu11 -D_GNU_SOURCE -Ilib -g -O1 \

@@ -4,7 +4,7 @@
  * thread's context, building the self-restoring call (a kernel signal
  * frame that rt_sigreturn consumes when the called function returns into
  * libc's signal-return stub), recognising that return, and finding the
- * stub.  One file per architecture implements it (arch-x86_64.c).
+ * stub.  One file per architecture implements it (arch/x86_64.c).
  */
 #ifndef MUPPY_INJECT_ARCH_H
 #define MUPPY_INJECT_ARCH_H
@@ -17,7 +17,7 @@
 #include "muppy.h"
 
 #if defined(__x86_64__)
-#include "inject/arch-x86_64.h"
+#include "inject/arch/x86_64.h"
 #else
 #error "muppy-snap's injector supports x86-64 only so far"
 #endif

@@ -27,7 +27,7 @@
 #include "inject/inject.h"
 #include "inject/inject_int.h"
 #include "payload/protocol.h"
-#include "snap_int.h"
+#include "capture/capture.h"
 
 enum muppy_exit muppy_exit_code(int err)
 {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "inject/inject_int.h"
-#include "snap_int.h"
+#include "capture/capture.h"
 
 static const char *base_name(const char *path)
 {
