@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "analysis/analysis.h"
 
 static int cmp_stat_name(const void *a, const void *b)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "analysis/analysis.h"
 
 /* Slopes computed at most, per series; more pairs are sampled evenly. */
 #define MAX_PAIRS 20000

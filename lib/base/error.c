@@ -12,7 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "muppy_int.h"
+#include "base/base.h"
 
 void muppy_error_clear(struct muppy_error *err)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "base/base.h"
 
 /* Longest output of one escape step: three bytes as \xHH each. */
 #define STEP_MAX 16

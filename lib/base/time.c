@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "muppy_int.h"
+#include "base/base.h"
 
 #define MS_PER_DAY INT64_C(86400000)
 

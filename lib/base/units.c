@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "base/base.h"
 
 static const char units[] = "kmgtpe"; /* 2^10 .. 2^60 */
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "muppy_int.h"
+#include "model/model.h"
 
 struct muppy__pyinfo {
 	char object[256];  /* file that exports the C API */

@@ -9,7 +9,7 @@
 
 #include "inject/arch.h"
 #include "inject/inject.h"
-#include "muppy_int.h"
+#include "base/base.h"
 
 /* --- maps.c: /proc/PID/maps ----------------------------------------- */
 enum muppy__objkind { OBJ_OTHER, OBJ_LIBC, OBJ_LD };

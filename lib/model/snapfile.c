@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "model/model.h"
 
 #define FORMAT_MAJOR 1
 #define FORMAT_MINOR 1

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "model/model.h"
 
 struct muppy_snapshot *muppy_snapshot_new(void)
 {

@@ -5,7 +5,7 @@
  * JSON requires anyway: the quote, the backslash and every byte below
  * 0x20 (and DEL), so its output is valid JSON for any valid UTF-8 input.
  */
-#include "muppy_int.h"
+#include "output/output.h"
 
 void muppy__json_string(struct muppy__out *o, const char *s)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "output/output.h"
 
 #define OTHER "(other)"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "output/output.h"
 
 /* The command line and executable are shortened to this in tables. */
 #define HEADER_TEXT_MAX 200

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "output/output.h"
 
 /* --- output ------------------------------------------------------------ */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "output/output.h"
 
 #define CELL MUPPY__CELL
 /* Points of a sparkline at most; longer series are sampled evenly. */

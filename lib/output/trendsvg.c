@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muppy_int.h"
+#include "output/output.h"
 
 #define W 960
 #define H 480
