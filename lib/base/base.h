@@ -7,6 +7,8 @@
 #ifndef MUPPY_BASE_H
 #define MUPPY_BASE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "muppy.h"
@@ -36,5 +38,18 @@ void muppy__escape_message(char *dst, size_t size, const char *src);
 /* time.c: the range muppy_time_parse() accepts (years 0000 to 9999). */
 #define MUPPY__TIME_MIN_MS INT64_C(-62167219200000)
 #define MUPPY__TIME_MAX_MS INT64_C(253402300799999)
+
+/* time.c: CLOCK_MONOTONIC in microseconds. */
+uint64_t muppy__now_us(void);
+
+/* escape.c: text of the target (a file name, a symbol name) for a
+ * message: escaped by muppy_escape() into buf, cut to fit; returns buf. */
+const char *muppy__shown(const char *text, char *buf, size_t size);
+
+/* signal.c: true when a signal that should end muppy-snap (SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, not ignored) is
+ * pending, held back because muppy_snap_take() blocks them while
+ * attached. */
+bool muppy__stop_pending(void);
 
 #endif

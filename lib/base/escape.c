@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -373,4 +374,13 @@ int muppy_unescape(const char *s, char **out, size_t *outlen)
 	if (outlen)
 		*outlen = o;
 	return 0;
+}
+
+const char *muppy__shown(const char *text, char *buf, size_t size)
+{
+	char *e = muppy_escape(text, strlen(text));
+
+	snprintf(buf, size, "%s", e ? e : "?");
+	free(e);
+	return buf;
 }

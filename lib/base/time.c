@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "base/base.h"
 
@@ -121,4 +122,12 @@ int muppy_time_parse(const char *s, int64_t *ms)
 	*ms = days_from_civil(y, mo, d) * MS_PER_DAY +
 	      (int64_t)(h * 3600 + mi * 60 + sec) * 1000 + frac;
 	return 0;
+}
+
+uint64_t muppy__now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }

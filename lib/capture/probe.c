@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inject/inject_int.h"
+#include "proc/proc.h"
 #include "capture/capture.h"
 
 static const char *base_name(const char *path)

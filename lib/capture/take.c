@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "inject/inject.h"
-#include "inject/inject_int.h"
 #include "payload/protocol.h"
 #include "capture/capture.h"
 

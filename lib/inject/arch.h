@@ -82,7 +82,5 @@ int muppy__arch_in_syscall(pid_t tid) MUPPY_MUST_CHECK;
 
 /* Offset of the signal-return stub in code, or -1. */
 long muppy__arch_find_stub(const unsigned char *code, size_t len);
-/* Whether the ELF machine is ours. */
-bool muppy__arch_elf_machine(unsigned machine, unsigned elfclass);
 
 #endif

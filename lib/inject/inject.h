@@ -62,7 +62,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "muppy.h"
+#include "proc/proc.h"
 
 /* Argument value replaced by the address of the call's scratch area. */
 #define MUPPY__SCRATCH UINT64_C(0x4d55505059000000)
@@ -168,5 +168,13 @@ int muppy__target_unload(struct muppy__target *t, struct muppy__lib *lib,
  * caller could have written.  *image is malloc'ed. */
 int muppy__read_image(const char *path, void **image, size_t *len,
 		      struct muppy_error *err) MUPPY_MUST_CHECK;
+
+/* mem.c: the target's memory, by process_vm_* or /proc/PID/mem. */
+int muppy__mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+	MUPPY_MUST_CHECK;
+int muppy__mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+	MUPPY_MUST_CHECK;
+int muppy__mem_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
+	MUPPY_MUST_CHECK;
 
 #endif

@@ -12,7 +12,6 @@
  * the unloading in /proc/PID/maps.  What SIGKILLed injectors left is
  * removed first (inject.h, "Leftovers").
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,61 +173,6 @@ int muppy__link_map_find(struct muppy__target *t, const char *name,
 	return 0;
 }
 
-/* The link of the target's fd N into link; false if there is none. */
-static bool fd_link(pid_t pid, int n, char *link, size_t size)
-{
-	char path[64];
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, n);
-	len = readlink(path, link, size - 1);
-	if (len <= 0)
-		return false;
-	link[len] = '\0';
-	return true;
-}
-
-/* The target's fds (at most max) whose link accept takes; their count,
- * or -errno. */
-static int scan_fds(pid_t pid, bool (*accept)(const char *link, const void *arg),
-		    const void *arg, int *fds, int max)
-{
-	char path[64], link[256];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while (n < max && (d = readdir(dir))) {
-		int fd = atoi(d->d_name);
-
-		if (d->d_name[0] != '.' && fd_link(pid, fd, link, sizeof(link)) &&
-		    accept(link, arg))
-			fds[n++] = fd;
-	}
-	closedir(dir);
-	return n;
-}
-
-static bool link_is(const char *link, const void *want)
-{
-	return !strcmp(link, want);
-}
-
-/* The target's fd whose link is "/memfd:NAME (deleted)", or -ENOENT. */
-static int find_memfd(pid_t pid, const char *name)
-{
-	char want[160];
-	int fd, n;
-
-	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
-	n = scan_fds(pid, link_is, want, &fd, 1);
-	return n < 0 ? n : n ? fd : -ENOENT;
-}
-
 /*
  * Our own copy of the target's fd N, which must be the memfd called name
  * that it just created: a memfd (its link says so, and it takes seals),
@@ -326,7 +270,7 @@ static int remote_close(struct muppy__target *t, int n, const char *name,
 	uint64_t a[1] = { (uint64_t)n };
 	int ret = libc_call(t, "close", a, 1, NULL, 0, err);
 
-	if (!ret && name && find_memfd(t->pid, name) == n) {
+	if (!ret && name && muppy__find_memfd(t->pid, name) == n) {
 		muppy_error_set(err, "close(%d) did not close it in process %d", n, (int)t->pid);
 		ret = -EIO;
 	}
@@ -438,9 +382,9 @@ static void sweep_memfds(struct muppy__target *t)
 	char link[256], name[sizeof(((struct muppy__lib *)0)->name)];
 	int fds[16], n, i;
 
-	n = scan_fds(t->pid, orphan_memfd, NULL, fds, (int)ARRAY_SIZE(fds));
+	n = muppy__fds_scan(t->pid, orphan_memfd, NULL, fds, (int)ARRAY_SIZE(fds));
 	for (i = 0; i < n && !t->broken; i++)
-		if (fd_link(t->pid, fds[i], link, sizeof(link)) &&
+		if (muppy__fd_link(t->pid, fds[i], link, sizeof(link)) &&
 		    memfd_name(link, name, sizeof(name)) && owner_gone(name) &&
 		    !remote_close(t, fds[i], name, NULL))
 			t->st.swept++;
@@ -537,7 +481,7 @@ static int create_memfd(struct muppy__target *t, struct muppy__lib *lib,
 				strlen(lib->name) + 1, err);
 		if (ret)
 			break;
-		n = find_memfd(t->pid, lib->name);
+		n = muppy__find_memfd(t->pid, lib->name);
 		if (n < 0) {
 			muppy_error_set(err, "process %d has no memfd of muppy-snap after memfd_create: it is out of file descriptors, vm.memfd_noexec is 2, or it closed or replaced the memfd (a hostile process)",
 					(int)t->pid);

@@ -33,7 +33,16 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "inject/inject_int.h"
+#include "proc/proc.h"
+
+/* The files of a target are read only when they are of the machine
+ * muppy-snap is built for (lib/inject/arch/ has one file for each). */
+#if defined(__x86_64__)
+#define OUR_ELF_MACHINE EM_X86_64
+#define OUR_ELF_CLASS ELFCLASS64
+#else
+#error "lib/inject/arch/ has no file for this architecture"
+#endif
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -233,7 +242,8 @@ int muppy__elf_open(pid_t pid, const struct muppy__maps *maps,
 		muppy_error_set(err, "%s: not an ELF file", q);
 		goto out_close;
 	}
-	if (!muppy__arch_elf_machine(eh.e_machine, eh.e_ident[EI_CLASS])) {
+	if (eh.e_machine != OUR_ELF_MACHINE ||
+	    eh.e_ident[EI_CLASS] != OUR_ELF_CLASS) {
 		muppy_error_set(err, "%s in process %d is not for this architecture (ELF machine %u); only x86-64 processes are supported",
 				q, (int)pid, eh.e_machine);
 		goto out_close;

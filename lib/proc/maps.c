@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inject/inject_int.h"
+#include "proc/proc.h"
 
 static const char *base_name(const char *path)
 {

@@ -448,8 +448,3 @@ long muppy__arch_find_stub(const unsigned char *code, size_t len)
 
 	return p ? p - code : -1;
 }
-
-bool muppy__arch_elf_machine(unsigned machine, unsigned elfclass)
-{
-	return machine == EM_X86_64 && elfclass == ELFCLASS64;
-}
