@@ -31,7 +31,7 @@ void muppy__out_cell(struct muppy__out *o, const char *s, size_t width,
 /* Flushes; returns the first write error or 0. */
 int muppy__out_finish(struct muppy__out *o) MUPPY_MUST_CHECK;
 
-/* stream.c: table helpers. */
+/* stream.c: text in tables. */
 /* Type names longer than this are shortened in tables (not in tsv/json). */
 #define MUPPY__TABLE_NAME_MAX 120
 /*
@@ -43,7 +43,7 @@ size_t muppy__escaped_cut(const char *s, size_t len, size_t max);
 void muppy__out_name(struct muppy__out *o, const char *name);
 /* Terminal columns of UTF-8 text, counted as one per character. */
 size_t muppy__text_width(const char *s);
-/* Table rows: cells of numbers, right-aligned, two spaces apart. */
+/* cells.c: table rows, cells of numbers, right-aligned, two spaces apart. */
 #define MUPPY__CELL 64
 typedef char muppy__cell[MUPPY__CELL];
 /* Widens width[0..n) to fit the n cells. */
