@@ -15,7 +15,7 @@ struct muppy__pyinfo {
 	char abiflags[8];  /* "d", "m", "t", ... */
 	bool python2;
 	bool free_threaded;
-	uint64_t image_start; /* changes when the process execs (pyinfo.c) */
+	uint64_t image_start; /* changes when the process execs (probe.c) */
 	uint64_t image_inode;
 	unsigned long long start; /* start time: another process on reuse */
 };

@@ -50,7 +50,7 @@
  * files it maps are untrusted: every walk of them is bounded by the
  * object's real mapping or file size and a cap (MUPPY__LINK_MAPS_MAX,
  * MUPPY__SYM_CHAIN_MAX, MUPPY__ELF_*), and by the deadline; its files are
- * opened by one rule (symbols.c); its memfd is taken by pidfd only; the
+ * opened by one rule (proc/elf.c); its memfd is taken by pidfd only; the
  * process is pinned by a pidfd from the attach on; text of it in a
  * message is escaped (muppy__shown()).
  */

@@ -128,3 +128,12 @@ int muppy__mem_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
 	buf[size - 1] = '\0';
 	return -ENAMETOOLONG;
 }
+
+int muppy__claim_flush(struct muppy__target *t)
+{
+	static const int32_t one = 1;
+	uint64_t addr = t->claim_addr;
+
+	t->claim_addr = 0;
+	return addr ? muppy__mem_write(t->pid, addr, &one, sizeof(one)) : 0;
+}

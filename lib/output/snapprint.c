@@ -3,7 +3,7 @@
  * Printing one snapshot: a table for people, tsv and json for programs,
  * and the snapshot file format itself.  Rows are shown in the order asked
  * for without touching the snapshot; the output helpers, name shortening
- * and JSON strings are those of the diff printer (format.c, json.c).
+ * and JSON strings are lib/output/'s (stream.c, cells.c, json.c).
  */
 #include <errno.h>
 #include <inttypes.h>

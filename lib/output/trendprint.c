@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Printing a trend (lib/trend.c): a table with a sparkline per type and
+ * Printing a trend (analysis/trend.c): a table with a sparkline per type and
  * the leak suspects, tsv and json for programs, and an SVG chart of the
  * top types over time.  Output helpers, name shortening and JSON strings
- * are those of the diff printer (format.c, json.c).
+ * are lib/output/'s (stream.c, cells.c, json.c).
  */
 #include <errno.h>
 #include <inttypes.h>
