@@ -48,7 +48,7 @@
 
 static void gc_do(const struct pyapi *api, const char *func)
 {
-	PyObject *v = gc_call(api, func);
+	PyObject *v = pyapi_gc_call(api, func);
 
 	if (v)
 		api->Py_DecRef(v);
@@ -75,13 +75,13 @@ static bool safe_word(uintptr_t addr, uintptr_t *v)
 /* An int returned by gc.FUNC(), or -1. */
 static Py_ssize_t gc_int(const struct pyapi *api, const char *func)
 {
-	return pyapi_take_int(api, gc_call(api, func));
+	return pyapi_take_int(api, pyapi_gc_call(api, func));
 }
 
 /* gc.get_threshold() into th[3]; false if it is not three ints. */
 static bool thresholds(const struct pyapi *api, Py_ssize_t th[3])
 {
-	PyObject *t = gc_call(api, "get_threshold");
+	PyObject *t = pyapi_gc_call(api, "get_threshold");
 	bool ok;
 
 	if (!t)
@@ -217,7 +217,7 @@ out:
 int gcroots_open(const struct pyapi *api, const struct layout *lay,
 		 struct gc_roots *r)
 {
-	PyObject *on = gc_call(api, "isenabled");
+	PyObject *on = pyapi_gc_call(api, "isenabled");
 
 	memset(r, 0, sizeof(*r));
 	r->gc_was_enabled = on && on == api->True;
@@ -235,7 +235,7 @@ int gcroots_open(const struct pyapi *api, const struct layout *lay,
 #ifdef MUPPY_PAYLOAD_CHECK /* a test build: say when the lists were not found */
 	fprintf(stderr, "muppy payload check: gc lists not found\n");
 #endif
-	r->list = gc_call(api, "get_objects");
+	r->list = pyapi_gc_call(api, "get_objects");
 	if (r->list && Py_TYPE(r->list) == api->PyList_Type)
 		return 0;
 	gcroots_close(api, r);

@@ -529,33 +529,10 @@ static bool put_type(const struct pyapi *api, const struct type_stat *st)
 	return ok;
 }
 
-/*
- * Calls gc.FUNC() with no arguments; a new reference or NULL.  The
- * arguments are the (shared) empty tuple, as for a call from Python: with
- * none at all, Argument Clinic's slow path would create the keyword tuple
- * ("generation",) for good, which a later snapshot would see vanish.
- */
-PyObject *gc_call(const struct pyapi *api, const char *func)
-{
-	PyObject *gc = api->PyImport_ImportModule("gc");
-	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, func) : NULL;
-	PyObject *none = api->PyTuple_New(0);
-	PyObject *v = fn && none ? api->PyObject_Call(fn, none, NULL) : NULL;
-
-	api->PyErr_Clear();
-	if (none)
-		api->Py_DecRef(none);
-	if (fn)
-		api->Py_DecRef(fn);
-	if (gc)
-		api->Py_DecRef(gc);
-	return v;
-}
-
 /* gc.collect(), as Pympler's muppy does (also when gc is disabled). */
 static void collect(const struct pyapi *api)
 {
-	PyObject *r = gc_call(api, "collect");
+	PyObject *r = pyapi_gc_call(api, "collect");
 	Py_ssize_t n;
 
 	if (!r)

@@ -87,7 +87,8 @@ HIDDEN Py_ssize_t pyapi_take_int(const struct pyapi *api, PyObject *v);
 HIDDEN int pyapi_version(const char *v, int *micro);
 
 /* gc.FUNC() called as Python calls it; a new reference or NULL. */
-HIDDEN PyObject *gc_call(const struct pyapi *api, const char *func);
+HIDDEN PyObject *pyapi_gc_call(const struct pyapi *api, const char *func);
+
 
 /* What layout.c proved about this process's objects. */
 struct layout {

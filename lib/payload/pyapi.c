@@ -207,3 +207,26 @@ int pyapi_version(const char *v, int *micro)
 		return 0;
 	return minor;
 }
+
+/*
+ * Calls gc.FUNC() with no arguments; a new reference or NULL.  The
+ * arguments are the (shared) empty tuple, as for a call from Python: with
+ * none at all, Argument Clinic's slow path would create the keyword tuple
+ * ("generation",) for good, which a later snapshot would see vanish.
+ */
+PyObject *pyapi_gc_call(const struct pyapi *api, const char *func)
+{
+	PyObject *gc = api->PyImport_ImportModule("gc");
+	PyObject *fn = gc ? api->PyObject_GetAttrString(gc, func) : NULL;
+	PyObject *none = api->PyTuple_New(0);
+	PyObject *v = fn && none ? api->PyObject_Call(fn, none, NULL) : NULL;
+
+	api->PyErr_Clear();
+	if (none)
+		api->Py_DecRef(none);
+	if (fn)
+		api->Py_DecRef(fn);
+	if (gc)
+		api->Py_DecRef(gc);
+	return v;
+}
