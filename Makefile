@@ -2,6 +2,7 @@
 #
 #   make                 build the tools, the library and the payload
 #   make check           install missing Debian packages, build, run all tests
+#   make check-layers    only the check that lib/ stays layered
 #   make pythons         CPython 3.13 to 3.15 for the tests, from a Debian sid
 #                        chroot made once per machine (scripts/newer-pythons)
 #   make SANITIZE=address,undefined check
@@ -167,6 +168,11 @@ tests: $(PROGS) $(PAYLOAD) $(UNIT_BIN) $(TPROG_BIN) $(TPROG_SO) \
 # the tests that must catch it run there (about 10 minutes).
 mutate: deps pythons
 	BUILD=$(O) scripts/mutate
+
+# lib/ layered, no call cycle (also tests/build/layers.test in make check)
+.PHONY: check-layers
+check-layers: $(PROGS) $(PAYLOAD)
+	scripts/check-layers $(O)
 
 manlint:
 	@for m in $(MANPAGES); do \
