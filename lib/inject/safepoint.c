@@ -18,6 +18,7 @@
  * and handed to libunwind as a remote table, so no file is opened at all.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <libunwind-ptrace.h>
 #include <elf.h>
 #include <stdio.h>
@@ -460,134 +461,189 @@ static int in_rseq_cs(struct muppy__target *t)
 	return cs != 0;
 }
 
-int muppy__safepoint_check(struct muppy__target *t)
+/* --- the checks on the seized thread ----------------------------------- */
+
+/* What the unwinder saw of the seized thread. */
+struct stack {
+	struct frame *f;   /* innermost first */
+	size_t n;
+	bool complete;     /* unwound down to its first frame */
+	bool sigframe;     /* a signal handler's frame among them */
+	uint64_t sp;
+	size_t last_run;   /* first frame of the bottom libc run (bottom_ok) */
+};
+
+/* Each check: true when the thread passes it; false when it is not safe,
+ * the reason (the format's "%d" is the thread) in t->why. */
+typedef bool stack_check(struct muppy__target *t, struct stack *s);
+
+static bool MUPPY_PRINTF(2, 3) unsafe(struct muppy__target *t,
+				      const char *fmt, ...)
 {
-	struct frame *f;
-	const struct muppy__map *sm;
-	size_t n, i, j, last_run = SIZE_MAX;
-	bool complete, sigframe, refreshed = false;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->why, sizeof(t->why), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* The stack pointer is in a mapping, with room for our calls. */
+static bool stack_room_ok(struct muppy__target *t, struct stack *s)
+{
+	const struct muppy__map *sm = muppy__maps_find(&t->maps, s->sp);
+
+	if (!sm)
+		return unsafe(t, "thread %d: stack pointer outside any mapping", (int)t->tid);
+	if (strcmp(sm->path, "[stack]") && s->sp - sm->start < MIN_STACK_ROOM)
+		return unsafe(t, "thread %d has only %llu bytes of stack left",
+			      (int)t->tid, (unsigned long long)(s->sp - sm->start));
+	return true;
+}
+
+static bool unwound_ok(struct muppy__target *t, struct stack *s)
+{
+	if (!s->complete)
+		return unsafe(t, "thread %d: its stack could not be unwound", (int)t->tid);
+	return true;
+}
+
+/* A malloc of its own (jemalloc, tcmalloc, a preload) holds its own locks,
+ * and dlopen and pthread_create call it. */
+static bool allocator_ok(struct muppy__target *t, struct stack *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (in_allocator(t, s->f[i].pc))
+			return unsafe(t, "thread %d inside the memory allocator (%s)",
+				      (int)t->tid, t->alloc_name);
+	return true;
+}
+
+/* A handler may run on a small alternate stack, and may have interrupted
+ * anything, locks held included. */
+static bool signal_handler_ok(struct muppy__target *t, struct stack *s)
+{
+	if (s->sigframe)
+		return unsafe(t, "thread %d is running a signal handler", (int)t->tid);
+	return true;
+}
+
+/*
+ * The bottom run: the last libc/ld.so run, followed by at most one frame
+ * of the program (_start).  A thread's stack begins in libc
+ * (__libc_start_main, clone, ...): anything else is a program starting
+ * up, before libc is ready; and libc code all the way down is thread
+ * start-up or exit (exit handlers, stack cache), not user code.  Sets
+ * s->last_run.
+ */
+static bool bottom_ok(struct muppy__target *t, struct stack *s)
+{
+	const struct frame *f = s->f;
+	size_t i, n = s->n, last_run = SIZE_MAX;
+	struct muppy__elf *e;
 	char name[64];
-	uint64_t sp = 0;
-	int ret;
 
-	f = malloc(MAX_FRAMES * sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-again:
-	ret = in_rseq_cs(t);
-	if (ret) {
-		if (ret > 0) {
-			ret = 0;
-			snprintf(t->why, sizeof(t->why), "thread %d in a restartable sequence", (int)t->tid);
-		}
-		goto out;
-	}
-	ret = unwind(t, f, &n, &complete, &sigframe, &sp);
-	if (ret)
-		goto out;
-	if (!refreshed && !maps_cover(t, f, n, sp)) {
-		/* a new thread stack or library since we read the maps */
-		struct muppy__maps m;
-
-		refreshed = true;
-		if (!muppy__maps_read(t->pid, &m, NULL)) {
-			muppy__maps_free(&t->maps);
-			t->maps = m;
-		}
-		goto again;
-	}
-	ret = 0;
-	sm = muppy__maps_find(&t->maps, sp);
-	if (!sm) {
-		snprintf(t->why, sizeof(t->why), "thread %d: stack pointer outside any mapping", (int)t->tid);
-		goto out;
-	}
-	if (strcmp(sm->path, "[stack]") && sp - sm->start < MIN_STACK_ROOM) {
-		snprintf(t->why, sizeof(t->why), "thread %d has only %llu bytes of stack left",
-			 (int)t->tid, (unsigned long long)(sp - sm->start));
-		goto out;
-	}
-	if (!complete) {
-		snprintf(t->why, sizeof(t->why), "thread %d: its stack could not be unwound", (int)t->tid);
-		goto out;
-	}
-	/* a malloc of its own (jemalloc, tcmalloc, a preload) holds its
-	 * own locks, and dlopen and pthread_create call it */
-	for (i = 0; i < n; i++)
-		if (in_allocator(t, f[i].pc)) {
-			snprintf(t->why, sizeof(t->why), "thread %d inside the memory allocator (%s)",
-				 (int)t->tid, t->alloc_name);
-			goto out;
-		}
-	/* a handler may run on a small alternate stack, and may have
-	 * interrupted anything, locks held included */
-	if (sigframe) {
-		snprintf(t->why, sizeof(t->why), "thread %d is running a signal handler", (int)t->tid);
-		goto out;
-	}
-	/* The bottom run: the last libc/ld.so run, followed by at most
-	 * one frame of the program (_start). */
 	for (i = n; i-- > 0;)
 		if (f[i].kind != OBJ_OTHER) {
 			if (n - 1 - i <= 1)
 				last_run = i;
 			break;
 		}
-	/* A thread's stack begins in libc (__libc_start_main, clone, ...):
-	 * anything else is a program starting up, before libc is ready. */
-	if (last_run == SIZE_MAX) {
-		snprintf(t->why, sizeof(t->why), "thread %d: its stack does not begin in the C library (starting up?)",
-			 (int)t->tid);
-		goto out;
-	}
-	{
-		struct muppy__elf *e = f[last_run].kind == OBJ_LIBC ?
-			elf_for(t, f[last_run].map) : NULL;
+	if (last_run == SIZE_MAX)
+		return unsafe(t, "thread %d: its stack does not begin in the C library (starting up?)",
+			      (int)t->tid);
+	/* Names are checked where known; clone3 and start_thread are not
+	 * exported. */
+	e = f[last_run].kind == OBJ_LIBC ? elf_for(t, f[last_run].map) : NULL;
+	if (e && muppy__elf_names_at(e, f[last_run].pc, first_name, name) &&
+	    !muppy__elf_names_at(e, f[last_run].pc, is_bottom, NULL))
+		return unsafe(t, "thread %d: stack ends in %s", (int)t->tid, name);
+	while (last_run > 0 && f[last_run - 1].kind != OBJ_OTHER)
+		last_run--;
+	if (last_run == 0)
+		return unsafe(t, "thread %d is starting or exiting", (int)t->tid);
+	s->last_run = last_run;
+	return true;
+}
 
-		/* Names are checked where known; clone3 and start_thread
-		 * are not exported. */
-		if (e && muppy__elf_names_at(e, f[last_run].pc, first_name, name) &&
-		    !muppy__elf_names_at(e, f[last_run].pc, is_bottom, NULL)) {
-			snprintf(t->why, sizeof(t->why), "thread %d: stack ends in %s", (int)t->tid, name);
-			goto out;
-		}
-		while (last_run > 0 && f[last_run - 1].kind != OBJ_OTHER)
-			last_run--;
-		/* libc code all the way down: thread start-up or exit
-		 * (exit handlers, stack cache), not user code */
-		if (last_run == 0) {
-			snprintf(t->why, sizeof(t->why), "thread %d is starting or exiting", (int)t->tid);
-			goto out;
-		}
-	}
+/* Every run of libc frames above the bottom one was entered through a
+ * function that takes no lock (allowed[]), and none is in ld.so. */
+static bool libc_runs_ok(struct muppy__target *t, struct stack *s)
+{
+	const struct frame *f = s->f;
+	size_t i, j, n = s->n, last_run = s->last_run;
+	struct muppy__elf *e;
+	char name[64];
+
 	for (i = 0; i < n && i < last_run; i++) {
-		struct muppy__elf *e;
-
 		if (f[i].kind == OBJ_OTHER)
 			continue;
 		for (j = i; j + 1 < n && j + 1 < last_run && f[j + 1].kind != OBJ_OTHER; j++)
 			;
 		/* run i..j; j is its outermost frame */
 		for (; i <= j; i++)
-			if (f[i].kind == OBJ_LD) {
-				snprintf(t->why, sizeof(t->why), "thread %d inside the dynamic linker", (int)t->tid);
-				goto out;
-			}
+			if (f[i].kind == OBJ_LD)
+				return unsafe(t, "thread %d inside the dynamic linker", (int)t->tid);
 		i = j;
 		e = elf_for(t, f[j].map);
-		if (!e) {
-			snprintf(t->why, sizeof(t->why), "thread %d inside %s", (int)t->tid, f[j].map->path);
-			goto out;
-		}
+		if (!e)
+			return unsafe(t, "thread %d inside %s", (int)t->tid, f[j].map->path);
 		if (!muppy__elf_names_at(e, f[j].pc, is_allowed, NULL)) {
 			if (!muppy__elf_names_at(e, f[j].pc, first_name, name))
 				snprintf(name, sizeof(name), "an internal libc function");
-			snprintf(t->why, sizeof(t->why), "thread %d inside %s", (int)t->tid, name);
-			goto out;
+			return unsafe(t, "thread %d inside %s", (int)t->tid, name);
 		}
 	}
-	ret = 1;
-out:
-	free(f);
+	return true;
+}
+
+/* In the order they run: each may rely on those before it. */
+static stack_check *const checks[] = {
+	stack_room_ok, unwound_ok, allocator_ok, signal_handler_ok,
+	bottom_ok, libc_runs_ok,
+};
+
+/*
+ * Unwinds the thread into s (1), unless it is inside a restartable
+ * sequence (0, the reason in t->why), or -errno.  When a frame or the
+ * stack pointer is outside the maps read at the attach (a new thread
+ * stack or library since), reads them again and starts over, once.
+ */
+static int read_stack(struct muppy__target *t, struct stack *s)
+{
+	struct muppy__maps m;
+	int ret;
+
+	for (int tries = 0;; tries++) {
+		ret = in_rseq_cs(t);
+		if (ret > 0)
+			unsafe(t, "thread %d in a restartable sequence", (int)t->tid);
+		if (ret)
+			return ret > 0 ? 0 : ret;
+		ret = unwind(t, s->f, &s->n, &s->complete, &s->sigframe, &s->sp);
+		if (ret)
+			return ret;
+		if (tries > 0 || maps_cover(t, s->f, s->n, s->sp))
+			return 1;
+		if (!muppy__maps_read(t->pid, &m, NULL)) {
+			muppy__maps_free(&t->maps);
+			t->maps = m;
+		}
+	}
+}
+
+int muppy__safepoint_check(struct muppy__target *t)
+{
+	struct stack s = { .last_run = SIZE_MAX };
+	int ret;
+
+	s.f = malloc(MAX_FRAMES * sizeof(*s.f));
+	if (!s.f)
+		return -ENOMEM;
+	ret = read_stack(t, &s);
+	for (size_t i = 0; ret == 1 && i < ARRAY_SIZE(checks); i++)
+		if (!checks[i](t, &s))
+			ret = 0;
+	free(s.f);
 	return ret;
 }
