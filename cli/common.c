@@ -103,11 +103,14 @@ bool cli_parse_limit(const char *s, size_t *out)
 	return true;
 }
 
+/* "PROGRAM: PREFIX<message>[: WHY]" and a newline. */
 static MUPPY_PRINTF(2, 0) void vmessage(const char *prefix, const char *fmt,
-					 va_list ap)
+					 va_list ap, const char *why)
 {
 	fprintf(stderr, "%s: %s", program_invocation_short_name, prefix);
 	vfprintf(stderr, fmt, ap);
+	if (why)
+		fprintf(stderr, ": %s", why);
 	fputc('\n', stderr);
 }
 
@@ -116,7 +119,17 @@ void cli_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage("", fmt, ap);
+	vmessage("", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void cli_perror(int errnum, const char *fmt, ...)
+{
+	const char *why = strerror(errnum < 0 ? -errnum : errnum);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap, why);
 	va_end(ap);
 }
 
@@ -125,7 +138,7 @@ void cli_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage("warning: ", fmt, ap);
+	vmessage("warning: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -141,7 +154,7 @@ int cli_load_snapshot(const char *path, struct muppy_snapshot **out)
 	if (err.msg[0])
 		cli_error("%s", err.msg);
 	else
-		cli_error("%s: %s", path, strerror(-rc));
+		cli_perror(-rc, "%s", path);
 	return rc == -ENOMEM ? MUPPY_EXIT_ERROR : MUPPY_EXIT_BADFILE;
 }
 
@@ -151,7 +164,7 @@ int cli_close_stdout(void)
 
 	errno = 0;
 	if (fclose(stdout) == EOF || failed) {
-		cli_error("write error: %s", strerror(errno ? errno : EIO));
+		cli_perror(errno ? errno : EIO, "write error");
 		return MUPPY_EXIT_ERROR;
 	}
 	return MUPPY_EXIT_OK;

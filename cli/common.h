@@ -35,6 +35,8 @@ void cli_opt_limit(struct argp_state *state, const char *arg, size_t *out);
 
 /* "PROGRAM: message" on stderr. */
 void cli_error(const char *fmt, ...) MUPPY_PRINTF(1, 2);
+/* "PROGRAM: message: strerror(errnum)" on stderr (errno or -errno). */
+void cli_perror(int errnum, const char *fmt, ...) MUPPY_PRINTF(2, 3);
 /* "PROGRAM: warning: message" on stderr. */
 void cli_warn(const char *fmt, ...) MUPPY_PRINTF(1, 2);
 

@@ -193,8 +193,8 @@ static int diff_two(const struct args *a)
 
 	rc = muppy_diff_compute(old, new, &d);
 	if (rc) {
-		cli_error("cannot compare %s with %s: %s", a->files[0],
-			  a->files[1], strerror(-rc));
+		cli_perror(-rc, "cannot compare %s with %s", a->files[0],
+			   a->files[1]);
 		status = MUPPY_EXIT_ERROR;
 		goto out_free_new;
 	}
@@ -206,7 +206,7 @@ static int diff_two(const struct args *a)
 	po.new_name = a->files[1];
 	rc = muppy_diff_print(stdout, d, &po);
 	if (rc) {
-		cli_error("write error: %s", strerror(-rc));
+		cli_perror(-rc, "write error");
 		status = MUPPY_EXIT_ERROR;
 		goto out_free_diff;
 	}
@@ -289,7 +289,7 @@ static int trend(const struct args *a)
 	rc = muppy_trend_compute((const struct muppy_snapshot *const *)snaps,
 				 a->nfiles, &t);
 	if (rc) {
-		cli_error("cannot compare the snapshots: %s", strerror(-rc));
+		cli_perror(-rc, "cannot compare the snapshots");
 		status = MUPPY_EXIT_ERROR;
 		goto out_free;
 	}
@@ -304,7 +304,7 @@ static int trend(const struct args *a)
 	rc = muppy_trend_print(stdout, t, &po,
 			       (const char *const *)a->files);
 	if (rc) {
-		cli_error("write error: %s", strerror(-rc));
+		cli_perror(-rc, "write error");
 		status = MUPPY_EXIT_ERROR;
 		goto out_free;
 	}

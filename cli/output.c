@@ -110,7 +110,7 @@ static int refuse(const char *path, int r)
 	else if (r == -ENOENT || r == -ENOTDIR)
 		cli_error("%s: its folder does not exist", path);
 	else
-		cli_error("%s: %s", path, strerror(-r));
+		cli_perror(-r, "%s", path);
 	return MUPPY_EXIT_ERROR;
 }
 
@@ -144,7 +144,7 @@ int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 	if (!path) {
 		r = print_any(stdout, s, po, sort);
 		if (r < 0) {
-			cli_error("write error: %s", strerror(-r));
+			cli_perror(-r, "write error");
 			return MUPPY_EXIT_ERROR;
 		}
 		return fflush(stdout) == 0 ? MUPPY_EXIT_OK : MUPPY_EXIT_ERROR;
@@ -168,7 +168,7 @@ int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		cli_error("%s: %s", path, strerror(-r));
+		cli_perror(-r, "%s", path);
 		return MUPPY_EXIT_ERROR;
 	}
 	return MUPPY_EXIT_OK;

@@ -218,7 +218,7 @@ static int print_frame(struct session *ss, const struct muppy_snapshot *old,
 
 	r = muppy_diff_compute(old, new, &d);
 	if (r) {
-		cli_error("cannot compare the snapshots: %s", strerror(-r));
+		cli_perror(-r, "cannot compare the snapshots");
 		return MUPPY_EXIT_ERROR;
 	}
 	muppy_diff_sort(d, ss->w->sort);
@@ -228,7 +228,7 @@ static int print_frame(struct session *ss, const struct muppy_snapshot *old,
 	if (!r && ss->w->show == MUPPY_FORMAT_TABLE && !ss->tty)
 		putchar('\n');
 	if (r || fflush(stdout)) {
-		cli_error("write error: %s", strerror(r ? -r : errno));
+		cli_perror(r ? -r : errno, "write error");
 		return MUPPY_EXIT_ERROR;
 	}
 	return MUPPY_EXIT_OK;
@@ -333,10 +333,10 @@ static int summary(struct session *ss)
 	}
 	return fflush(stdout) ? MUPPY_EXIT_ERROR : MUPPY_EXIT_OK;
 out_error:
-	cli_error("cannot compare the snapshots: %s", strerror(-r));
+	cli_perror(-r, "cannot compare the snapshots");
 	return MUPPY_EXIT_ERROR;
 out_write:
-	cli_error("write error: %s", strerror(-r));
+	cli_perror(-r, "write error");
 	return MUPPY_EXIT_ERROR;
 }
 
@@ -349,7 +349,7 @@ static int find_one(const struct cli_watch *w, int *status)
 	if (n == 1)
 		return pids[0];
 	if (n < 0)
-		cli_error("%s: %s", w->find, strerror(-n));
+		cli_perror(-n, "%s", w->find);
 	else if (n == 0 && w->user)
 		cli_error("no process of user %s matches '%s'", w->user,
 			  w->find);

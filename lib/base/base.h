@@ -15,6 +15,11 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* error.c: "WHAT: strerror(errnum)" into err, WHAT formatted as by
+ * muppy_error_set(); errnum may be an errno or a -errno (perror_msg). */
+void muppy__error_errno(struct muppy_error *err, int errnum,
+			const char *fmt, ...) MUPPY_PRINTF(3, 4);
+
 /* escape.c: length of the longest prefix of s that is in escaped form
  * (escaped up to the step that goes wrong). */
 size_t muppy__escaped_len(const char *s, size_t len);

@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/base.h"
 
@@ -31,4 +32,19 @@ void muppy_error_set(struct muppy_error *err, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	muppy__escape_message(err->msg, sizeof(err->msg), raw);
+}
+
+void muppy__error_errno(struct muppy_error *err, int errnum,
+			const char *fmt, ...)
+{
+	char what[sizeof(err->msg)];
+	va_list ap;
+
+	if (!err || err->msg[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	muppy_error_set(err, "%s: %s", what,
+			strerror(errnum < 0 ? -errnum : errnum));
 }

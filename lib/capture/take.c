@@ -123,7 +123,7 @@ static int take_fd(pid_t pid, int fd, struct muppy_error *err)
 
 	if (pidfd < 0) {
 		r = -errno;
-		muppy_error_set(err, "pidfd_open: %s", strerror(errno));
+		muppy__error_errno(err, errno, "pidfd_open");
 		return r;
 	}
 	r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
@@ -133,7 +133,7 @@ static int take_fd(pid_t pid, int fd, struct muppy_error *err)
 			muppy_error_set(err, "this kernel has no pidfd_getfd "
 					"(Linux 5.6 or later needed)");
 		else
-			muppy_error_set(err, "pidfd_getfd: %s", strerror(errno));
+			muppy__error_errno(err, errno, "pidfd_getfd");
 	}
 	close(pidfd);
 	return r;
@@ -420,8 +420,8 @@ static int converse(pid_t pid, const struct muppy__pyinfo *pi, int sock,
 
 	if (send(sock, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
 		r = -errno;
-		muppy_error_set(err, "process %d: cannot talk to the payload: "
-				"%s", (int)pid, strerror(errno));
+		muppy__error_errno(err, errno, "process %d: cannot talk to "
+				   "the payload", (int)pid);
 		return r;
 	}
 	/* The rows are sent right after the reply: allow 10 s for them. */
@@ -469,9 +469,8 @@ static int init_threads(struct muppy__target *t, const struct muppy__lib *lib,
 	if (io.status == EAGAIN || io.status == ENOENT)
 		return -EINPROGRESS; /* not this moment, or not this thread */
 	if (io.status) {
-		muppy_error_set(err, "process %d: cannot create the GIL of this "
-				"Python 3.6 process: %s", (int)pid,
-				strerror(io.status));
+		muppy__error_errno(err, io.status, "process %d: cannot create the GIL of this "
+				   "Python 3.6 process", (int)pid);
 		return -EPROTONOSUPPORT;
 	}
 	return 0;
@@ -985,8 +984,8 @@ again:
 	if (r < 0)
 		goto out_detach; /* unknown whether its thread runs: keep it */
 	if (so.status != 0 || so.thread == 0) {
-		muppy_error_set(err, "process %d: the payload could not start "
-				"its thread: %s", (int)pid, strerror(so.status));
+		muppy__error_errno(err, so.status, "process %d: the payload could not start "
+				   "its thread", (int)pid);
 		r = -(so.status ? so.status : EIO);
 		goto out_unload;
 	}
@@ -1063,8 +1062,8 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 			muppy_error_set(err, "no process %d (a thread's id "
 					"is not one)", pid);
 		else
-			muppy_error_set(err, "pidfd_open of process %d: %s",
-					pid, strerror(-r));
+			muppy__error_errno(err, -r, "pidfd_open of process %d",
+					   pid);
 		return r == -EINVAL ? -ESRCH : r;
 	}
 	r = muppy__pyinfo_probe(pid, &pi, deadline / 1000, err);

@@ -110,7 +110,7 @@ static int check_process(pid_t pid, struct muppy_error *err)
 		return -ESRCH;
 	}
 	if (ret) {
-		muppy_error_set(err, "cannot read %s: %s", path, strerror(-ret));
+		muppy__error_errno(err, -ret, "cannot read %s", path);
 		return ret;
 	}
 	if (st.flags & PF_KTHREAD) {
@@ -237,8 +237,8 @@ static int seize_thread(struct muppy__target *t, pid_t tid,
 			return muppy__explain_eperm(t->pid, tid, "attach to", err);
 		}
 		ret = -errno;
-		muppy_error_set(err, "cannot attach to thread %d of process %d: %s",
-				(int)tid, (int)t->pid, strerror(errno));
+		muppy__error_errno(err, errno, "cannot attach to thread %d of process %d",
+				   (int)tid, (int)t->pid);
 		return ret;
 	}
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
@@ -428,8 +428,8 @@ static int choose_thread(struct muppy__target *t, int timeout_ms,
 			muppy__detach(tids[i], 0);
 			t->tid = 0;
 			if (ret < 0 && ret != -ESRCH) {
-				muppy_error_set(err, "cannot inspect thread %d of process %d: %s",
-						(int)tids[i], (int)t->pid, strerror(-ret));
+				muppy__error_errno(err, -ret, "cannot inspect thread %d of process %d",
+						   (int)tids[i], (int)t->pid);
 				goto out;
 			}
 		}
@@ -540,8 +540,8 @@ int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 		else if (ret == -ESRCH)
 			muppy_error_set(err, "no process %d", (int)pid);
 		else
-			muppy_error_set(err, "pidfd_open of process %d: %s",
-					(int)pid, strerror(-ret));
+			muppy__error_errno(err, -ret, "pidfd_open of process %d",
+					   (int)pid);
 		goto out_free;
 	}
 	ret = muppy__maps_read(pid, &t->maps, err);
@@ -596,8 +596,8 @@ int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 	 */
 	ret = muppy__mem_pin(pid);
 	if (ret && ret != -EACCES && ret != -EPERM) {
-		muppy_error_set(err, "cannot open the memory of process %d: %s",
-				(int)pid, strerror(-ret));
+		muppy__error_errno(err, -ret, "cannot open the memory of process %d",
+				   (int)pid);
 		goto out_detach;
 	}
 	t->mem_pinned = ret == 0;
@@ -615,8 +615,8 @@ int muppy__target_attach_other(struct muppy__target **out, pid_t pid,
 	t->st.in_syscall = muppy__arch_in_syscall(t->tid) > 0;
 	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)sizeof(t->sigmask), &t->sigmask) < 0) {
 		ret = -errno;
-		muppy_error_set(err, "cannot read the signal mask of thread %d: %s",
-				(int)t->tid, strerror(errno));
+		muppy__error_errno(err, errno, "cannot read the signal mask of thread %d",
+				   (int)t->tid);
 		goto out_detach;
 	}
 	ret = muppy__arch_ctx_get(t->tid, &ctx, err);

@@ -25,12 +25,12 @@ int muppy__read_image(const char *path, void **image, size_t *len,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		muppy_error_set(err, "%s: %s", path, strerror(errno));
+		muppy__error_errno(err, errno, "%s", path);
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-		muppy_error_set(err, "%s: %s", path, strerror(errno));
+		muppy__error_errno(err, errno, "%s", path);
 		goto out_close;
 	}
 	ret = -EINVAL;

@@ -56,8 +56,8 @@ static int grab_fd(struct muppy__target *t, int n, const char *name,
 			muppy_error_set(err, "cannot take the memfd of process %d: this kernel has no pidfd_getfd (Linux 5.6 or later needed)",
 					(int)t->pid);
 		else
-			muppy_error_set(err, "cannot take the memfd of process %d (pidfd_getfd): %s",
-					(int)t->pid, strerror(-ret));
+			muppy__error_errno(err, -ret, "cannot take the memfd of process %d (pidfd_getfd)",
+					   (int)t->pid);
 		return ret;
 	}
 	snprintf(want, sizeof(want), "/memfd:%s (deleted)", name);
@@ -90,8 +90,7 @@ static int fill_memfd(struct muppy__target *t, int n, const char *name,
 		w = pwrite(fd, (const char *)image + done, len - done, (off_t)done);
 		if (w <= 0) {
 			ret = w < 0 ? -errno : -EIO;
-			muppy_error_set(err, "cannot write the library into the memfd: %s",
-					strerror(-ret));
+			muppy__error_errno(err, -ret, "cannot write the library into the memfd");
 			goto out_close;
 		}
 		done += (size_t)w;
@@ -99,7 +98,7 @@ static int fill_memfd(struct muppy__target *t, int n, const char *name,
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
 				   F_SEAL_SEAL) < 0) {
 		ret = -errno;
-		muppy_error_set(err, "cannot seal the memfd: %s", strerror(errno));
+		muppy__error_errno(err, errno, "cannot seal the memfd");
 	}
 out_close:
 	close(fd);

@@ -150,16 +150,16 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 	 * only then the call's own FPU state and signal mask. */
 	ret = muppy__mem_write(t->pid, call.mem_addr, call.mem, call.mem_len);
 	if (ret) {
-		muppy_error_set(err, "cannot write the call frame on the stack of thread %d: %s",
-				(int)t->tid, strerror(-ret));
+		muppy__error_errno(err, -ret, "cannot write the call frame on the stack of thread %d",
+				   (int)t->tid);
 		goto out_free;
 	}
 	/* as late as it can be: killed before the call starts, we leave
 	 * the library marked but never entered (inject.h, "Leftovers") */
 	ret = muppy__claim_flush(t);
 	if (ret) {
-		muppy_error_set(err, "cannot mark the library as entered in process %d: %s",
-				(int)t->pid, strerror(-ret));
+		muppy__error_errno(err, -ret, "cannot mark the library as entered in process %d",
+				   (int)t->pid);
 		goto out_free;
 	}
 	ret = muppy__arch_call_start(t->tid, &call);
@@ -209,8 +209,7 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 			if (outlen) {
 				ret = muppy__mem_read(t->pid, call.scratch, out, outlen);
 				if (ret)
-					muppy_error_set(err, "cannot read the call's results: %s",
-							strerror(-ret));
+					muppy__error_errno(err, -ret, "cannot read the call's results");
 			}
 			if (t->errno_addr &&
 			    muppy__mem_write(t->pid, t->errno_addr, &t->saved_errno,
@@ -243,8 +242,7 @@ int muppy__target_call(struct muppy__target *t, uint64_t func,
 		t->stop = STOP_NONE;
 		t->broken = true;
 	} else if (ret < 0) {
-		muppy_error_set(err, "remote call in thread %d: %s", (int)t->tid,
-				strerror(-ret));
+		muppy__error_errno(err, -ret, "remote call in thread %d", (int)t->tid);
 		t->broken = true;
 	}
 	goto out_free;
@@ -253,8 +251,8 @@ out_restore:
 	/* registers half set: put everything back as it was */
 	if (muppy__arch_ctx_set(t->tid, ctx))
 		t->broken = true;
-	muppy_error_set(err, "cannot set up the call in thread %d: %s",
-			(int)t->tid, strerror(-ret));
+	muppy__error_errno(err, -ret, "cannot set up the call in thread %d",
+			   (int)t->tid);
 out_free:
 	muppy__arch_call_free(&call);
 	muppy__arch_ctx_free(ctx);

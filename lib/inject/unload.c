@@ -18,8 +18,8 @@ int muppy__target_claim(struct muppy__target *t, const struct muppy__lib *lib,
 		return 0; /* a library that is never removed */
 	ret = muppy__mem_read(t->pid, addr, &v, sizeof(v));
 	if (ret) {
-		muppy_error_set(err, "cannot read library %s in process %d: %s",
-				lib->name, (int)t->pid, strerror(-ret));
+		muppy__error_errno(err, -ret, "cannot read library %s in process %d",
+				   lib->name, (int)t->pid);
 		return ret;
 	}
 	if (v == 0)
@@ -39,8 +39,8 @@ int muppy__target_unclaim(struct muppy__target *t,
 		return 0;
 	ret = muppy__mem_write(t->pid, addr, &v, sizeof(v));
 	if (ret)
-		muppy_error_set(err, "cannot write library %s in process %d: %s",
-				lib->name, (int)t->pid, strerror(-ret));
+		muppy__error_errno(err, -ret, "cannot write library %s in process %d",
+				   lib->name, (int)t->pid);
 	return ret;
 }
 

@@ -635,8 +635,7 @@ int muppy_snapshot_read(FILE *f, const char *name,
 			break;
 	}
 	if (rc == 0 && ferror(f)) {
-		muppy_error_set(err, "%s: read error: %s", p.name,
-				strerror(errno ? errno : EIO));
+		muppy__error_errno(err, errno ? errno : EIO, "%s: read error", p.name);
 		rc = -EIO;
 	} else if (rc == 0 && !feof(f)) {
 		/* getline() itself failed, most likely out of memory. */
@@ -659,8 +658,7 @@ int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 		char *buf;
 
 		rc = -errno;
-		muppy_error_set(err, "%s: %s", shown_name(path, &buf),
-				strerror(-rc));
+		muppy__error_errno(err, -rc, "%s", shown_name(path, &buf));
 		free(buf);
 		return rc;
 	}

@@ -226,9 +226,8 @@ int muppy__elf_open(pid_t pid, const struct muppy__maps *maps,
 					q, (int)pid,
 					(unsigned long long)(MUPPY__ELF_FILE_MAX >> 30));
 		else
-			muppy_error_set(err, "cannot open %s of process %d (not through /proc/%d/map_files nor /proc/%d/root, as a regular file): %s",
-					q, (int)pid, (int)pid, (int)pid,
-					strerror(-ret));
+			muppy__error_errno(err, -ret, "cannot open %s of process %d (not through /proc/%d/map_files nor /proc/%d/root, as a regular file)",
+					   q, (int)pid, (int)pid, (int)pid);
 		goto out_free;
 	}
 	size = (uint64_t)st.st_size;

@@ -61,7 +61,7 @@ int muppy__maps_read(pid_t pid, struct muppy__maps *m,
 		else if (ret == -EACCES || ret == -EPERM)
 			return muppy__explain_eperm(pid, 0, "read the mappings of", err);
 		else
-			muppy_error_set(err, "%s: %s", path, strerror(-ret));
+			muppy__error_errno(err, -ret, "%s", path);
 		return ret;
 	}
 	while (getline(&line, &cap, f) > 0) {

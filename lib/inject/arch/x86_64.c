@@ -113,8 +113,8 @@ int muppy__arch_ctx_get(pid_t tid, struct muppy__arch_ctx **out,
 	}
 	if (ptrace(PTRACE_GETREGS, tid, 0, &c->regs) < 0) {
 		ret = -errno;
-		muppy_error_set(err, "cannot read the registers of thread %d: %s",
-				tid, strerror(errno));
+		muppy__error_errno(err, errno, "cannot read the registers of thread %d",
+				   tid);
 		goto out_free;
 	}
 	iov.iov_base = c->xstate;
