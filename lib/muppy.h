@@ -111,10 +111,10 @@ struct muppy_snapshot {
 	uint64_t bytes;       /* sum of the rows' bytes */
 	size_t ntypes;
 	struct muppy_type_stat *types;
-	size_t cap;           /* allocated rows (internal) */
 };
 
-/* A new empty snapshot (all fields zero, strings ""), or NULL. */
+/* A new empty snapshot (all fields zero, strings ""), or NULL.  Rows are
+ * added (muppy_snapshot_add_raw()) only to snapshots made here. */
 struct muppy_snapshot *muppy_snapshot_new(void);
 void muppy_snapshot_free(struct muppy_snapshot *s);
 /* Replaces a string field with the escaped form of raw bytes. */
@@ -284,7 +284,6 @@ struct muppy_trend {
 	size_t nsuspects;
 	struct muppy_trend_row *suspects; /* copies of rows, ranked */
 	enum muppy_sort sort; /* order of rows (muppy_trend_sort) */
-	uint64_t *values;     /* storage of the series (internal) */
 };
 
 /*

@@ -5,6 +5,7 @@
  * of leak suspects.  The rule is in muppy.h and muppy-diff(1).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +164,18 @@ void muppy_trend_sort(struct muppy_trend *t, enum muppy_sort by)
 	t->sort = by;
 }
 
+/* A trend as muppy_trend_compute() makes it: the public part first,
+ * then what only this file uses. */
+struct trend {
+	struct muppy_trend pub;
+	uint64_t *values; /* storage of the rows' series */
+};
+
+static struct trend *to_trend(struct muppy_trend *t)
+{
+	return (struct trend *)((char *)t - offsetof(struct trend, pub));
+}
+
 void muppy_trend_free(struct muppy_trend *t)
 {
 	if (!t)
@@ -171,8 +184,8 @@ void muppy_trend_free(struct muppy_trend *t)
 	free(t->input);
 	free(t->rows);
 	free(t->suspects);
-	free(t->values);
-	free(t);
+	free(to_trend(t)->values);
+	free(to_trend(t));
 }
 
 /* Snapshot positions in capture-time order, ties in argument order. */
@@ -261,16 +274,17 @@ static int build_rows(struct muppy_trend *t, const struct entry *e,
 		      double *scratch)
 {
 	size_t n = t->n, i = 0, slot = 0;
-	uint64_t *v;
+	uint64_t *v, *values;
 
-	t->values = calloc((ntypes + 1) * 2 * n, sizeof(*t->values));
+	values = calloc((ntypes + 1) * 2 * n, sizeof(*values));
+	to_trend(t)->values = values;
 	t->rows = calloc(ntypes ? ntypes : 1, sizeof(*t->rows));
-	if (!t->values || !t->rows)
+	if (!values || !t->rows)
 		return -ENOMEM;
 	while (i < nentries) {
 		struct muppy_trend_row *r = &t->rows[t->nrows];
 
-		v = t->values + slot * 2 * n;
+		v = values + slot * 2 * n;
 		memset(v, 0, 2 * n * sizeof(*v));
 		r->name = e[i].name;
 		r->count = v;
@@ -285,7 +299,7 @@ static int build_rows(struct muppy_trend *t, const struct entry *e,
 		t->nrows++;
 		slot++;
 	}
-	v = t->values + ntypes * 2 * n;
+	v = values + ntypes * 2 * n;
 	for (i = 0; i < n; i++) {
 		v[i] = t->snaps[i]->objects;
 		v[n + i] = t->snaps[i]->bytes;
@@ -328,13 +342,15 @@ int muppy_trend_compute(const struct muppy_snapshot *const *snaps, size_t n,
 	struct entry *e = NULL;
 	double *tmin = NULL, *scratch = NULL;
 	struct muppy_trend *t;
+	struct trend *tr;
 	int rc;
 
 	if (n < 3)
 		return -EINVAL;
-	t = calloc(1, sizeof(*t));
-	if (!t)
+	tr = calloc(1, sizeof(*tr));
+	if (!tr)
 		return -ENOMEM;
+	t = &tr->pub;
 	rc = order_by_time(t, snaps, n);
 	if (rc)
 		goto out_free;

@@ -1,17 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /* The snapshot model: rows of (type, count, bytes) plus process facts. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/model.h"
 
+/* A snapshot as muppy_snapshot_new() makes it: the public part first,
+ * then what only this file uses. */
+struct snapshot {
+	struct muppy_snapshot pub;
+	size_t cap; /* rows allocated */
+};
+
+static struct snapshot *to_snapshot(struct muppy_snapshot *s)
+{
+	return (struct snapshot *)((char *)s - offsetof(struct snapshot, pub));
+}
+
 struct muppy_snapshot *muppy_snapshot_new(void)
 {
-	struct muppy_snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot *sn = calloc(1, sizeof(*sn));
+	struct muppy_snapshot *s;
 
-	if (!s)
+	if (!sn)
 		return NULL;
+	s = &sn->pub;
 	s->cmdline = strdup("");
 	s->python = strdup("");
 	s->implementation = strdup("");
@@ -39,7 +54,7 @@ void muppy_snapshot_free(struct muppy_snapshot *s)
 	free(s->implementation);
 	free(s->executable);
 	free(s->checks_failed);
-	free(s);
+	free(to_snapshot(s));
 }
 
 int muppy_snapshot_set_raw(char **field, const void *raw, size_t len)
@@ -57,18 +72,19 @@ int muppy_snapshot_set_raw(char **field, const void *raw, size_t len)
 static int add_owned(struct muppy_snapshot *s, char *name, uint64_t count,
 		     uint64_t bytes)
 {
+	struct snapshot *sn = to_snapshot(s);
 	struct muppy_type_stat *t;
 	size_t cap;
 
-	if (s->ntypes == s->cap) {
-		cap = s->cap ? s->cap * 2 : 64;
+	if (s->ntypes == sn->cap) {
+		cap = sn->cap ? sn->cap * 2 : 64;
 		if (cap > SIZE_MAX / sizeof(*t))
 			return -ENOMEM;
 		t = realloc(s->types, cap * sizeof(*t));
 		if (!t)
 			return -ENOMEM;
 		s->types = t;
-		s->cap = cap;
+		sn->cap = cap;
 	}
 	t = &s->types[s->ntypes++];
 	t->name = name;

@@ -56,7 +56,7 @@ static void fixture_init(struct fixture *fx, size_t nrows)
 		fx->s.bytes += fx->rows[i].bytes;
 	}
 	fx->s.types = fx->rows;
-	fx->s.ntypes = fx->s.cap = nrows;
+	fx->s.ntypes = nrows;
 }
 
 /* What muppy_snapshot_print() wrote (caller frees). */
