@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exitcodes.h"
 #include "muppy.h"
 
 /* Option values; each returns false when s is not a valid value. */

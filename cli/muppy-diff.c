@@ -49,18 +49,14 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
+/* --help's text; the exit codes follow (cli_doc()). */
 static const char doc[] =
 	"Compare two heap snapshots of CPython processes (files written by "
 	"muppy-snap) and print how the number of objects and their bytes "
 	"changed per type, largest change first.  Given three or more, "
 	"print the trend: per type the series, the growth per minute and "
 	"the leak suspects, types that grew steadily.  A FILE of - is "
-	"standard input."
-	"\v"
-	"Exit status: 0 success, 1 error (output, memory), 2 a snapshot file "
-	"is missing, unreadable or malformed, 3 the heap grew by more than "
-	"--fail-on-growth, 4 --fail-on-suspects found leak suspects, 64 "
-	"usage error.";
+	"standard input.";
 
 struct args {
 	enum muppy_sort sort;
@@ -137,7 +133,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt,
+static struct argp argp = { options, parse_opt,
 				  "OLD NEW\nS1 S2 S3...", doc, NULL, NULL,
 				  NULL };
 
@@ -327,6 +323,7 @@ int main(int argc, char **argv)
 	/* getopt names argv[0] in its messages; say muppy-diff like the rest. */
 	if (argc > 0)
 		argv[0] = program_invocation_short_name;
+	argp.doc = cli_doc(doc, CLI_DIFF);
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	return a.nfiles == 2 ? diff_two(&a) : trend(&a);
 }

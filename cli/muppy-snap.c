@@ -72,20 +72,12 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
+/* --help's text; the exit codes follow (cli_doc()). */
 static const char doc[] =
 	"Take a summary of the heap of running CPython processes: for each "
 	"type, how many objects are alive and how many bytes they take "
 	"(sys.getsizeof), without restarting or disturbing the process.  "
-	"With --interval, watch one process and print what changes."
-	"\v"
-	"Exit status: 0 success (also a watch stopped by Ctrl-C), 1 error, "
-	"10 no such process, 11 permission denied, 12 not a supported "
-	"CPython, 13 timed out, 14 the process exited or executed another "
-	"program during the snapshot, "
-	"15 the process is stopped, traced or busy, 16 the process cannot "
-	"start a thread, 17 its answer was over muppy-snap's limits, "
-	"18 the kernel lacks pidfd_open or pidfd_getfd (Linux 5.6), "
-	"64 usage error, 128+N killed by signal N.";
+	"With --interval, watch one process and print what changes.";
 
 struct args {
 	struct muppy_snap_opts snap;
@@ -235,7 +227,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt,
+static struct argp argp = { options, parse_opt,
 				  "PID...\n--pidof=NAME [--user=USER]\n"
 				  "--interval=SECONDS PID",
 				  doc, NULL, NULL, NULL };
@@ -289,7 +281,7 @@ static int snap_one(const struct args *a, int pid)
 	r = muppy_snap_take(pid, &a->snap, &s, &st, &err);
 	if (r < 0) {
 		cli_error("%s", err.msg[0] ? err.msg : strerror(-r));
-		return muppy_exit_code(r);
+		return cli_exit_code(r);
 	}
 	if (a->verbose)
 		report_stats(pid, &st, s);
@@ -409,6 +401,7 @@ int main(int argc, char **argv)
 
 	if (argc > 0)
 		argv[0] = program_invocation_short_name;
+	argp.doc = cli_doc(doc, CLI_SNAP);
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!a.snap.payload)
 		a.snap.payload = find_payload(payload, sizeof(payload));

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "exitcodes.h"
 #include "muppy.h"
 
 /* Series a Prometheus file has per metric unless --limit says otherwise. */

@@ -127,7 +127,7 @@ static int take(struct session *ss, struct muppy_snapshot **out,
 			fputs("\r\033[K", stdout);
 		fflush(stdout);
 		cli_error("%s", err.msg[0] ? err.msg : strerror(-r));
-		*status = muppy_exit_code(r);
+		*status = cli_exit_code(r);
 		return r;
 	}
 	if (w->verbose)

@@ -18,25 +18,6 @@
 #define MUPPY_MUST_CHECK __attribute__((warn_unused_result))
 #define MUPPY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-/* Exit codes of the command-line tools; each is listed in the man pages. */
-enum muppy_exit {
-	MUPPY_EXIT_OK = 0,
-	MUPPY_EXIT_ERROR = 1,        /* I/O error, out of memory */
-	MUPPY_EXIT_BADFILE = 2,      /* a snapshot file is malformed */
-	MUPPY_EXIT_GROWTH = 3,       /* --fail-on-growth threshold exceeded */
-	MUPPY_EXIT_SUSPECTS = 4,     /* --fail-on-suspects found suspects */
-	MUPPY_EXIT_NOPROC = 10,      /* no such process */
-	MUPPY_EXIT_PERM = 11,        /* permission denied */
-	MUPPY_EXIT_UNSUPPORTED = 12, /* not a supported CPython */
-	MUPPY_EXIT_TIMEOUT = 13,     /* no safe point within --timeout */
-	MUPPY_EXIT_GONE = 14,        /* the target exited during the snapshot */
-	MUPPY_EXIT_BUSY = 15,        /* stopped, traced, or being snapshotted */
-	MUPPY_EXIT_NOTHREAD = 16,    /* cannot start a thread (pids limit) */
-	MUPPY_EXIT_LIMIT = 17,       /* the target's answer was over a limit */
-	MUPPY_EXIT_KERNEL = 18,      /* the kernel lacks pidfd_getfd (< 5.6) */
-	MUPPY_EXIT_USAGE = 64,       /* bad command line (argp's EX_USAGE) */
-};
-
 /* Error text for one operation; the first error set is kept. */
 struct muppy_error {
 	char msg[512];
@@ -334,7 +315,5 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 /* Between snapshots: lets go of threads of earlier targets that were
  * seized but had not stopped in time (see muppy__inject_reap). */
 void muppy_snap_reap(void);
-/* The exit code of muppy-snap for an error of muppy_snap_take(). */
-enum muppy_exit muppy_exit_code(int err);
 
 #endif

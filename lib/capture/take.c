@@ -28,37 +28,6 @@
 #include "payload/protocol.h"
 #include "capture/capture.h"
 
-enum muppy_exit muppy_exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return MUPPY_EXIT_OK;
-	case -ESRCH:
-		return MUPPY_EXIT_NOPROC;
-	case -EPERM:
-	case -EACCES:
-		return MUPPY_EXIT_PERM;
-	case -ENOEXEC:
-	case -EPROTONOSUPPORT:
-		return MUPPY_EXIT_UNSUPPORTED;
-	case -ETIMEDOUT:
-		return MUPPY_EXIT_TIMEOUT;
-	case -EOWNERDEAD:
-		return MUPPY_EXIT_GONE;
-	case -EBUSY:
-	case -EAGAIN:
-		return MUPPY_EXIT_BUSY;
-	case -EUSERS:
-		return MUPPY_EXIT_NOTHREAD;
-	case -EMSGSIZE:
-		return MUPPY_EXIT_LIMIT;
-	case -ENOSYS:
-		return MUPPY_EXIT_KERNEL;
-	default:
-		return MUPPY_EXIT_ERROR;
-	}
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../cli/exitcodes.h"
 #include "muppy.h"
 
 static int usage(const char *why)
