@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for lib/diff.c: computing and sorting the change per type. */
+/* Unit tests for lib/analysis/diff.c: computing and sorting the change per type. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for muppy__eperm_message() (lib/inject/mem.c): each reason
+ * Unit tests for muppy__eperm_message() (lib/proc/eperm.c): each reason
  * a process cannot be traced gets its own one-line message and hint.
  * kernel.yama.ptrace_scope is tested here because the kernel that runs
  * the integration tests may have no yama at all.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for lib/escape.c: escaping untrusted text and its inverse. */
+/* Unit tests for lib/base/escape.c: escaping untrusted text and its inverse. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

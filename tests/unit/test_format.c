@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for lib/format.c and lib/json.c: output helpers, name
- * shortening, JSON strings and the three diff formats.
+ * Unit tests for lib/output/stream.c, cells.c, json.c and diffprint.c:
+ * output helpers, name shortening, JSON strings and the three diff
+ * formats.
  */
 #include <errno.h>
 #include <setjmp.h>

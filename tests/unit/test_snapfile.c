@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for lib/snapfile.c: parsing, reading and writing snapshot
+ * Unit tests for lib/model/snapfile.c: parsing, reading and writing snapshot
  * files.  Run from the top of the source tree (scripts/run-tests does);
  * the sample files are in tests/data.
  */

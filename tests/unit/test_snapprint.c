@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for lib/snapprint.c: one snapshot as a table, tsv, json and
+ * Unit tests for lib/output/snapprint.c: one snapshot as a table, tsv, json and
  * in the snapshot format, in every order, with and without a limit.
  */
 #include <errno.h>

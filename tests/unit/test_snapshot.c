@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for lib/snapshot.c: building and finishing a snapshot. */
+/* Unit tests for lib/model/snapshot.c: building and finishing a snapshot. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

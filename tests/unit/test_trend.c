@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for lib/trend.c, lib/trendprint.c and lib/prom.c. */
+/* Unit tests for lib/analysis/trend.c, lib/output/trendprint.c and prom.c. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for lib/time.c and lib/units.c: timestamps and byte sizes. */
+/* Unit tests for lib/base/time.c and units.c: timestamps and byte sizes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
