@@ -12,13 +12,6 @@
 #include "inject/inject.h"
 #include "proc/proc.h"
 
-/* --- mem.c: pinning (the reads and writes are in inject.h) ------------ */
-/* From pin to unpin, every read and write of pid's memory goes to the
- * address space it has now (its /proc/PID/mem), never to a program it
- * executes later.  Counted; -errno. */
-int muppy__mem_pin(pid_t pid) MUPPY_MUST_CHECK;
-void muppy__mem_unpin(pid_t pid);
-
 /* --- the target ------------------------------------------------------ */
 enum muppy__stop {
 	STOP_NONE,      /* not attached */
@@ -84,7 +77,12 @@ void muppy__leave(pid_t tid);
 int muppy__wait_stop(pid_t tid, int *status, uint64_t deadline_us)
 	MUPPY_MUST_CHECK;
 
-/* --- mem.c (the rest in inject.h) ------------------------------------ */
+/* --- mem.c (the reads and writes: inject.h) ------------------------- */
+/* From pin to unpin, every read and write of pid's memory goes to the
+ * address space it has now (its /proc/PID/mem), never to a program it
+ * executes later.  Counted; -errno. */
+int muppy__mem_pin(pid_t pid) MUPPY_MUST_CHECK;
+void muppy__mem_unpin(pid_t pid);
 /* Writes the mark muppy__target_claim() armed, if any (0 or -errno). */
 int muppy__claim_flush(struct muppy__target *t);
 
