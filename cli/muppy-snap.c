@@ -429,7 +429,7 @@ int main(int argc, char **argv)
 		if (i > 0 && !a.output)
 			putchar('\n');
 		r = snap_one(&a, a.pids[i]);
-		if (r && !status)
+		if (r > status) /* each on its own; the worst status */
 			status = r;
 	}
 	if (got_signal)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "snapcli.h"
 
 #define MAX_ANCESTORS 64
@@ -126,6 +127,32 @@ bool cli_parse_user(const char *s, uid_t *uid)
 	return true;
 }
 
+/*
+ * False for a process that runs no Python at all (a shell whose command
+ * line names the script, tail -f app.py, cron's sh -c line), said on
+ * standard error; any other process is kept, so that taking its snapshot
+ * says what is wrong with it.
+ */
+static bool python(int pid)
+{
+	char path[64], comm[64];
+	struct muppy_error err;
+	char *shown;
+
+	muppy_error_clear(&err);
+	if (muppy_snap_probe(pid, 2000, &err) != -ENOEXEC)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (!read_file(path, comm, sizeof(comm)))
+		return false; /* gone */
+	comm[strcspn(comm, "\n")] = '\0';
+	shown = muppy_escape(comm, strlen(comm));
+	cli_warn("skipping process %d (%s): not a Python process", pid,
+		 shown ? shown : "?");
+	free(shown);
+	return false;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -162,7 +189,7 @@ int cli_find_pids(const char *name, bool regex, uid_t uid, int *pids,
 		for (i = 0; i < nskip; i++)
 			ours = ours || skip[i] == pid;
 		if (ours || (uid != CLI_ANY_UID && !owned_by(pid, uid)) ||
-		    !matches(pid, name, regex ? &re : NULL))
+		    !matches(pid, name, regex ? &re : NULL) || !python(pid))
 			continue;
 		if (found < max)
 			pids[found] = pid;

@@ -312,6 +312,15 @@ struct muppy_snap_stats {
 int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 		    struct muppy_snapshot **out, struct muppy_snap_stats *st,
 		    struct muppy_error *err) MUPPY_MUST_CHECK;
+/*
+ * Whether process pid runs a CPython at all, found as muppy_snap_take()
+ * first does, from /proc and the files it maps, without attaching: 0
+ * when it does, -ENOEXEC when it runs no Python (a shell, an editor with
+ * the script open), else -errno with the reason in err (Python 2, PyPy,
+ * a free-threaded build, gone, not readable).  At most timeout_ms.
+ */
+int muppy_snap_probe(int pid, int timeout_ms, struct muppy_error *err)
+	MUPPY_MUST_CHECK;
 /* Between snapshots: lets go of threads of earlier targets that were
  * seized but had not stopped in time (see muppy__inject_reap). */
 void muppy_snap_reap(void);

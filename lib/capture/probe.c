@@ -225,3 +225,12 @@ bool muppy__pyinfo_exec_happened(pid_t pid, const struct muppy__pyinfo *pi)
 	return now.image_start && (now.image_start != pi->image_start ||
 				   now.image_inode != pi->image_inode);
 }
+
+int muppy_snap_probe(int pid, int timeout_ms, struct muppy_error *err)
+{
+	struct muppy__pyinfo pi;
+
+	return muppy__pyinfo_probe((pid_t)pid, &pi, muppy__now_us() +
+				   (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) *
+				   1000, err);
+}
