@@ -114,9 +114,64 @@ static int refuse(const char *path, int r)
 	return MUPPY_EXIT_ERROR;
 }
 
+/*
+ * Why another user could redirect what is written into folder dir, or
+ * NULL: it and every folder above it, as named and as resolved, must be
+ * root's or ours and writable by no one else, unless sticky (as /tmp:
+ * there no one may rename or remove our files).
+ */
+static const char *unsafe_chain(const char *dir, char *why, size_t size)
+{
+	char p[PATH_MAX], up[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (;;) {
+		if (stat(p, &st) != 0) {
+			snprintf(why, size, "%s: %s", p, strerror(errno));
+			return why;
+		}
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			snprintf(why, size, "%s: owned by uid %u, neither root "
+				 "nor uid %u", p, (unsigned)st.st_uid,
+				 (unsigned)geteuid());
+			return why;
+		}
+		if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+			snprintf(why, size, "%s: writable by group or others "
+				 "(mode %o)", p, (unsigned)(st.st_mode & 07777));
+			return why;
+		}
+		if (!strcmp(p, "/") || !strcmp(p, "."))
+			return NULL;
+		snprintf(up, sizeof(up), "%s", dirname(p));
+		snprintf(p, sizeof(p), "%s", up);
+	}
+}
+
+/* The folder of path exists and is safe; shown names it in messages. */
+static int safe_folder(const char *path, const char *shown)
+{
+	char buf[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
+	char why[PATH_MAX + 96];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(buf));
+	if (!cli_is_dir(dir))
+		return refuse(shown, errno == ENOTDIR ? -ENOTDIR : -ENOENT);
+	if (unsafe_chain(dir, why, sizeof(why)) ||
+	    (realpath(dir, real) && unsafe_chain(real, why, sizeof(why)))) {
+		cli_error("%s; refusing to write there (another user could "
+			  "put a link in its place)", why);
+		return MUPPY_EXIT_ERROR;
+	}
+	return MUPPY_EXIT_OK;
+}
+
 int cli_output_check(const char *tmpl, enum muppy_format fmt)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
+	char path[PATH_MAX];
+	const char *slash = strrchr(tmpl, '/');
 	int r;
 
 	r = cli_output_path(tmpl, 0, 0, fmt, path, sizeof(path));
@@ -124,9 +179,11 @@ int cli_output_check(const char *tmpl, enum muppy_format fmt)
 		cli_error("%s: file name too long", tmpl);
 		return MUPPY_EXIT_ERROR;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (!cli_is_dir(dirname(dir)))
-		return refuse(tmpl, errno == ENOTDIR ? -ENOTDIR : -ENOENT);
+	/* the folder, unless its name depends on the pid or the time */
+	if ((!slash || !memchr(tmpl, '{', (size_t)(slash - tmpl))) &&
+	    (!slash || !memchr(tmpl, '%', (size_t)(slash - tmpl))) &&
+	    (r = safe_folder(path, tmpl)))
+		return r;
 	/* A fixed name (no {pid}, time or directory): that very file. */
 	if (!strchr(tmpl, '{') && !strchr(tmpl, '%') && !cli_is_dir(tmpl) &&
 	    (r = writable_name(tmpl)) < 0)
@@ -151,6 +208,9 @@ int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 	}
 	/* Write beside, then rename: a reader never sees half a file (and
 	 * node_exporter reads only *.prom, never the temporary file). */
+	r = safe_folder(path, path);
+	if (r)
+		return r;
 	r = writable_name(path);
 	if (r < 0)
 		return refuse(path, r);
