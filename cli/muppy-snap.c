@@ -432,6 +432,11 @@ int main(int argc, char **argv)
 		if (r > status) /* each on its own; the worst status */
 			status = r;
 	}
+	/* The files of this naming whose processes are gone: not scraped
+	 * for ever. */
+	if (a.output && a.format == MUPPY_FORMAT_PROMETHEUS &&
+	    cli_is_dir(a.output))
+		cli_prom_sweep(a.output);
 	if (got_signal)
 		return 128 + got_signal;
 	return status;

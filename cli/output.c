@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Where muppy-snap writes a snapshot, and the writing; see snapcli.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,4 +234,37 @@ int cli_print_snapshot(const char *path, const struct muppy_snapshot *s,
 		return MUPPY_EXIT_ERROR;
 	}
 	return MUPPY_EXIT_OK;
+}
+
+/* Whether process pid exists (of any user). */
+static bool alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int cli_prom_sweep(const char *dir)
+{
+	struct dirent *d;
+	int removed = 0;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		int pid = 0, owner = 0, n = 0;
+		char path[PATH_MAX];
+
+		/* muppy-PID.prom, or muppy-PID.prom.tmpOWNER */
+		if (sscanf(d->d_name, "muppy-%d.prom%n", &pid, &n) != 1 || !n)
+			continue;
+		if (d->d_name[n] == '\0' ? alive(pid) :
+		    sscanf(d->d_name + n, ".tmp%d", &owner) != 1 ||
+		    alive(owner))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) <
+		    (int)sizeof(path) && unlink(path) == 0)
+			removed++;
+	}
+	closedir(dp);
+	return removed;
 }

@@ -32,6 +32,12 @@ bool cli_is_dir(const char *path);
 int cli_output_path(const char *tmpl, int pid, int64_t time_ms,
 		    enum muppy_format fmt, char *buf, size_t size);
 /*
+ * In a folder that --format=prometheus -o DIR/ writes into: removes the
+ * muppy-PID.prom of processes that no longer exist, and the temporary
+ * files of runs that no longer exist.  How many were removed.
+ */
+int cli_prom_sweep(const char *dir);
+/*
  * Before any snapshot: the folder -o names exists, and a fixed file name
  * is new or a regular file.  Returns an exit code after a message.
  */

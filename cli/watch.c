@@ -159,6 +159,8 @@ static char *store(struct session *ss, const struct muppy_snapshot *s,
 		*status = cli_print_snapshot(path, s, &po, w->sort);
 		if (*status)
 			return NULL;
+		if (w->file == MUPPY_FORMAT_PROMETHEUS && cli_is_dir(w->output))
+			cli_prom_sweep(w->output); /* a predecessor's file */
 		if (w->file == MUPPY_FORMAT_SNAP)
 			return strdup(path);
 	}
