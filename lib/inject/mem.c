@@ -65,22 +65,28 @@ void muppy__mem_unpin(pid_t pid)
 	}
 }
 
+/* Through a /proc/PID/mem descriptor; short (0 when the address space
+ * is gone: an exec or an exit) is -EIO. */
+static int fd_rw(int fd, uint64_t addr, void *buf, size_t len, bool wr)
+{
+	ssize_t n = wr ? pwrite(fd, buf, len, (off_t)addr)
+		       : pread(fd, buf, len, (off_t)addr);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
 static int mem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, bool wr)
 {
 	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
 	struct pin *p = pin_of(pid);
 	char path[64];
 	ssize_t n;
-	int fd;
+	int fd, ret;
 
-	if (p) {
-		n = wr ? pwrite(p->fd, buf, len, (off_t)addr)
-		       : pread(p->fd, buf, len, (off_t)addr);
-		if (n < 0)
-			return -errno;
-		/* 0: the address space is gone (an exec or an exit) */
-		return n == (ssize_t)len ? 0 : -EIO;
-	}
+	if (p)
+		return fd_rw(p->fd, addr, buf, len, wr);
 	n = wr ? process_vm_writev(pid, &l, 1, &r, 1, 0)
 	       : process_vm_readv(pid, &l, 1, &r, 1, 0);
 	if (n == (ssize_t)len)
@@ -91,11 +97,9 @@ static int mem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, bool wr)
 	fd = open(path, (wr ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = wr ? pwrite(fd, buf, len, (off_t)addr) : pread(fd, buf, len, (off_t)addr);
+	ret = fd_rw(fd, addr, buf, len, wr);
 	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)len ? 0 : -EIO;
+	return ret;
 }
 
 int muppy__mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
