@@ -84,27 +84,19 @@ static bool gone_soon(pid_t pid, const struct muppy__pyinfo *pi,
 	return false;
 }
 
-/* A copy of the target's descriptor fd, taken through a pidfd. */
-static int take_fd(pid_t pid, int fd, struct muppy_error *err)
+/* A copy of descriptor fd of the process pidfd pins. */
+static int take_fd(int pidfd, int fd, struct muppy_error *err)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int r;
+	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 
-	if (pidfd < 0) {
-		r = -errno;
-		muppy__error_errno(err, errno, "pidfd_open");
-		return r;
-	}
-	r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (r < 0) {
 		r = -errno;
 		if (r == -ENOSYS)
 			muppy_error_set(err, "this kernel has no pidfd_getfd "
 					"(Linux 5.6 or later needed)");
 		else
-			muppy__error_errno(err, errno, "pidfd_getfd");
+			muppy__error_errno(err, -r, "pidfd_getfd");
 	}
-	close(pidfd);
 	return r;
 }
 
@@ -970,7 +962,7 @@ again:
 		goto out_unload;
 	}
 	/* From here on the payload unloads itself, whatever happens to us. */
-	*sock = take_fd(pid, so.sock, err);
+	*sock = take_fd(pidfd, so.sock, err);
 	r = *sock < 0 ? *sock : 0;
 	goto out_detach;
 
