@@ -170,6 +170,12 @@ static int safe_folder(const char *path, const char *shown)
 	return MUPPY_EXIT_OK;
 }
 
+/* The first n bytes of a -o template hold no {pid}, {ms} nor time. */
+static bool fixed(const char *tmpl, size_t n)
+{
+	return !memchr(tmpl, '{', n) && !memchr(tmpl, '%', n);
+}
+
 int cli_output_check(const char *tmpl, enum muppy_format fmt)
 {
 	char path[PATH_MAX];
@@ -182,12 +188,11 @@ int cli_output_check(const char *tmpl, enum muppy_format fmt)
 		return MUPPY_EXIT_ERROR;
 	}
 	/* the folder, unless its name depends on the pid or the time */
-	if ((!slash || !memchr(tmpl, '{', (size_t)(slash - tmpl))) &&
-	    (!slash || !memchr(tmpl, '%', (size_t)(slash - tmpl))) &&
+	if (fixed(tmpl, slash ? (size_t)(slash - tmpl) : 0) &&
 	    (r = safe_folder(path, tmpl)))
 		return r;
 	/* A fixed name (no {pid}, time or directory): that very file. */
-	if (!strchr(tmpl, '{') && !strchr(tmpl, '%') && !cli_is_dir(tmpl) &&
+	if (fixed(tmpl, strlen(tmpl)) && !cli_is_dir(tmpl) &&
 	    (r = writable_name(tmpl)) < 0)
 		return refuse(tmpl, r);
 	return MUPPY_EXIT_OK;
@@ -254,12 +259,16 @@ int cli_prom_sweep(const char *dir)
 		int pid = 0, owner = 0, n = 0;
 		char path[PATH_MAX];
 
-		/* muppy-PID.prom, or muppy-PID.prom.tmpOWNER */
-		if (sscanf(d->d_name, "muppy-%d.prom%n", &pid, &n) != 1 || !n)
+		/* exactly muppy-PID.prom, or muppy-PID.prom.tmpOWNER, as
+		 * written here (not muppy--1.prom nor muppy-+5.prom) */
+		if (sscanf(d->d_name, "muppy-%d.prom%n", &pid, &n) != 1 ||
+		    !n || pid <= 0 ||
+		    snprintf(path, sizeof(path), "muppy-%d.prom", pid) != n ||
+		    strncmp(d->d_name, path, (size_t)n))
 			continue;
 		if (d->d_name[n] == '\0' ? alive(pid) :
 		    sscanf(d->d_name + n, ".tmp%d", &owner) != 1 ||
-		    alive(owner))
+		    owner <= 0 || alive(owner))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) <
 		    (int)sizeof(path) && unlink(path) == 0)
