@@ -135,6 +135,10 @@ bool cli_parse_user(const char *s, uid_t *uid)
  */
 static bool python(int pid)
 {
+	/* said once a process: watch mode looks again every 200 ms while
+	 * it waits for a successor */
+	static int said[64];
+	static size_t nsaid;
 	char path[64], comm[64];
 	struct muppy_error err;
 	char *shown;
@@ -142,6 +146,10 @@ static bool python(int pid)
 	muppy_error_clear(&err);
 	if (muppy_snap_probe(pid, 2000, &err) != -ENOEXEC)
 		return true;
+	for (size_t i = 0; i < nsaid && i < 64; i++)
+		if (said[i] == pid)
+			return false;
+	said[nsaid++ % 64] = pid;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	if (!read_file(path, comm, sizeof(comm)))
 		return false; /* gone */
