@@ -55,6 +55,36 @@ struct muppy_type_stat {
 	uint64_t bytes; /* sum of sys.getsizeof() */
 };
 
+/*
+ * Who holds the objects of one type (muppy-snap --owners; see the OWNERS
+ * section of muppy-snap(1)).  All strings are escaped.
+ */
+struct muppy_holder {
+	char *name;     /* "app.Store.by_id", "dict values of app.cache" */
+	uint64_t count; /* objects of the type it holds */
+	uint64_t bytes; /* their sys.getsizeof() */
+};
+
+/* One shortest chain of references from a root to one object. */
+struct muppy_path {
+	uint64_t id;    /* the object's address, Python's id() */
+	size_t nsteps;  /* >= 1: the root first, the object's type last */
+	char **steps;   /* "module app.state . SESSIONS", "dict['u42']" */
+};
+
+struct muppy_owners {
+	char *type;     /* as the rows name it */
+	uint64_t count; /* its objects, as in its row (0: none found) */
+	uint64_t bytes;
+	uint64_t shared; /* objects with more than one holder: each of
+			    them is counted under every holder */
+	uint64_t unreachable; /* objects with no path from a module */
+	size_t nholders; /* largest first (bytes, then count, then name) */
+	struct muppy_holder *holders;
+	size_t npaths;
+	struct muppy_path *paths;
+};
+
 /* How the payload knew the layout of the target's objects. */
 enum muppy_layout {
 	MUPPY_LAYOUT_UNKNOWN,  /* not recorded (format 1.0) */
@@ -92,6 +122,10 @@ struct muppy_snapshot {
 	uint64_t bytes;       /* sum of the rows' bytes */
 	size_t ntypes;
 	struct muppy_type_stat *types;
+	/* Since format 1.2: who holds the types asked for with --owners,
+	 * in the order asked; none in older files and plain snapshots. */
+	size_t nowners;
+	struct muppy_owners *owners;
 };
 
 /* A new empty snapshot (all fields zero, strings ""), or NULL.  Rows are
