@@ -25,7 +25,11 @@ const char *argp_program_bug_address = "the muppy-snap issue tracker";
 #define TABLE_LIMIT 25
 #define MAX_PIDS 1024
 
-enum { OPT_NO_GC = 0x100, OPT_PAYLOAD, OPT_PIDOF, OPT_COLOR };
+enum { OPT_NO_GC = 0x100, OPT_PAYLOAD, OPT_PIDOF, OPT_COLOR, OPT_OWNERS,
+       OPT_PATHS };
+
+/* --owners=auto: this many types */
+#define AUTO_OWNERS 3
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0,
@@ -60,6 +64,13 @@ static const struct argp_option options[] = {
 	{ "limit", 'n', "N", 0,
 	  "Show at most N types (default: 25 in a table, all otherwise); 0 "
 	  "shows all", 0 },
+	{ "owners", OPT_OWNERS, "TYPE[,TYPE...]", 0,
+	  "Also find who holds the objects of each TYPE (named as the rows "
+	  "name it, such as __main__.Session), and the shortest paths from "
+	  "a module to a few of them; auto: the 3 largest types that are "
+	  "neither built in nor of the standard library", 0 },
+	{ "paths", OPT_PATHS, "N", 0,
+	  "With --owners: N sample paths a type (default 3, at most 100)", 0 },
 	{ "no-gc", OPT_NO_GC, NULL, 0,
 	  "Do not run a full garbage collection before the walk", 0 },
 	{ "timeout", 't', "SECONDS", 0,
@@ -97,6 +108,7 @@ struct args {
 	int color;
 	int pids[MAX_PIDS];
 	size_t npids;
+	struct cli_owners owners;
 };
 
 static bool parse_pid(const char *s, int *pid)
@@ -181,6 +193,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cli_opt_limit(state, arg, &a->limit);
 		a->limit_set = true;
 		break;
+	case OPT_OWNERS:
+		if (a->owners.n || a->owners.automatic ||
+		    cli_parse_owners(arg, &a->owners) < 0)
+			argp_error(state, "invalid --owners value (expected "
+				   "auto, or 1 to %d type names separated by "
+				   "commas, given once)", MUPPY_OWNERS_MAX);
+		for (size_t i = 0; i < a->owners.n; i++)
+			if (!muppy_is_escaped(a->owners.names[i],
+					      strlen(a->owners.names[i])))
+				argp_error(state, "invalid --owners type '%s' "
+					   "(expected a name as snapshots write "
+					   "it, escaped)", a->owners.names[i]);
+		a->snap.owners = a->owners.names;
+		a->snap.nowners = a->owners.n;
+		break;
+	case OPT_PATHS: {
+		size_t n;
+
+		if (!cli_parse_limit(arg, &n) || n > 100)
+			argp_error(state, "invalid --paths value '%s' (expected "
+				   "0 to 100)", arg);
+		a->snap.paths = (unsigned)n;
+		break;
+	}
 	case OPT_NO_GC:
 		a->snap.gc = false;
 		break;
@@ -269,6 +305,36 @@ static void report_stats(int pid, const struct muppy_snap_stats *st,
 		st->total_us / 1000.0);
 }
 
+/*
+ * --owners=auto: a plain snapshot first, then one asking for its largest
+ * types of the program; the same as muppy_snap_take() otherwise.
+ */
+static int take_auto(int pid, const struct muppy_snap_opts *o,
+		     struct muppy_snapshot **s, struct muppy_snap_stats *st,
+		     struct muppy_error *err)
+{
+	struct muppy_snap_opts plain = *o;
+	char *names[AUTO_OWNERS];
+	size_t n;
+	int r;
+
+	plain.nowners = 0;
+	r = muppy_snap_take(pid, &plain, s, st, err);
+	if (r < 0)
+		return r;
+	n = cli_owners_pick(*s, names, AUTO_OWNERS);
+	if (n == 0)
+		return 0; /* none of the program's own: the plain one */
+	muppy_snapshot_free(*s);
+	*s = NULL;
+	plain.owners = (const char *const *)names;
+	plain.nowners = n;
+	r = muppy_snap_take(pid, &plain, s, st, err);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	return r;
+}
+
 static int snap_one(const struct args *a, int pid)
 {
 	struct muppy_print_opts po = { .format = a->format };
@@ -278,7 +344,8 @@ static int snap_one(const struct args *a, int pid)
 	char path[PATH_MAX];
 	int r;
 
-	r = muppy_snap_take(pid, &a->snap, &s, &st, &err);
+	r = a->owners.automatic ? take_auto(pid, &a->snap, &s, &st, &err) :
+	    muppy_snap_take(pid, &a->snap, &s, &st, &err);
 	if (r < 0) {
 		cli_error("%s", err.msg[0] ? err.msg : strerror(-r));
 		return cli_exit_code(r);
@@ -392,7 +459,7 @@ int main(int argc, char **argv)
 {
 	char payload[PATH_MAX];
 	struct args a = {
-		.snap = { .gc = true, .timeout_ms = 10000 },
+		.snap = { .gc = true, .timeout_ms = 10000, .paths = 3 },
 		.sort = MUPPY_SORT_SIZE,
 		.color = -1,
 		.uid = CLI_ANY_UID,

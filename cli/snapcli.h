@@ -71,6 +71,23 @@ int cli_find_pids(const char *name, bool regex, uid_t uid, int *pids,
  */
 bool cli_parse_user(const char *s, uid_t *uid);
 
+/* owners.c: --owners */
+struct cli_owners {
+	const char *names[MUPPY_OWNERS_MAX];
+	size_t n;
+	bool automatic;          /* --owners=auto */
+};
+/* Parses "auto" or TYPE[,TYPE...] (arg is cut up); -1 when empty or
+ * more than MUPPY_OWNERS_MAX. */
+int cli_parse_owners(char *arg, struct cli_owners *o);
+/* Whether a type, as the rows name it, is built in or of the standard
+ * library (by its top-level module). */
+bool cli_stdlib_type(const char *name);
+/* The largest (by bytes) at most max types of s that are neither: copies
+ * of their names into names[]; how many. */
+size_t cli_owners_pick(const struct muppy_snapshot *s, char **names,
+		       size_t max);
+
 /* watch.c */
 struct cli_watch {
 	int pid;

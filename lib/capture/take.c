@@ -225,38 +225,172 @@ static int check_rec(pid_t pid, const struct answer_rec *rec,
 	return -EMSGSIZE;
 }
 
+/* Where the answer comes from: the socket, or a copy of the target's
+ * memory (muppy_payload_here). */
+struct src {
+	int sock;               /* -1: buf */
+	uint64_t deadline_ns;
+	const sigset_t *wait_mask;
+	const char *buf;
+	size_t len, off;
+};
+
+static int src_read(struct src *in, void *dst, size_t n)
+{
+	if (in->sock >= 0)
+		return recv_all(in->sock, dst, n, in->deadline_ns,
+				in->wait_mask);
+	if (n > in->len - in->off)
+		return -EPROTO;
+	memcpy(dst, in->buf + in->off, n);
+	in->off += n;
+	return 0;
+}
+
+/* len bytes into *buf (grown as needed). */
+static int src_take(struct src *in, char **buf, size_t *cap, size_t len)
+{
+	if (len > *cap || !*buf) {
+		char *p = realloc(*buf, len ? len : 1);
+
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*cap = len ? len : 1;
+	}
+	return src_read(in, *buf, len);
+}
+
 /* The rows that follow the reply, within the limits of protocol.h. */
-static int read_rows(int sock, pid_t pid, const struct muppy_reply *rep,
-		     struct muppy_snapshot *s, uint64_t deadline_ns,
-		     const sigset_t *wait_mask, struct muppy_error *err)
+static int read_rows(struct src *in, pid_t pid, const struct muppy_reply *rep,
+		     struct muppy_snapshot *s, uint64_t *total,
+		     struct muppy_error *err)
 {
 	char *name = NULL;
-	uint64_t total = 0;
 	size_t cap = 0;
 	int r = check_types(pid, rep->ntypes, err);
 
 	for (uint32_t i = 0; r == 0 && i < rep->ntypes; i++) {
 		struct answer_rec rec;
 
-		r = recv_all(sock, &rec, sizeof(rec), deadline_ns, wait_mask);
+		r = src_read(in, &rec, sizeof(rec));
 		if (r == 0)
-			r = check_rec(pid, &rec, &total, err);
-		if (r < 0)
-			break;
-		if (rec.len > cap) {
-			char *p = realloc(name, rec.len);
-
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			name = p;
-			cap = rec.len;
-		}
-		r = recv_all(sock, name, rec.len, deadline_ns, wait_mask);
+			r = check_rec(pid, &rec, total, err);
+		if (r == 0)
+			r = src_take(in, &name, &cap, rec.len);
 		if (r == 0)
 			r = muppy_snapshot_add_raw(s, name, rec.len, rec.count,
 						   rec.bytes);
+	}
+	free(name);
+	return r;
+}
+
+/* Something of the answer above a limit: -EMSGSIZE. */
+static int too_much(pid_t pid, const char *what, struct muppy_error *err)
+{
+	muppy_error_set(err, "process %d: its answer has %s (a hostile or "
+			"broken process)", (int)pid, what);
+	return -EMSGSIZE;
+}
+
+/* One path of an owners section. */
+static int read_path(struct src *in, pid_t pid, struct muppy_owners *own,
+		     uint64_t *total, struct muppy_error *err)
+{
+	struct __attribute__((packed)) { uint64_t id; uint32_t nsteps; } h;
+	char **steps = NULL;
+	size_t *lens = NULL, n = 0;
+	int r = src_read(in, &h, sizeof(h));
+
+	if (r == 0 && (h.nsteps < 2 || h.nsteps > MUPPY_OWNERS_STEPS_MAX))
+		r = too_much(pid, "a path of a bad length", err);
+	*total += sizeof(h);
+	if (r == 0 && (!(steps = calloc(h.nsteps, sizeof(*steps))) ||
+		       !(lens = calloc(h.nsteps, sizeof(*lens)))))
+		r = -ENOMEM;
+	for (; r == 0 && n < h.nsteps; n++) {
+		uint32_t len;
+		size_t cap = 0;
+
+		r = src_read(in, &len, sizeof(len));
+		*total += sizeof(len) + (uint64_t)len;
+		if (r == 0 && (len > MUPPY_ANSWER_NAME_MAX ||
+			       *total > MUPPY_ANSWER_BYTES_MAX))
+			r = too_much(pid, "a path step or an answer too long",
+				     err);
+		if (r == 0)
+			r = src_take(in, &steps[n], &cap, len);
+		lens[n] = len;
+	}
+	if (r == 0)
+		r = muppy_owners_add_path(own, h.id, h.nsteps,
+					  (const char *const *)steps, lens);
+	for (size_t i = 0; i < n && steps; i++)
+		free(steps[i]);
+	free(steps);
+	free(lens);
+	return r;
+}
+
+/* The owners sections after the rows: one per type asked for. */
+static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
+		       const struct muppy_snap_opts *o, struct muppy_snapshot *s,
+		       uint64_t *total, struct muppy_error *err)
+{
+	char *name = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	if (rep->nowners != o->nowners) {
+		muppy_error_set(err, "process %d: its answer has %" PRIu32
+				" owners sections for %zu types asked for (a "
+				"hostile or broken process)", (int)pid,
+				rep->nowners, o->nowners);
+		return -EMSGSIZE;
+	}
+	for (size_t i = 0; r == 0 && i < o->nowners; i++) {
+		struct muppy_owners_rec rec;
+		struct muppy_owners *own;
+		char *type = NULL;
+		size_t tlen;
+
+		r = src_read(in, &rec, sizeof(rec));
+		*total += sizeof(rec);
+		if (r == 0 && (rec.nholders > MUPPY_OWNERS_HOLDERS_MAX ||
+			       rec.npaths > o->paths ||
+			       rec.count > (uint64_t)MUPPY_MAX_VALUE ||
+			       rec.bytes > (uint64_t)MUPPY_MAX_VALUE ||
+			       rec.shared > rec.count ||
+			       rec.unreachable > rec.count))
+			r = too_much(pid, "an owners section out of bounds",
+				     err);
+		if (r == 0 && muppy_unescape(o->owners[i], &type, &tlen) < 0)
+			r = -EINVAL;
+		own = r == 0 ? muppy_snapshot_add_owners(s, type, tlen,
+							 rec.count, rec.bytes,
+							 rec.shared,
+							 rec.unreachable) : NULL;
+		free(type);
+		if (r == 0 && !own)
+			r = -ENOMEM;
+		for (uint32_t j = 0; r == 0 && j < rec.nholders; j++) {
+			struct answer_rec h;
+
+			r = src_read(in, &h, sizeof(h));
+			if (r == 0)
+				r = check_rec(pid, &h, total, err);
+			if (r == 0 && h.count > rec.count)
+				r = too_much(pid, "a holder of more objects "
+					     "than the type has", err);
+			if (r == 0)
+				r = src_take(in, &name, &cap, h.len);
+			if (r == 0)
+				r = muppy_owners_add_holder(own, name, h.len,
+							    h.count, h.bytes);
+		}
+		for (uint32_t j = 0; r == 0 && j < rec.npaths; j++)
+			r = read_path(in, pid, own, total, err);
 	}
 	free(name);
 	return r;
@@ -366,6 +500,73 @@ static int wait_gone(pid_t pid, int tid, const char *memfd_name,
 	}
 }
 
+/* The owners part of a request, from o (checked by muppy_snap_take). */
+static void owners_req(const struct muppy_snap_opts *o,
+		       struct muppy_owners_req *req)
+{
+	size_t off = 0;
+
+	memset(req, 0, sizeof(*req));
+	req->paths = o->paths;
+	for (size_t i = 0; i < o->nowners; i++) {
+		char *raw;
+		size_t len;
+
+		if (muppy_unescape(o->owners[i], &raw, &len) < 0)
+			continue;
+		if (off + len + 1 <= sizeof(req->names)) {
+			memcpy(req->names + off, raw, len);
+			off += len + 1;
+			req->ntypes++;
+		}
+		free(raw);
+	}
+}
+
+/* Whether o's owners fit a request: 0, or -EINVAL with why. */
+static int owners_check(const struct muppy_snap_opts *o,
+			struct muppy_error *err)
+{
+	size_t total = 0;
+
+	if (o->nowners > MUPPY_OWNERS_TYPES_MAX) {
+		muppy_error_set(err, "--owners: at most %u types",
+				MUPPY_OWNERS_TYPES_MAX);
+		return -EINVAL;
+	}
+	if (o->nowners && o->paths > MUPPY_OWNERS_PATHS_MAX) {
+		muppy_error_set(err, "--paths: at most %u",
+				MUPPY_OWNERS_PATHS_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->nowners; i++) {
+		char *raw;
+		size_t len;
+		bool nul;
+
+		if (muppy_unescape(o->owners[i], &raw, &len) < 0) {
+			muppy_error_set(err, "--owners: '%s' is not a type name "
+					"as snapshots write it (escaped)",
+					o->owners[i]);
+			return -EINVAL;
+		}
+		nul = memchr(raw, '\0', len) != NULL;
+		free(raw);
+		if (nul || len == 0) {
+			muppy_error_set(err, "--owners: a type name may not be "
+					"empty or hold a NUL byte");
+			return -EINVAL;
+		}
+		total += len + 1;
+	}
+	if (total > MUPPY_OWNERS_NAMES_MAX) {
+		muppy_error_set(err, "--owners: the type names are longer than "
+				"%u bytes in all", MUPPY_OWNERS_NAMES_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int converse(pid_t pid, const struct muppy__pyinfo *pi, int sock,
 		    const struct muppy_snap_opts *o, uint64_t deadline_ns,
 		    const sigset_t *wait_mask, struct muppy_snapshot *s,
@@ -377,23 +578,28 @@ static int converse(pid_t pid, const struct muppy__pyinfo *pi, int sock,
 		.flags = o->gc ? MUPPY_REQ_GC : 0,
 		.timeout_ns = ms_left(deadline_ns) * UINT64_C(1000000),
 	};
+	struct src in = { .sock = sock, .wait_mask = wait_mask };
+	uint64_t total = 0;
 	int r;
 
+	owners_req(o, &req.owners);
 	if (send(sock, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
 		r = -errno;
 		muppy__error_errno(err, errno, "process %d: cannot talk to "
 				   "the payload", (int)pid);
 		return r;
 	}
-	/* The rows are sent right after the reply: allow 10 s for them. */
 	r = recv_all(sock, rep, sizeof(*rep), deadline_ns, wait_mask);
 	if (r == 0 && rep->magic != MUPPY_PROTO_MAGIC)
 		r = -EPROTO;
 	if (r == 0 && rep->status != MUPPY_ST_OK)
 		return status_error(rep, pid, err);
+	/* The rows are sent right after the reply: allow 10 s for them. */
+	in.deadline_ns = mono_ns() + 10000000000u;
 	if (r == 0)
-		r = read_rows(sock, pid, rep, s, mono_ns() + 10000000000u,
-			      wait_mask, err);
+		r = read_rows(&in, pid, rep, s, &total, err);
+	if (r == 0)
+		r = read_owners(&in, pid, rep, o, s, &total, err);
 	if (r == -ETIMEDOUT)
 		muppy_error_set(err, "process %d: the interpreter was not free "
 				"within %.1f s (a thread may hold the GIL in a "
@@ -662,6 +868,7 @@ static int here(struct muppy__target *t, const struct muppy__lib *lib,
 	io->flags = o->gc ? MUPPY_REQ_GC : 0;
 	io->timeout_ns = ms_left(deadline) * UINT64_C(1000000);
 	io->pc = ts.pc;
+	owners_req(o, &io->owners);
 	/* the walk runs in this call: as long as the snapshot may take */
 	muppy__target_set_call_timeout(t, ms_left(deadline) + 1000);
 	r = muppy__target_call(t, fn, &arg, 1, io, sizeof(*io), io,
@@ -675,13 +882,14 @@ static int here(struct muppy__target *t, const struct muppy__lib *lib,
  * within the limits of protocol.h.
  */
 static int read_here(struct muppy__target *t, const struct muppy__lib *lib,
-		     const struct muppy_here_io *io, struct muppy_reply *rep,
+		     const struct muppy_here_io *io,
+		     const struct muppy_snap_opts *o, struct muppy_reply *rep,
 		     struct muppy_snapshot *s, struct muppy_error *err)
 {
 	pid_t pid = muppy__target_pid(t);
 	uint64_t arg = 0, fn, total = 0;
+	struct src in = { .sock = -1 };
 	char *buf = NULL;
-	size_t off = 0;
 	int r;
 
 	r = muppy__mem_read(pid, io->reply, rep, sizeof(*rep));
@@ -703,28 +911,14 @@ static int read_here(struct muppy__target *t, const struct muppy__lib *lib,
 		r = -ENOMEM;
 	if (r == 0)
 		r = muppy__mem_read(pid, io->records, buf, io->records_len);
-	for (uint32_t i = 0; r == 0 && i < rep->ntypes; i++) {
-		struct answer_rec rec;
-
-		if (io->records_len - off < sizeof(rec)) {
-			r = -EPROTO;
-			break;
-		}
-		memcpy(&rec, buf + off, sizeof(rec));
-		off += sizeof(rec);
-		r = check_rec(pid, &rec, &total, err);
-		if (r < 0)
-			break;
-		if (rec.len > io->records_len - off) {
-			r = -EPROTO;
-			break;
-		}
-		r = muppy_snapshot_add_raw(s, buf + off, rec.len, rec.count,
-					   rec.bytes);
-		off += rec.len;
-	}
+	in.buf = buf;
+	in.len = r == 0 ? io->records_len : 0;
+	if (r == 0)
+		r = read_rows(&in, pid, rep, s, &total, err);
+	if (r == 0)
+		r = read_owners(&in, pid, rep, o, s, &total, err);
 	free(buf);
-	if (r == 0 && off != io->records_len)
+	if (r == 0 && in.off != in.len)
 		r = -EPROTO;
 	if (r == -EPROTO || (r < 0 && r != -ENOMEM && rep->status == 0))
 		muppy_error_set(err, "process %d: the payload's answer could "
@@ -878,7 +1072,7 @@ again:
 	switch (io.state) {
 	case MUPPY_HERE_DONE:
 		stats->here = true;
-		r = read_here(t, lib, &io, rep, s, err);
+		r = read_here(t, lib, &io, o, rep, s, err);
 		r = r < 0 ? r : 1;
 		goto out_unload;
 	case MUPPY_HERE_IN_C: {
@@ -1005,6 +1199,9 @@ int muppy_snap_take(int pid, const struct muppy_snap_opts *o,
 	int sock = -1, pidfd, r;
 
 	*out = NULL;
+	r = owners_check(o, err);
+	if (r < 0)
+		return r;
 	if (pid == getpid()) {
 		muppy_error_set(err, "process %d is muppy-snap itself", pid);
 		return -ENOEXEC;

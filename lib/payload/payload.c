@@ -39,8 +39,7 @@ HIDDEN struct payload_state {
 	struct muppy_request req;
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC, from req.timeout_ns */
 	struct muppy_reply reply;
-	char *names;         /* records sent after the reply */
-	size_t names_len, names_cap;
+	struct sbuf out;     /* records sent after the reply */
 } muppy_p;
 #define P muppy_p
 
@@ -268,6 +267,7 @@ void muppy_payload_here(struct muppy_here_io *io)
 	P.reply.magic = MUPPY_PROTO_MAGIC;
 	P.reply.tid = (int32_t)gettid();
 	P.req.flags = io->flags & ~(uint32_t)MUPPY_REQ_GC;
+	P.req.owners = io->owners;
 	P.deadline_ns = now_ns() + io->timeout_ns;
 	set_version(api);
 	t0 = now_ns();
@@ -275,8 +275,8 @@ void muppy_payload_here(struct muppy_here_io *io)
 	P.reply.hold_ns = now_ns() - t0;
 	hostile_reply();
 	io->reply = (uint64_t)(uintptr_t)&P.reply;
-	io->records = (uint64_t)(uintptr_t)P.names;
-	io->records_len = P.reply.status == MUPPY_ST_OK ? P.names_len : 0;
+	io->records = (uint64_t)(uintptr_t)P.out.v;
+	io->records_len = P.reply.status == MUPPY_ST_OK ? P.out.len : 0;
 	io->state = MUPPY_HERE_DONE;
 }
 
@@ -296,9 +296,7 @@ void muppy_payload_unstart(void)
 EXPORT void muppy_payload_here_done(void);
 void muppy_payload_here_done(void)
 {
-	pmem_free(P.names, P.names_cap);
-	P.names = NULL;
-	P.names_len = P.names_cap = 0;
+	sbuf_free(&P.out);
 }
 
 /* Waits for the request; false when muppy-snap went away or took too long. */
@@ -371,55 +369,7 @@ static void fail(enum muppy_status st, const char *msg)
 
 static bool names_put(const void *data, size_t len)
 {
-	if (P.names_len + len > P.names_cap) {
-		size_t cap = P.names_cap ? P.names_cap : 65536;
-		char *p;
-
-		while (cap < P.names_len + len)
-			cap *= 2;
-		p = pmem_realloc(P.names, P.names_cap, cap);
-		if (!p)
-			return false;
-		P.names = p;
-		P.names_cap = cap;
-	}
-	memcpy(P.names + P.names_len, data, len);
-	P.names_len += len;
-	return true;
-}
-
-/* type.__dict__[attr].__get__(t): C getters only, never a metaclass's. */
-static PyObject *type_attr(const struct pyapi *api, PyTypeObject *t,
-			   const char *attr)
-{
-	PyObject *key = api->PyUnicode_InternFromString(attr);
-	PyObject *descr, *v = NULL;
-
-	if (!key) {
-		api->PyErr_Clear();
-		return NULL;
-	}
-	descr = api->PyType_Lookup(api->PyType_Type, key);
-	if (descr && Py_TYPE(descr)->tp_descr_get)
-		v = Py_TYPE(descr)->tp_descr_get(descr, (PyObject *)t,
-						 (PyObject *)Py_TYPE(t));
-	if (!v)
-		api->PyErr_Clear();
-	api->Py_DecRef(key);
-	return v;
-}
-
-/* UTF-8 bytes of a str (lone surrogates kept as such); new reference. */
-static PyObject *str_bytes(const struct pyapi *api, PyObject *s)
-{
-	PyObject *b;
-
-	if (!s || !(Py_TYPE(s)->tp_flags & Py_TPFLAGS_UNICODE_SUBCLASS))
-		return NULL;
-	b = api->PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
-	if (!b)
-		api->PyErr_Clear();
-	return b;
+	return sbuf_put(&P.out, data, len);
 }
 
 #ifdef MUPPY_PAYLOAD_CHECK
@@ -490,43 +440,20 @@ static void hostile_reply(void)
 #define HOSTILE_NAME(st) false
 #endif
 
-/* Appends one record: count, bytes, name as repr(type) would show it. */
+/* Appends one record: count, bytes, name as the rows show it. */
 static bool put_type(const struct pyapi *api, const struct type_stat *st)
 {
-	PyObject *mod = type_attr(api, st->type, "__module__");
-	PyObject *qual = type_attr(api, st->type, "__qualname__");
-	PyObject *mb = str_bytes(api, mod), *qb = str_bytes(api, qual);
-	char *m = NULL, *q = NULL;
-	Py_ssize_t ml = 0, ql = 0;
-	uint32_t len = 0;
-	bool ok, with_mod;
+	size_t at = P.out.len;
+	uint32_t len;
 
-	if (mb && api->PyBytes_AsStringAndSize(mb, &m, &ml) < 0)
-		m = NULL;
-	if (qb && api->PyBytes_AsStringAndSize(qb, &q, &ql) < 0)
-		q = NULL;
-	if (!q) { /* no usable __qualname__: fall back to tp_name */
-		q = (char *)st->type->tp_name;
-		ql = q ? (Py_ssize_t)strlen(q) : 0;
-		m = NULL;
-	}
-	api->PyErr_Clear();
-	with_mod = m && !(ml == 8 && memcmp(m, "builtins", 8) == 0);
-	len = (uint32_t)((with_mod ? (size_t)ml + 1 : 0) + (size_t)ql);
-	ok = HOSTILE_NAME(st) ||
-	     (names_put(&st->count, 8) && names_put(&st->bytes, 8) &&
-	      names_put(&len, 4) &&
-	      (!with_mod || (names_put(m, (size_t)ml) && names_put(".", 1))) &&
-	      names_put(q, (size_t)ql));
-	if (mb)
-		api->Py_DecRef(mb);
-	if (qb)
-		api->Py_DecRef(qb);
-	if (mod)
-		api->Py_DecRef(mod);
-	if (qual)
-		api->Py_DecRef(qual);
-	return ok;
+	if (HOSTILE_NAME(st))
+		return true;
+	if (!names_put(&st->count, 8) || !names_put(&st->bytes, 8) ||
+	    !names_put(&len, 4) || !names_type(api, &P.out, st->type))
+		return false;
+	len = (uint32_t)(P.out.len - at - 20);
+	memcpy(P.out.v + at + 16, &len, 4);
+	return true;
 }
 
 /* gc.collect(), as Pympler's muppy does (also when gc is disabled). */
@@ -612,33 +539,46 @@ static void summarize(const struct pyapi *api)
 {
 	struct walk_result res;
 	struct gc_roots roots;
+	struct owners *own = NULL;
 	struct layout lay;
+	bool nomem;
 	uint64_t t0;
 	int r;
 
 	if (!prove(api, &lay))
 		return;
+	if (P.req.owners.ntypes) {
+		own = owners_open(api, &lay, &P.req.owners, &nomem);
+		if (!own) {
+			fail(nomem ? MUPPY_ST_NOMEM : MUPPY_ST_UNSUPPORTED,
+			     nomem ? "out of memory" : "--owners needs parts "
+			     "of the C API that this Python lacks");
+			return;
+		}
+	}
 	if (P.req.flags & MUPPY_REQ_GC)
 		collect(api);
 	t0 = now_ns();
 	if (gcroots_open(api, &lay, &roots) < 0) {
 		fail(MUPPY_ST_INTERNAL, "gc.get_objects() failed");
+		owners_close(own);
 		return;
 	}
 	P.reply.frozen = roots.frozen;
 	P.reply.interpreters = count_interpreters(api);
 	if (roots.frozen && !roots.frozen_walked)
 		P.reply.flags |= MUPPY_RF_FROZEN_MISSED;
-	r = walk_heap(api, &lay, &roots, &res);
+	r = walk_heap(api, &lay, &roots, own, &res);
 	gcroots_close(api, &roots);
 	P.reply.walk_ns = now_ns() - t0;
-	if (r == -EFAULT) {
-		fail(MUPPY_ST_INTERNAL, "gc.get_objects() returned a list "
-		     "that could not be read");
-		return;
-	}
 	if (r < 0) {
-		fail(MUPPY_ST_NOMEM, "out of memory for the walk's bookkeeping");
+		owners_close(own);
+		if (r == -EFAULT)
+			fail(MUPPY_ST_INTERNAL, "gc.get_objects() returned a "
+			     "list that could not be read");
+		else
+			fail(MUPPY_ST_NOMEM, "out of memory for the walk's "
+			     "bookkeeping");
 		return;
 	}
 	P.reply.objects = res.objects;
@@ -652,6 +592,14 @@ static void summarize(const struct pyapi *api)
 		P.reply.ntypes++;
 	}
 	walk_result_free(&res);
+	if (own && P.reply.status == MUPPY_ST_OK) {
+		r = owners_put(own, &P.out);
+		if (r < 0)
+			fail(MUPPY_ST_NOMEM, "out of memory for the owners");
+		else
+			P.reply.nowners = (uint32_t)r;
+	}
+	owners_close(own);
 }
 
 static void set_version(const struct pyapi *api)
@@ -735,12 +683,12 @@ void *payload_work(void)
 		hostile_reply();
 		if (!hostile_flood() && send_all(&P.reply, sizeof(P.reply)) &&
 		    P.reply.status == MUPPY_ST_OK)
-			send_all(P.names, P.names_len);
+			send_all(P.out.v, P.out.len);
 	}
 	close(P.sock);
 	if (P.tracer >= 0)
 		close(P.tracer);
-	pmem_free(P.names, P.names_cap);
+	sbuf_free(&P.out);
 
 	dladdr1((void *)payload_work, &info, &handle, RTLD_DL_LINKMAP);
 	return handle;

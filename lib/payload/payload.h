@@ -70,6 +70,17 @@ struct pyapi {
 	PyTypeObject *PyUnicode_Type;
 	PyTypeObject *PyMethodDescr_Type;
 	PyTypeObject *PyWrapperDescr_Type;
+	/* for owners.c only; NULL where missing (then no owners) */
+	int (*PyDict_Next)(PyObject *, Py_ssize_t *, PyObject **, PyObject **);
+	PyObject *(*PyModule_GetDict)(PyObject *);
+	PyObject *(*PyImport_GetModuleDict)(void);
+	PyObject **(*PyObject_GetDictPtr)(PyObject *);
+	PyTypeObject *PyDict_Type;
+	PyTypeObject *PySet_Type;
+	PyTypeObject *PyFrozenSet_Type;
+	PyTypeObject *PyCell_Type;
+	PyTypeObject *PyModule_Type;
+	PyTypeObject *PyMemberDescr_Type;
 	bool free_threaded;              /* Py_GIL_DISABLED build */
 	uintptr_t core_lo, core_hi;      /* the interpreter's own code */
 	uintptr_t img_lo, img_hi;        /* and all of its object file */
@@ -108,6 +119,8 @@ HIDDEN bool layout_prove(const struct pyapi *api, PyObject *sizeof_name,
 			 struct layout *lay, char *why, size_t whylen);
 /* The check build: the test asks that this check fail. */
 HIDDEN bool layout_forced(const char *check);
+
+struct owners; /* owners.c */
 
 /* Per-type totals found by the walk. */
 struct type_stat {
@@ -157,8 +170,66 @@ HIDDEN void gcroots_close(const struct pyapi *api, struct gc_roots *r);
  * or -EFAULT when the roots list cannot be read.
  */
 HIDDEN int walk_heap(const struct pyapi *api, const struct layout *lay,
-		     const struct gc_roots *roots, struct walk_result *res);
+		     const struct gc_roots *roots, struct owners *own,
+		     struct walk_result *res);
 HIDDEN void walk_result_free(struct walk_result *res);
+
+/* A growable byte buffer in bookkeeping memory (names.c). */
+struct sbuf {
+	char *v;
+	size_t len, cap;
+};
+HIDDEN bool sbuf_put(struct sbuf *b, const void *data, size_t len);
+HIDDEN bool sbuf_puts(struct sbuf *b, const char *s);
+HIDDEN void sbuf_free(struct sbuf *b);
+/* Appends the UTF-8 of str s (false, nothing appended, if not a str). */
+HIDDEN bool names_str(const struct pyapi *api, struct sbuf *b, PyObject *s);
+/* Appends t's name as the rows show it: module.qualname, bare for
+ * builtins, tp_name when it has no usable __qualname__. */
+HIDDEN bool names_type(const struct pyapi *api, struct sbuf *b,
+		       PyTypeObject *t);
+
+/*
+ * Who holds the objects of some types (owners.c): the walk reports what
+ * it finds to these hooks, then owners_analyze() names the holders and
+ * the paths, owners_put() writes the sections of the reply.
+ */
+struct muppy_owners_req;
+struct walk_view;
+/* How the walk sizes and traverses objects, for owners.c. */
+struct walk_view {
+	void *w;
+	uint64_t (*size)(void *w, PyObject *o);  /* UINT64_MAX: after the walk */
+	void (*traverse)(void *w, PyObject *o, visitproc visit, void *arg);
+	bool (*counted)(void *w, PyObject *o);   /* an object the walk holds a
+						    reference to */
+};
+/* With the GIL, before the walk: NULL when none are asked for or on
+ * ENOMEM (*nomem set). */
+HIDDEN struct owners *owners_open(const struct pyapi *api,
+				  const struct layout *lay,
+				  const struct muppy_owners_req *req,
+				  bool *nomem);
+HIDDEN void owners_close(struct owners *own);
+/* The module objects of sys.modules, the roots of the paths. */
+HIDDEN size_t owners_modules(const struct owners *own, PyObject ***mods);
+/* A type seen for the first time: is it one asked for? */
+HIDDEN void owners_classify(struct owners *own, PyTypeObject *t);
+/* The index of t among those asked for, or -1. */
+HIDDEN int owners_target(const struct owners *own, PyTypeObject *t);
+/* Edge from the object at BFS index holder to c, a target of kind k. */
+HIDDEN int owners_edge(struct owners *own, uint32_t holder, PyObject *c,
+		       int k);
+/* After the walk, before anything runs Python code: objs[0..n) in BFS
+ * order, par[i] the index of the object that reached objs[i] first
+ * (UINT32_MAX for a root), the first nmod reached from modules. */
+HIDDEN int owners_analyze(struct owners *own, const struct walk_view *v,
+			  PyObject *const *objs, const uint32_t *par, size_t n,
+			  size_t nmod, bool roots_list);
+/* The size of a target found only after the walk (a Python __sizeof__). */
+HIDDEN void owners_later(struct owners *own, PyObject *o, uint64_t size);
+/* Appends the sections: how many, or -ENOMEM. */
+HIDDEN int owners_put(struct owners *own, struct sbuf *out);
 
 /* Bookkeeping memory: mmap-backed, all of it returned by pmem_release. */
 HIDDEN void *pmem_alloc(size_t size);

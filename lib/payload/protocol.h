@@ -16,6 +16,8 @@
  *    interpreter, walks the heap, releases it, and sends one
  *    struct muppy_reply followed by `ntypes` records:
  *        uint64_t count; uint64_t bytes; uint32_t len; char name[len];
+ *    then, when the request asked for owners, one owners section per type
+ *    asked for, in the order asked (see struct muppy_owners_req),
  *    then closes its end and unloads the library it runs from.
  * All integers are in the host's byte order: both sides run on one machine.
  *
@@ -40,7 +42,7 @@
 #define MUPPY_PAYLOAD_HERE_DONE "muppy_payload_here_done"
 #define MUPPY_PAYLOAD_UNSTART "muppy_payload_unstart"
 #define MUPPY_PROTO_MAGIC 0x6d757070u /* "mupp" */
-#define MUPPY_PROTO_VERSION 2u
+#define MUPPY_PROTO_VERSION 3u
 
 /*
  * The target is untrusted: it can answer anything.  muppy-snap takes at
@@ -98,6 +100,41 @@ enum muppy_gil {
 	MUPPY_GIL_ELSEWHERE,   /* another thread holds it (3.6 to 3.11) */
 };
 
+/*
+ * Who holds the objects of some types (muppy-snap --owners).  The reply's
+ * type records are then followed, per type asked for, by
+ *     struct muppy_owners_rec;
+ *     nholders x { uint64_t count; uint64_t bytes; uint32_t len;
+ *                  char name[len]; }
+ *     npaths x { uint64_t id; uint32_t nsteps;
+ *                nsteps x { uint32_t len; char text[len]; } }
+ * with the same limits as the type records (their bytes count towards
+ * MUPPY_ANSWER_BYTES_MAX), and at most MUPPY_OWNERS_HOLDERS_MAX holders,
+ * paths as asked, MUPPY_OWNERS_STEPS_MAX steps a path.
+ */
+#define MUPPY_OWNERS_TYPES_MAX 16u
+#define MUPPY_OWNERS_NAMES_MAX 4096u
+#define MUPPY_OWNERS_PATHS_MAX 100u
+#define MUPPY_OWNERS_HOLDERS_MAX 100000u
+#define MUPPY_OWNERS_STEPS_MAX 10000u
+
+struct muppy_owners_req {
+	uint32_t ntypes;  /* 0: no owners asked for */
+	uint32_t paths;   /* sample paths a type, at most ..._PATHS_MAX */
+	char names[MUPPY_OWNERS_NAMES_MAX]; /* ntypes names, each ended by a
+					       NUL, as the rows name them
+					       (raw bytes, not escaped) */
+};
+
+struct muppy_owners_rec {
+	uint64_t count;        /* objects of the type */
+	uint64_t bytes;
+	uint64_t shared;       /* of them, with more than one holder */
+	uint64_t unreachable;  /* of them, with no path from a module */
+	uint32_t nholders;
+	uint32_t npaths;
+};
+
 struct muppy_here_io {
 	int32_t in_syscall;   /* in: stopped inside a system call */
 	uint32_t flags;       /* in: MUPPY_REQ_* */
@@ -108,6 +145,7 @@ struct muppy_here_io {
 	uint64_t reply;       /* out (DONE): address of a struct muppy_reply */
 	uint64_t records;     /* out (DONE): address of the records */
 	uint64_t records_len; /* out (DONE): their length in bytes */
+	struct muppy_owners_req owners; /* in: as in struct muppy_request */
 };
 
 struct muppy_request {
@@ -118,6 +156,7 @@ struct muppy_request {
 	uint64_t timeout_ns;  /* give up this long after receiving this; a
 				 duration, since the target's CLOCK_MONOTONIC
 				 differs from ours in another time namespace */
+	struct muppy_owners_req owners;
 };
 
 enum muppy_status {
@@ -157,6 +196,8 @@ struct muppy_reply {
 	uint32_t flags;       /* MUPPY_RF_* */
 	uint32_t interpreters; /* interpreters in the process; 0 unknown */
 	char failed[96];      /* layout checks that failed, comma-separated */
+	uint32_t nowners;     /* owners sections after the type records */
+	uint32_t pad2;
 };
 
 #endif

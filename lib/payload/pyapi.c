@@ -150,6 +150,16 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyUnicode_Type, "PyUnicode_Type");
 	GET(PyMethodDescr_Type, "PyMethodDescr_Type");
 	GET(PyWrapperDescr_Type, "PyWrapperDescr_Type");
+	GET(PyDict_Next, "PyDict_Next");
+	GET(PyModule_GetDict, "PyModule_GetDict");
+	GET(PyImport_GetModuleDict, "PyImport_GetModuleDict");
+	GET(PyObject_GetDictPtr, "_PyObject_GetDictPtr");
+	GET(PyDict_Type, "PyDict_Type");
+	GET(PySet_Type, "PySet_Type");
+	GET(PyFrozenSet_Type, "PyFrozenSet_Type");
+	GET(PyCell_Type, "PyCell_Type");
+	GET(PyModule_Type, "PyModule_Type");
+	GET(PyMemberDescr_Type, "PyMemberDescr_Type");
 	/* Only free-threaded builds (3.13t) have the shared refcount API. */
 	api->free_threaded = dlsym(h, "_Py_DecRefShared") != NULL;
 	if (h != RTLD_DEFAULT)

@@ -17,6 +17,11 @@
  * Per type, a row of the result and what the walk needs to know about
  * its objects (struct tinfo, in a parallel array) are found through a
  * small direct-mapped cache in front of an open-addressing table.
+ *
+ * With owners asked for (owners.c), the walk is breadth-first from the
+ * modules of sys.modules, then from the collector's objects: every object
+ * stays in the queue with the index of the one that reached it first,
+ * and every reference to an object of a type asked for is reported.
  */
 #include <errno.h>
 #include <string.h>
@@ -70,7 +75,15 @@ struct walk {
 	struct sizer sizer;
 	struct walk_result *res;
 	bool failed;
+	/* owners mode: todo is a queue that keeps everything */
+	struct owners *own;
+	uint32_t *par;              /* beside todo.v: who reached it */
+	size_t par_cap;
+	size_t head;                /* next in todo to walk */
+	uint32_t cur;               /* index of the object walked now */
 };
+
+#define NO_PARENT UINT32_MAX
 
 static size_t hash_ptr(uintptr_t v)
 {
@@ -180,6 +193,48 @@ static int mark(struct walk *w, PyObject *o)
 	return 1;
 }
 
+static size_t row_of(struct walk *w, PyTypeObject *t);
+
+/* owners mode: o, new, joins the queue as reached from parent. */
+static int enqueue(struct walk *w, PyObject *o, uint32_t parent)
+{
+	if (w->todo.n >= NO_PARENT)
+		return -ENOMEM; /* indexes are 32 bits */
+	if (w->todo.n == w->par_cap) {
+		size_t cap = w->par_cap ? w->par_cap * 2 : 4096;
+		uint32_t *v = pmem_realloc(w->par, w->par_cap * sizeof(*v),
+					   cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		w->par = v;
+		w->par_cap = cap;
+	}
+	w->par[w->todo.n] = parent;
+	return push(&w->todo, o);
+}
+
+static int visit_owned(PyObject *o, void *arg)
+{
+	struct walk *w = arg;
+	int r, k;
+
+	if (!o || w->failed)
+		return 0;
+	r = mark(w, o);
+	if (r > 0) {
+		__builtin_prefetch(o);
+		/* its type known before any reference to it is judged */
+		r = row_of(w, Py_TYPE(o)) == SIZE_MAX ? -ENOMEM :
+		    enqueue(w, o, w->cur);
+	}
+	if (r >= 0 && (k = owners_target(w->own, Py_TYPE(o))) >= 0)
+		r = owners_edge(w->own, w->cur, o, k);
+	if (r < 0)
+		w->failed = true;
+	return 0;
+}
+
 static int visit(PyObject *o, void *arg)
 {
 	struct walk *w = arg;
@@ -264,6 +319,8 @@ static size_t add_type(struct walk *w, PyTypeObject *t, size_t *slot)
 	w->api->Py_IncRef((PyObject *)t);
 	ti = &w->info[res->nstats];
 	sizer_classify(&w->sizer, t, &ti->size);
+	if (w->own)
+		owners_classify(w->own, t);
 	ti->trav = NULL;
 	ti->is_gc = NULL;
 	/* Traversed only if a GC object: see PITFALLS on static types. */
@@ -276,7 +333,7 @@ static size_t add_type(struct walk *w, PyTypeObject *t, size_t *slot)
 }
 
 /* The row of type t, added if new; SIZE_MAX on ENOMEM. */
-static inline size_t row_of(struct walk *w, PyTypeObject *t)
+static size_t row_of(struct walk *w, PyTypeObject *t)
 {
 	struct tcache *c = &w->tcache[((uintptr_t)t >> 5 ^ (uintptr_t)t >> 13) &
 				      (TCACHE - 1)];
@@ -312,7 +369,7 @@ static int walk_one(struct walk *w, PyObject *o)
 		w->res->stats[row].bytes += sizer_size(&w->sizer, &ti->size, o);
 	}
 	if (ti->trav && (!ti->is_gc || ti->is_gc(o))) {
-		ti->trav(o, visit, w);
+		ti->trav(o, w->own ? visit_owned : visit, w);
 		if (w->failed)
 			return -ENOMEM;
 	}
@@ -327,7 +384,11 @@ static void size_later(struct walk *w)
 		PyObject *o = w->later.v[i];
 		size_t row = (size_t)(uintptr_t)w->later.v[i + 1];
 
-		w->res->stats[row].bytes += sizer_slow(&w->sizer, o);
+		uint64_t size = sizer_slow(&w->sizer, o);
+
+		w->res->stats[row].bytes += size;
+		if (w->own && owners_target(w->own, w->res->stats[row].type) >= 0)
+			owners_later(w->own, o, size);
 		w->api->Py_DecRef(o);
 	}
 	if (w->later.n & 1) /* pushing its row failed */
@@ -345,6 +406,19 @@ static void walk_free(struct walk *w)
 	pmem_free(w->later.v, w->later.cap * sizeof(PyObject *));
 	pmem_free(w->type_index, w->type_cap * sizeof(size_t));
 	pmem_free(w->info, w->info_cap * sizeof(*w->info));
+	pmem_free(w->par, w->par_cap * sizeof(*w->par));
+}
+
+/* owners mode: walks the queue, breadth first, until it is empty. */
+static int drain(struct walk *w)
+{
+	int r = 0;
+
+	while (r >= 0 && w->head < w->todo.n) {
+		w->cur = (uint32_t)w->head;
+		r = walk_one(w, w->todo.v[w->head++]);
+	}
+	return r;
 }
 
 /* A root and everything reachable from it that is new. */
@@ -354,10 +428,34 @@ static int walk_root(struct walk *w, PyObject *o)
 
 	if (r <= 0)
 		return r;
+	if (w->own) {
+		r = row_of(w, Py_TYPE(o)) == SIZE_MAX ? -ENOMEM :
+		    enqueue(w, o, NO_PARENT);
+		return r < 0 ? r : drain(w);
+	}
 	r = walk_one(w, o);
 	while (r >= 0 && w->todo.n)
 		r = walk_one(w, w->todo.v[--w->todo.n]);
 	return r;
+}
+
+/* owners mode: the modules first, all of them roots at once. */
+static int walk_modules(struct walk *w, size_t *nmod)
+{
+	PyObject **mods;
+	size_t n = owners_modules(w->own, &mods);
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = mark(w, mods[i]);
+		if (r > 0)
+			r = row_of(w, Py_TYPE(mods[i])) == SIZE_MAX ? -ENOMEM :
+			    enqueue(w, mods[i], NO_PARENT);
+	}
+	if (r >= 0)
+		r = drain(w);
+	*nmod = w->todo.n;
+	return r < 0 ? r : 0;
 }
 
 static uintptr_t gc_next(uintptr_t g)
@@ -398,10 +496,53 @@ static int walk_roots(struct walk *w, const struct gc_roots *roots)
 	return 0;
 }
 
-int walk_heap(const struct pyapi *api, const struct layout *lay,
-	      const struct gc_roots *roots, struct walk_result *res)
+/* The views of the walk that owners.c needs. */
+static uint64_t view_size(void *arg, PyObject *o)
 {
-	struct walk w = { .api = api, .res = res };
+	struct walk *w = arg;
+	size_t row = row_of(w, Py_TYPE(o));
+	struct tinfo *ti;
+
+	if (row == SIZE_MAX)
+		return 0;
+	ti = &w->info[row];
+	return ti->size.kind == SK_LATER ? UINT64_MAX :
+	       sizer_size(&w->sizer, &ti->size, o);
+}
+
+static void view_traverse(void *arg, PyObject *o, visitproc fn, void *fnarg)
+{
+	struct walk *w = arg;
+	size_t row = row_of(w, Py_TYPE(o));
+	struct tinfo *ti = row == SIZE_MAX ? NULL : &w->info[row];
+
+	if (ti && ti->trav && (!ti->is_gc || ti->is_gc(o)))
+		ti->trav(o, fn, fnarg);
+}
+
+/* The walk holds a reference to o: a type with a row, or an object to
+ * be sized after the walk. */
+static bool view_counted(void *arg, PyObject *o)
+{
+	struct walk *w = arg;
+	size_t row = row_of(w, Py_TYPE(o));
+
+	if (row != SIZE_MAX && w->info[row].size.kind == SK_LATER)
+		return true;
+	return (Py_TYPE(o)->tp_flags & Py_TPFLAGS_TYPE_SUBCLASS) &&
+	       *type_slot(w, (PyTypeObject *)o) != 0;
+}
+
+int walk_heap(const struct pyapi *api, const struct layout *lay,
+	      const struct gc_roots *roots, struct owners *own,
+	      struct walk_result *res)
+{
+	struct walk w = { .api = api, .res = res, .own = own };
+	struct walk_view view = {
+		.w = &w, .size = view_size, .traverse = view_traverse,
+		.counted = view_counted,
+	};
+	size_t nmod = 0;
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
@@ -410,7 +551,12 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 		return -ENOMEM;
 	if (grow_types(&w) < 0)
 		goto out;
-	r = walk_roots(&w, roots);
+	r = own ? walk_modules(&w, &nmod) : 0;
+	if (r == 0)
+		r = walk_roots(&w, roots);
+	if (r == 0 && own)
+		r = owners_analyze(own, &view, w.todo.v, w.par, w.todo.n, nmod,
+				   roots->list != NULL);
 out:
 	size_later(&w); /* also drops the references after a failure */
 	sizer_fini(&w.sizer);

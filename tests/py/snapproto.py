@@ -3,15 +3,16 @@ for tests that drive the payload without the injector."""
 import struct
 
 MAGIC = 0x6d757070
-REQ = struct.Struct('=IIIIQ')
-REPLY = struct.Struct('=II6QIIiI32s160sQII96s')
-VERSION = 2
+REQ = struct.Struct('=IIIIQII4096s')
+REPLY = struct.Struct('=II6QIIiI32s160sQII96sII')
+VERSION = 3
 REQ_GC = 1
 
 
-def request(sock, gc=True, timeout=10.0):
+def request(sock, gc=True, timeout=10.0, owners=(), paths=3):
+    names = b''.join(n + b'\0' for n in owners)
     sock.sendall(REQ.pack(MAGIC, VERSION, REQ_GC if gc else 0, 0,
-                          int(timeout * 1e9)))
+                          int(timeout * 1e9), len(owners), paths, names))
 
 
 def _recv(sock, n):
@@ -28,7 +29,7 @@ def reply(sock):
     """(header dict, {name: (count, bytes)})"""
     (magic, status, objects, nbytes, gc_freed, hold_ns, walk_ns, mem_peak,
      ntypes, gc_ran, tid, _, version, message, frozen, flags, interpreters,
-     failed) = REPLY.unpack(_recv(sock, REPLY.size))
+     failed, nowners, _) = REPLY.unpack(_recv(sock, REPLY.size))
     if magic != MAGIC:
         raise ValueError('bad magic %x' % magic)
     head = dict(status=status, objects=objects, bytes=nbytes,
@@ -37,7 +38,8 @@ def reply(sock):
                 version=version.rstrip(b'\0').decode(),
                 message=message.rstrip(b'\0').decode(errors='replace'),
                 frozen=frozen, flags=flags, interpreters=interpreters,
-                failed=failed.rstrip(b'\0').decode(errors='replace'))
+                failed=failed.rstrip(b'\0').decode(errors='replace'),
+                nowners=nowners)
     rows = {}
     if status == 0:
         for _ in range(ntypes):
@@ -45,4 +47,23 @@ def reply(sock):
             name = _recv(sock, length)
             old = rows.get(name, (0, 0))
             rows[name] = (old[0] + count, old[1] + size)
+        head['owners'] = [_owners(sock) for _ in range(nowners)]
     return head, rows
+
+
+def _owners(sock):
+    count, size, shared, unreachable, nholders, npaths = struct.unpack(
+        '=4QII', _recv(sock, 40))
+    sec = dict(count=count, bytes=size, shared=shared,
+               unreachable=unreachable, holders=[], paths=[])
+    for _ in range(nholders):
+        hc, hb, length = struct.unpack('=QQI', _recv(sock, 20))
+        sec['holders'].append((_recv(sock, length), hc, hb))
+    for _ in range(npaths):
+        oid, nsteps = struct.unpack('=QI', _recv(sock, 12))
+        steps = []
+        for _ in range(nsteps):
+            (length,) = struct.unpack('=I', _recv(sock, 4))
+            steps.append(_recv(sock, length))
+        sec['paths'].append((oid, steps))
+    return sec
