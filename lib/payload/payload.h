@@ -203,6 +203,9 @@ struct walk_view {
 	void (*traverse)(void *w, PyObject *o, visitproc visit, void *arg);
 	bool (*counted)(void *w, PyObject *o);   /* an object the walk holds a
 						    reference to */
+	int (*refs)(void *w, PyObject *o);       /* references into o from
+						    objects of the walk: 0, 1,
+						    2 for more */
 };
 /* With the GIL, before the walk: NULL when none are asked for or on
  * ENOMEM (*nomem set). */
@@ -220,12 +223,18 @@ HIDDEN int owners_target(const struct owners *own, PyTypeObject *t);
 /* Edge from the object at BFS index holder to c, a target of kind k. */
 HIDDEN int owners_edge(struct owners *own, uint32_t holder, PyObject *c,
 		       int k);
-/* After the walk, before anything runs Python code: objs[0..n) in BFS
- * order, par[i] the index of the object that reached objs[i] first
- * (UINT32_MAX for a root), the first nmod reached from modules. */
+/* An object o of kind k, counted: its size (UINT64_MAX until
+ * owners_later()), the BFS index of the object that reached it (leaf) or
+ * its own, and whether the walk came to it from a module. */
+HIDDEN int owners_object(struct owners *own, PyObject *o, int k,
+			 uint64_t size, uint32_t index, bool leaf,
+			 bool from_modules);
+/* After the walk, before anything runs Python code: objs[0..n) the
+ * objects that can refer to others, in BFS order, par[i] the index of
+ * the object that reached objs[i] first (UINT32_MAX for a root). */
 HIDDEN int owners_analyze(struct owners *own, const struct walk_view *v,
 			  PyObject *const *objs, const uint32_t *par, size_t n,
-			  size_t nmod, bool roots_list);
+			  bool roots_list);
 /* The size of a target found only after the walk (a Python __sizeof__). */
 HIDDEN void owners_later(struct owners *own, PyObject *o, uint64_t size);
 /* Appends the sections: how many, or -ENOMEM. */

@@ -20,8 +20,10 @@
  *
  * With owners asked for (owners.c), the walk is breadth-first from the
  * modules of sys.modules, then from the collector's objects: every object
- * stays in the queue with the index of the one that reached it first,
- * and every reference to an object of a type asked for is reported.
+ * that can refer to others stays in the queue with the index of the one
+ * that reached it first (the others are counted when first reached),
+ * every reference to an object of a type asked for is reported, and
+ * two more bits a granule tell objects referred to once from the rest.
  */
 #include <errno.h>
 #include <string.h>
@@ -38,6 +40,9 @@
 struct chunk {
 	uintptr_t key; /* address >> CHUNK_SHIFT, plus one; 0 = empty */
 	uint8_t *bits;
+	/* owners mode: references into the object seen, none without
+	 * either bit (a root), one with once, more with both */
+	uint8_t *once, *more;
 };
 
 struct ptr_stack {
@@ -81,6 +86,7 @@ struct walk {
 	size_t par_cap;
 	size_t head;                /* next in todo to walk */
 	uint32_t cur;               /* index of the object walked now */
+	bool from_modules;          /* walking what modules reach */
 };
 
 #define NO_PARENT UINT32_MAX
@@ -172,6 +178,12 @@ static struct chunk *find_chunk(struct walk *w, uintptr_t key)
 	w->chunks[j].bits = new_bitmap(w);
 	if (!w->chunks[j].bits)
 		return NULL;
+	if (w->own) {
+		w->chunks[j].once = new_bitmap(w);
+		w->chunks[j].more = w->chunks[j].once ? new_bitmap(w) : NULL;
+		if (!w->chunks[j].more)
+			return NULL;
+	}
 	w->chunks[j].key = key;
 	w->nchunks++;
 	return w->last = &w->chunks[j];
@@ -214,6 +226,33 @@ static int enqueue(struct walk *w, PyObject *o, uint32_t parent)
 	return push(&w->todo, o);
 }
 
+/* owners mode: marks o as seen through one more reference. */
+static int mark_ref(struct walk *w, PyObject *o)
+{
+	uintptr_t a = (uintptr_t)o;
+	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
+	uint8_t m = (uint8_t)(1u << (bit & 7));
+
+	if (!c)
+		return -ENOMEM;
+	if (c->once[bit >> 3] & m)
+		c->more[bit >> 3] |= m;
+	else
+		c->once[bit >> 3] |= m;
+	if (c->bits[bit >> 3] & m)
+		return 0;
+	c->bits[bit >> 3] |= m;
+	return 1;
+}
+
+static int walk_leaf(struct walk *w, PyObject *o, size_t row);
+
+static inline bool traversable(const struct tinfo *ti, PyObject *o)
+{
+	return ti->trav && (!ti->is_gc || ti->is_gc(o));
+}
+
 static int visit_owned(PyObject *o, void *arg)
 {
 	struct walk *w = arg;
@@ -221,12 +260,17 @@ static int visit_owned(PyObject *o, void *arg)
 
 	if (!o || w->failed)
 		return 0;
-	r = mark(w, o);
+	r = mark_ref(w, o);
 	if (r > 0) {
-		__builtin_prefetch(o);
 		/* its type known before any reference to it is judged */
-		r = row_of(w, Py_TYPE(o)) == SIZE_MAX ? -ENOMEM :
-		    enqueue(w, o, w->cur);
+		size_t row = row_of(w, Py_TYPE(o));
+
+		if (row == SIZE_MAX)
+			r = -ENOMEM;
+		else if (traversable(&w->info[row], o))
+			r = enqueue(w, o, w->cur);
+		else
+			r = walk_leaf(w, o, row);
 	}
 	if (r >= 0 && (k = owners_target(w->own, Py_TYPE(o))) >= 0)
 		r = owners_edge(w->own, w->cur, o, k);
@@ -347,15 +391,16 @@ static size_t row_of(struct walk *w, PyTypeObject *t)
 	return c->row;
 }
 
-static int walk_one(struct walk *w, PyObject *o)
+/* Counts and sizes o, of the given row; owners mode: tells owners.c
+ * about an object of a type asked for, parent being the index of what
+ * reached it (itself, if it is in the queue). */
+static int count(struct walk *w, PyObject *o, size_t row, uint32_t parent,
+		 bool leaf)
 {
-	PyTypeObject *t = Py_TYPE(o);
-	size_t row = row_of(w, t);
-	struct tinfo *ti;
+	struct tinfo *ti = &w->info[row];
+	uint64_t size = UINT64_MAX;
+	int k;
 
-	if (row == SIZE_MAX)
-		return -ENOMEM;
-	ti = &w->info[row];
 	w->res->stats[row].count++;
 	if (ti->size.kind == SK_LATER) {
 		/* Python code may run to size it: hold it until then. */
@@ -366,9 +411,31 @@ static int walk_one(struct walk *w, PyObject *o)
 			return -ENOMEM;
 		}
 	} else {
-		w->res->stats[row].bytes += sizer_size(&w->sizer, &ti->size, o);
+		size = sizer_size(&w->sizer, &ti->size, o);
+		w->res->stats[row].bytes += size;
 	}
-	if (ti->trav && (!ti->is_gc || ti->is_gc(o))) {
+	if (w->own && (k = owners_target(w->own, w->res->stats[row].type)) >= 0)
+		return owners_object(w->own, o, k, size, parent, leaf,
+				     w->from_modules);
+	return 0;
+}
+
+/* owners mode: an object that refers to nothing, when first reached. */
+static int walk_leaf(struct walk *w, PyObject *o, size_t row)
+{
+	return count(w, o, row, w->cur, true);
+}
+
+static int walk_one(struct walk *w, PyObject *o)
+{
+	PyTypeObject *t = Py_TYPE(o);
+	size_t row = row_of(w, t);
+	struct tinfo *ti;
+
+	if (row == SIZE_MAX || count(w, o, row, w->cur, false) < 0)
+		return -ENOMEM;
+	ti = &w->info[row];
+	if (traversable(ti, o)) {
 		ti->trav(o, w->own ? visit_owned : visit, w);
 		if (w->failed)
 			return -ENOMEM;
@@ -415,6 +482,9 @@ static int drain(struct walk *w)
 	int r = 0;
 
 	while (r >= 0 && w->head < w->todo.n) {
+		/* reached long ago: its header is no longer in the cache */
+		if (w->head + 8 < w->todo.n)
+			__builtin_prefetch(w->todo.v[w->head + 8]);
 		w->cur = (uint32_t)w->head;
 		r = walk_one(w, w->todo.v[w->head++]);
 	}
@@ -429,8 +499,13 @@ static int walk_root(struct walk *w, PyObject *o)
 	if (r <= 0)
 		return r;
 	if (w->own) {
-		r = row_of(w, Py_TYPE(o)) == SIZE_MAX ? -ENOMEM :
-		    enqueue(w, o, NO_PARENT);
+		size_t row = row_of(w, Py_TYPE(o));
+
+		if (row == SIZE_MAX)
+			return -ENOMEM;
+		if (!traversable(&w->info[row], o))
+			return count(w, o, row, NO_PARENT, true);
+		r = enqueue(w, o, NO_PARENT);
 		return r < 0 ? r : drain(w);
 	}
 	r = walk_one(w, o);
@@ -440,12 +515,13 @@ static int walk_root(struct walk *w, PyObject *o)
 }
 
 /* owners mode: the modules first, all of them roots at once. */
-static int walk_modules(struct walk *w, size_t *nmod)
+static int walk_modules(struct walk *w)
 {
 	PyObject **mods;
 	size_t n = owners_modules(w->own, &mods);
 	int r = 0;
 
+	w->from_modules = true;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		r = mark(w, mods[i]);
 		if (r > 0)
@@ -454,7 +530,7 @@ static int walk_modules(struct walk *w, size_t *nmod)
 	}
 	if (r >= 0)
 		r = drain(w);
-	*nmod = w->todo.n;
+	w->from_modules = false;
 	return r < 0 ? r : 0;
 }
 
@@ -514,10 +590,9 @@ static void view_traverse(void *arg, PyObject *o, visitproc fn, void *fnarg)
 {
 	struct walk *w = arg;
 	size_t row = row_of(w, Py_TYPE(o));
-	struct tinfo *ti = row == SIZE_MAX ? NULL : &w->info[row];
 
-	if (ti && ti->trav && (!ti->is_gc || ti->is_gc(o)))
-		ti->trav(o, fn, fnarg);
+	if (row != SIZE_MAX && traversable(&w->info[row], o))
+		w->info[row].trav(o, fn, fnarg);
 }
 
 /* The walk holds a reference to o: a type with a row, or an object to
@@ -533,6 +608,20 @@ static bool view_counted(void *arg, PyObject *o)
 	       *type_slot(w, (PyTypeObject *)o) != 0;
 }
 
+/* References into o, an object of the walk: 0, 1, or 2 for more. */
+static int view_refs(void *arg, PyObject *o)
+{
+	struct walk *w = arg;
+	uintptr_t a = (uintptr_t)o;
+	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
+	uint8_t m = (uint8_t)(1u << (bit & 7));
+
+	if (!c || !(c->once[bit >> 3] & m))
+		return 0;
+	return c->more[bit >> 3] & m ? 2 : 1;
+}
+
 int walk_heap(const struct pyapi *api, const struct layout *lay,
 	      const struct gc_roots *roots, struct owners *own,
 	      struct walk_result *res)
@@ -541,8 +630,8 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 	struct walk_view view = {
 		.w = &w, .size = view_size, .traverse = view_traverse,
 		.counted = view_counted,
+		.refs = view_refs,
 	};
-	size_t nmod = 0;
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
@@ -551,11 +640,11 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 		return -ENOMEM;
 	if (grow_types(&w) < 0)
 		goto out;
-	r = own ? walk_modules(&w, &nmod) : 0;
+	r = own ? walk_modules(&w) : 0;
 	if (r == 0)
 		r = walk_roots(&w, roots);
 	if (r == 0 && own)
-		r = owners_analyze(own, &view, w.todo.v, w.par, w.todo.n, nmod,
+		r = owners_analyze(own, &view, w.todo.v, w.par, w.todo.n,
 				   roots->list != NULL);
 out:
 	size_later(&w); /* also drops the references after a failure */
