@@ -1,0 +1,262 @@
+"""tests/py/owners_check.py judged, without muppy-snap.
+
+usage: owners_selftest.py REF_JSON WORKDIR
+
+From a reference of tests/py/owners.py it writes the snapshot that
+muppy-snap --owners should write (format 1.2: the owners, held, path and
+step header lines, escaped; paths to the 3 nearest targets, each along a
+shortest chain of the reference's hops), checks that owners_check.py
+passes it, then that it fails (exit 1, naming the problem) on mutated
+copies: a holder's count off by one, a holder missing, a holder renamed,
+the held lines out of order, the owners line's count, bytes, shared or
+unreachable off by one, a type's section missing, a path one step too
+long, a path that goes the long way to a target that has a shorter one,
+a path whose id is no target, a path that stops early, a wrong last
+step, a path to a farther target than the nearest, one path too few, and
+the same target twice.  Also checks the unescaping of muppy-snapshot(5).
+Prints one line a case; exits 1 on the first case that goes wrong.
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import owners_check  # noqa: E402
+
+CHECK = os.path.join(HERE, 'owners_check.py')
+
+
+def escape(b):
+    """muppy-snapshot(5)'s escaped form, for the characters that the
+    reference's names can hold (control characters, backslash, invalid
+    UTF-8, C1 controls; not the rarer invisible ones)."""
+    out = []
+    t = b.decode('utf-8', 'surrogateescape')
+    for ch in t:
+        o = ord(ch)
+        if ch == '\\':
+            out.append('\\\\')
+        elif ch in '\t\n\r':
+            out.append({'\t': '\\t', '\n': '\\n', '\r': '\\r'}[ch])
+        elif o < 0x20 or o == 0x7f:
+            out.append('\\x%02x' % o)
+        elif 0xdc80 <= o <= 0xdcff:  # a byte that is not UTF-8
+            out.append('\\x%02x' % (o - 0xdc00))
+        elif 0x80 <= o <= 0x9f:
+            out.append(''.join('\\x%02x' % c for c in ch.encode('utf-8')))
+        else:
+            out.append(ch)
+    return ''.join(out).encode('utf-8')
+
+
+def chain(ref, target):
+    """The step texts of one shortest chain from a root to target."""
+    hops, want = ref['hops'], ref['types_dist'][target]
+
+    def walk(u, edges):
+        if u == target:
+            return [] if edges == want else None
+        if edges >= want:
+            return None
+        for w, text, e in hops.get(u, ()):
+            rest = walk(w, edges + e)
+            if rest is not None:
+                return [text] + rest
+        return None
+    for r in ref['roots']:
+        steps = walk(r, 0)
+        if steps is not None:
+            return steps
+    raise SystemExit('owners_selftest: no chain to %s in the reference'
+                     % target)
+
+
+def model(ref, npaths=3):
+    """The owners sections muppy-snap should write: [{type, count, bytes,
+    shared, unreachable, held, paths: [(id, [steps])]}], texts as str."""
+    ref['types_dist'] = {}
+    out = []
+    for name in sorted(ref['types']):
+        r = ref['types'][name]
+        near = sorted((t['dist'], int(i)) for i, t in r['targets'].items()
+                      if t['dist'] is not None)
+        paths = []
+        for d, i in near[:npaths]:
+            ref['types_dist'][str(i)] = d
+            paths.append((i, chain(ref, str(i)) + [name]))
+        out.append({'type': name, 'count': r['count'], 'bytes': r['bytes'],
+                    'shared': r['shared'], 'unreachable': r['unreachable'],
+                    'held': [tuple(h) for h in r['held']], 'paths': paths})
+    return out
+
+
+def write_snap(path, sections):
+    e = lambda s: escape(owners_check.enc(s))  # noqa: E731
+    lines = [b'# muppy-snapshot 1.2', b'# pid 1', b'# interpreters 1']
+    for s in sections:
+        lines.append(b'# owners %d %d %d %d %s' % (
+            s['count'], s['bytes'], s['shared'], s['unreachable'],
+            e(s['type'])))
+        for name, count, size in s['held']:
+            lines.append(b'# held %d %d %s' % (count, size, e(name)))
+        for i, steps in s['paths']:
+            lines.append(b'# path %d' % i)
+            for st in steps:
+                lines.append(b'# step %s' % e(st))
+    lines += [b'# objects 0', b'# bytes 0', b'# types 0']
+    with open(path, 'wb') as f:
+        f.write(b'\n'.join(lines) + b'\n')
+
+
+def run(ref_path, snap, args=()):
+    p = subprocess.Popen([sys.executable, CHECK] + list(args)
+                         + [ref_path, snap], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out, err = p.communicate()
+    return p.returncode, out.decode(), err.decode()
+
+
+def main():
+    ref_path, work = sys.argv[1:3]
+    with open(ref_path) as f:
+        ref = json.load(f)
+    failed = []
+
+    # Unescaping.
+    u = owners_check.unescape
+    for raw, want in ((b'a\\tb\\\\c\\x01\\n\\r', b'a\tb\\c\x01\n\r'),
+                      (b'\\xc3\\xa9\\x7f', b'\xc3\xa9\x7f'),
+                      (b'plain \xc3\xa9', b'plain \xc3\xa9')):
+        if u(raw) != want:
+            failed.append('unescape(%r) is %r' % (raw, u(raw)))
+    for raw in (b'a\\', b'\\q', b'\\x4', b'\\xAB'):
+        try:
+            u(raw)
+            failed.append('unescape(%r) accepted' % raw)
+        except ValueError:
+            pass
+    print('unescape: %s' % ('wrong' if failed else 'ok'))
+
+    good = model(ref)
+    sess = [s for s in good if s['type'] == '__main__.Session'][0]
+    r = ref['types']['__main__.Session']
+    if len(sess['held']) < 3 or len(sess['paths']) < 3:
+        raise SystemExit('owners_selftest: the reference has too few '
+                         'holders or paths to mutate')
+    n = [0]
+
+    def case(what, sections, expect, args=(), pattern=None):
+        n[0] += 1
+        path = os.path.join(work, 'owners-%02d.snap' % n[0])
+        write_snap(path, sections)
+        rc, out, err = run(ref_path, path, args)
+        first = out.splitlines()[0] if out else ''
+        ok = rc == (0 if expect == 'passes' else 1) and not err and \
+            (pattern is None or pattern in out)
+        print('case %d: %s %s: exit %d: %s' % (n[0], what, expect, rc,
+                                              first))
+        if not ok:
+            failed.append('case %d (%s): exit %d, want %s%s\n%s%s'
+                          % (n[0], what, rc, expect,
+                             ', a line with %r' % pattern if pattern
+                             else '', out, err))
+
+    def mutant():
+        m = copy.deepcopy(good)
+        return m, [s for s in m if s['type'] == '__main__.Session'][0]
+
+    case('as written from the reference', good, 'passes')
+    none = copy.deepcopy(good)
+    for s in none:
+        s['paths'] = []
+    case('without paths, --paths=0', none, 'passes', ['--paths=0'])
+
+    m, s = mutant()
+    h = s['held'][0]
+    s['held'][0] = (h[0], h[1] + 1, h[2])
+    case('a holder count +1', m, 'fails', pattern='held by %s: ' % h[0])
+    m, s = mutant()
+    h = s['held'].pop(1)
+    case('a holder missing', m, 'fails',
+         pattern='held by %s: missing' % h[0])
+    m, s = mutant()
+    h = s['held'][2]
+    s['held'][2] = (h[0] + 'x', h[1], h[2])
+    case('a holder renamed', m, 'fails',
+         pattern='held by %sx: %d objects %d bytes, not in' % h)
+    m, s = mutant()
+    s['held'].reverse()
+    case('the held lines reversed', m, 'fails', pattern='not sorted')
+    for k in ('count', 'bytes', 'shared', 'unreachable'):
+        m, s = mutant()
+        s[k] += 1
+        case('owners %s +1' % k, m, 'fails',
+             pattern='__main__.Session: %s %d, reference' % (k, s[k]))
+    m, s = mutant()
+    m.remove(s)
+    case('the Session section missing', m, 'fails',
+         pattern='__main__.Session: no owners section')
+
+    # Paths.
+    m, s = mutant()
+    pid, steps = s['paths'][0]
+    s['paths'][0] = (pid, steps[:1] + steps[:1] + steps[1:])
+    case('a path one step too long', m, 'fails',
+         pattern='path %d: step 2 ' % pid)
+    # u1: in SESSIONS (3 edges) and, farther, in NESTED.
+    both = [int(i) for i, t in r['targets'].items()
+            if 'dict values of __main__.SESSIONS' in t['groups']
+            and 'dict values of list items' in t['groups']]
+    m, s = mutant()
+    s['paths'][0] = (both[0], ["module __main__ . NESTED", "dict['tenants']",
+                               'list[0]', "dict['again']",
+                               '__main__.Session'])
+    case('the long way to a target', m, 'fails',
+         pattern='path %d: step 4 ' % both[0])
+    m, s = mutant()
+    pid, steps = s['paths'][0]
+    other = [x for x in ref['hops'] if x not in r['targets']][0]
+    s['paths'][0] = (int(other), steps)
+    case('a path to a non-target', m, 'fails',
+         pattern='path %s: not a __main__.Session' % other)
+    m, s = mutant()
+    pid, steps = s['paths'][2]
+    if len(steps) < 3:
+        raise SystemExit('owners_selftest: a path of 2 steps, none to cut')
+    s['paths'][2] = (pid, steps[:-2] + steps[-1:])
+    case('a path that stops early', m, 'fails', pattern='path %d: ' % pid)
+    m, s = mutant()
+    pid, steps = s['paths'][1]
+    s['paths'][1] = (pid, steps[:-1] + ['__main__.Token'])
+    case('a wrong last step', m, 'fails',
+         pattern='path %d: last step' % pid)
+    far = max((t['dist'], int(i)) for i, t in r['targets'].items()
+              if t['dist'] is not None)
+    near = sorted(t['dist'] for t in r['targets'].values()
+                  if t['dist'] is not None)
+    if far[0] <= near[2]:
+        raise SystemExit('owners_selftest: no target farther than the '
+                         'third nearest')
+    m, s = mutant()
+    ref['types_dist'][str(far[1])] = far[0]
+    s['paths'][2] = (far[1], chain(ref, str(far[1])) + ['__main__.Session'])
+    case('a path to a farther target', m, 'fails', pattern='not the nearest')
+    m, s = mutant()
+    s['paths'].pop()
+    case('one path too few', m, 'fails', pattern='2 paths, want 3')
+    m, s = mutant()
+    s['paths'][1] = s['paths'][0]
+    case('the same target twice', m, 'fails', pattern='the same target')
+    if failed:
+        for f in failed:
+            print('FAILED: ' + f)
+        return 1
+    print('owners_selftest: %d cases as expected' % n[0])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
