@@ -220,10 +220,15 @@ def inline_ids():
 
 
 # --- the reference ------------------------------------------------------
+def mro(t):
+    """t's MRO; () for a type without one (3.6 has such)."""
+    return type.__dict__['__mro__'].__get__(t) or ()
+
+
 def dict_getter(t):
     """The __dict__ descriptor of type t's MRO (getset or member), or
     None."""
-    for k in type.__dict__['__mro__'].__get__(t):
+    for k in mro(t):
         d = type.__dict__['__dict__'].__get__(k).get('__dict__')
         if d is not None:
             if type(d) in (types.GetSetDescriptorType,
@@ -409,6 +414,7 @@ def compute(ignore, inline):
                 grp[0] += 1
                 grp[1] += size
             targets[str(i)] = {'dist': dist.get(i), 'size': size,
+                               'label': label(o),
                                'groups': sorted(mine, key=key_bytes),
                                'rc': rc[i], 'edges': indeg.get(i, 0)}
         held = sorted(([k, v[0], v[1]] for k, v in groups.items()),
@@ -419,6 +425,17 @@ def compute(ignore, inline):
     # The hops of every shortest path to a target.
     result['hops'], result['roots'] = path_hops(g, tset)
     return result
+
+
+def label(o):
+    """What the victim named a target (its name or value attribute),
+    for the reports; asking an attribute materializes no __dict__."""
+    for attr in ('name', 'value'):
+        try:
+            return repr(object.__getattribute__(o, attr))
+        except AttributeError:
+            pass
+    return '?'
 
 
 def key_bytes(s):
@@ -434,7 +451,7 @@ def slot_names(g, p, c):
     values that hold C."""
     o, t = g.objs[p], type(g.objs[p])
     found = []
-    for k in type.__dict__['__mro__'].__get__(t):
+    for k in mro(t):
         for attr, d in list(type.__dict__['__dict__'].__get__(k).items()):
             if type(d) is not types.MemberDescriptorType:
                 continue

@@ -2,7 +2,7 @@
 reference.
 
 usage: owners_check.py [--paths N] REF_JSON SNAPSHOT
-       owners_check.py --show REF_JSON
+       owners_check.py --show|--show-targets REF_JSON
 
 SNAPSHOT is a muppy-snapshot 1.2 file written by muppy-snap --owners
 (taken with --no-gc: see owners.py) for some or all of the reference's
@@ -31,7 +31,8 @@ rest is not.  For every type the snapshot has a section for:
 
 Every type of the reference must have its section.  Prints one line a
 mismatch and exits 1, or one line saying what matched and exits 0; exit 2
-on a file it cannot read.  --show prints the reference's groups.
+on a file it cannot read.  --show prints the reference's groups,
+--show-targets also every target (distance, references, edges, groups).
 """
 import json
 import re
@@ -248,7 +249,7 @@ def check(ref, sections, npaths):
                  % (', '.join(sorted(types)), nheld, npath, ref['python']))
 
 
-def print_table(ref):
+def print_table(ref, verbose=False):
     print('python %s%s' % (ref['python'], ' (debug)' if ref.get('debug')
                            else ''))
     for name, r in sorted(ref['types'].items()):
@@ -259,14 +260,21 @@ def print_table(ref):
                                 r['unreachable'], d))
         for h in r['held']:
             print('  %4d %6d  %s' % (h[1], h[2], h[0]))
+        if verbose:
+            for i, t in sorted(r['targets'].items(),
+                               key=lambda x: (x[1]['dist'] is None,
+                                              x[1]['dist'], x[1]['label'])):
+                print('    %-16s distance %s, %d refs, %d edges: %s'
+                      % (t['label'], t['dist'], t['rc'], t['edges'],
+                         '; '.join(t['groups'])))
     for a in ref.get('anomalies', ()):
         print('anomaly: %s' % a)
 
 
 def main(argv):
-    if argv[:1] == ['--show'] and len(argv) == 2:
+    if argv[:1] in (['--show'], ['--show-targets']) and len(argv) == 2:
         with open(argv[1]) as f:
-            print_table(json.load(f))
+            print_table(json.load(f), argv[0] == '--show-targets')
         return 0
     npaths = 3
     if argv[:1] == ['--paths']:
