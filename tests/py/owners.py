@@ -9,7 +9,9 @@ of muppy-snap(1)), writes it to REF_JSON (written beside and renamed into
 place), then writes its pid to READY_FILE (the same way, as
 tests/py/victim.py does) and prints "ready" on standard output; then it
 sleeps until killed, keeping every object alive and the heap unchanged.
-tests/py/owners_check.py judges a snapshot against REF_JSON.
+tests/py/owners_check.py judges a snapshot against REF_JSON.  It checks
+its reference against what it built (EXPECT): when they differ it says
+how on standard error and exits 3 without getting ready.
 
 The collector is disabled (gc.disable()) before anything is built, and
 never runs again: the victim keeps a garbage cycle of two Sessions, so
@@ -30,10 +32,13 @@ reading is one a C payload that walks tp_traverse can reproduce):
   gives both "keys" and "values" (rule 5 says so).  A rule "applies" only
   when it names something: a module dict holding C under a non-str key
   only falls through to rule 5 ("dict values of U").
-- Rule 4 (slots) applies to every P, builtin types too: a member
-  descriptor of TYPE(P)'s MRO with an object member (T_OBJECT,
-  T_OBJECT_EX) whose value is C: a bound method's __self__ is
-  "method.__self__", a function's closure tuple "function.__closure__".
+- Rule 4's slots are those of the Python classes (class statements)
+  in TYPE(P)'s MRO that declare __slots__ (in C: heap types with
+  ht_slots), their member descriptors: rule 8 names a function's
+  globals "function (C)", and __globals__ is a member descriptor of
+  function, as are a bound method's __self__ and a function's
+  __closure__, so the member descriptors of C types (static or heap)
+  are not slots; the same for the path steps ("function (C)").
   Inline values are named only where the instance's tp_traverse visits
   them (3.11/3.12: no __dict__ materialized; 3.13+: the inline values are
   valid, with or without a materialized __dict__, which tp_traverse then
@@ -452,7 +457,11 @@ def slot_names(g, p, c):
     o, t = g.objs[p], type(g.objs[p])
     found = []
     for k in mro(t):
-        for attr, d in list(type.__dict__['__dict__'].__get__(k).items()):
+        kd = type.__dict__['__dict__'].__get__(k)
+        if not (type.__dict__['__flags__'].__get__(k) & HEAPTYPE
+                and '__slots__' in kd):
+            continue  # not a class statement with __slots__
+        for attr, d in list(kd.items()):
             if type(d) is not types.MemberDescriptorType:
                 continue
             try:
@@ -621,6 +630,67 @@ def path_hops(g, tset):
     return hops, roots
 
 
+# What the victim built, in the reference's terms: a reference that says
+# otherwise is wrong (the victim then exits 3 and never gets ready).
+EXPECT = {
+    '__main__.Session': {
+        'count': 31, 'shared': 2, 'unreachable': 4,
+        'held': {
+            'list items of __main__.FILLER': 5,
+            'dict values of __main__.SESSIONS': 3,
+            '__main__.Session.peer': 2,
+            'collections.deque items of __main__.QUEUE': 2,
+            'dict values of dict values': 2,
+            'dict values of list items': 2,
+            'list items of __main__.SESSION_LIST': 2,
+            'set items of __main__.SESSION_SET': 2,
+            'tuple items of __main__.SESSION_TUPLE': 2,
+            '__main__.Box.session': 1,
+            '__main__.CURRENT': 1,
+            '__main__.Holder.session': 1,
+            '__main__.Slotted.session': 1,
+            'cell of tuple items': 1,
+            'class __main__.Registry.current': 1,
+            'list items of class __main__.Registry.sessions': 1,
+            # lru_cache's results: its links are objects of the graph
+            # only in 3.6
+            ('functools._lru_list_elem (C)' if sys.version_info < (3, 7)
+             else 'functools._lru_cache_wrapper (C)'): 2,
+            # the Session held by C, and the thread's local: a running
+            # frame is an object of the graph only in 3.6
+            OUTSIDE: 1 if sys.version_info < (3, 7) else 2}},
+    '__main__.Token': {
+        'count': 5, 'shared': 0, 'unreachable': 0,
+        'held': {
+            'dict keys of __main__.TOKENS': 2,
+            '__main__.Session.token': 1,
+            '__main__.Slotted.token': 1,
+            'list items of __main__.TOKEN_LIST': 1}}}
+if sys.version_info < (3, 7):
+    EXPECT['__main__.Session']['held']['frame (C)'] = 1
+if ctypes is None:
+    EXPECT['__main__.Session']['held'][OUTSIDE] -= 1
+    EXPECT['__main__.Session']['count'] -= 1
+    EXPECT['__main__.Session']['unreachable'] -= 1
+
+
+def unexpected(ref):
+    """How ref differs from EXPECT, one line each."""
+    bad = []
+    for name, want in sorted(EXPECT.items()):
+        got = ref['types'][name]
+        for k in ('count', 'shared', 'unreachable'):
+            if got[k] != want[k]:
+                bad.append('%s: %s %d, expected %d' % (name, k, got[k],
+                                                       want[k]))
+        held = dict((h[0], h[1]) for h in got['held'])
+        for h in sorted(set(held) | set(want['held'])):
+            if held.get(h) != want['held'].get(h):
+                bad.append('%s: held by %s: %s objects, expected %s'
+                           % (name, h, held.get(h), want['held'].get(h)))
+    return bad + ref['anomalies']
+
+
 def write_file(path, text):
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
@@ -642,6 +712,11 @@ def main():
     ref['debug'] = hasattr(sys, 'gettotalrefcount')
     ref['pid'] = os.getpid()
     ref['static_id'] = STATIC_ID
+    bad = unexpected(ref)
+    if bad:
+        sys.stderr.write('owners.py: the reference is not what was built:\n'
+                         + ''.join('  %s\n' % b for b in bad))
+        sys.exit(3)
     text = json.dumps(ref, sort_keys=True, indent=1)
     del ref
     write_file(ref_path, text)
