@@ -16,7 +16,8 @@ types; its header lines
 are read (TYPE, HOLDER and TEXT escaped as muppy-snapshot(5) says), the
 rest is not.  For every type the snapshot has a section for:
 
-- COUNT, BYTES, SHARED and UNREACHABLE equal the reference's;
+- COUNT, BYTES, SHARED and UNREACHABLE equal the reference's, and COUNT
+  and BYTES the type's row (0 and 0 without one);
 - the held lines are exactly the reference's groups (names, counts,
   bytes) in the contract's order (bytes desc, count desc, name);
 - there are min(N, reachable targets) paths (N: --paths, default 3, the
@@ -78,15 +79,24 @@ class BadFile(Exception):
 
 
 def read_owners(path):
-    """[{type, count, bytes, shared, unreachable, held: [(name, count,
-    bytes)], paths: [(id, [steps])]}] in file order; names are bytes."""
+    """([{type, count, bytes, shared, unreachable, held: [(name, count,
+    bytes)], paths: [(id, [steps])]}] in file order, {row name: (count,
+    bytes)}, {header key: first value}); names are bytes."""
     sections = []
+    rows = {}
+    head = {}
     with open(path, 'rb') as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip(b'\n')
-            if not line.startswith(b'# '):
-                continue
+            try:
+                if not line.startswith(b'#'):
+                    c, b, name = line.split(b'\t', 2)
+                    rows[unescape(name)] = (int(c), int(b))
+                    continue
+            except ValueError as e:
+                raise BadFile('%s:%d: bad row: %s' % (path, n, e))
             key, _, rest = line[2:].partition(b' ')
+            head.setdefault(key, rest)
             try:
                 if key == b'owners':
                     p = rest.split(b' ', 4)
@@ -115,7 +125,7 @@ def read_owners(path):
                         s['paths'][-1][1].append(unescape(rest))
             except ValueError as e:
                 raise BadFile('%s:%d: %s' % (path, n, e))
-    return sections
+    return sections, rows, head
 
 
 def held_order(h):
@@ -195,7 +205,7 @@ def check_paths(name, sec, ref, hops, roots, npaths, bad):
     return dists
 
 
-def check(ref, sections, npaths):
+def check(ref, sections, npaths, rows=None, head=None):
     """(mismatch lines, summary)."""
     bad = []
     types = ref['types']
@@ -205,6 +215,11 @@ def check(ref, sections, npaths):
         if sec['type'] in got:
             bad.append('%s: two owners sections' % name)
         got[sec['type']] = sec
+        if rows is not None and \
+                rows.get(sec['type'], (0, 0)) != (sec['count'], sec['bytes']):
+            bad.append('%s: owners says %d objects %d bytes, its row %d '
+                       'objects %d bytes' % ((name, sec['count'], sec['bytes'])
+                                             + rows.get(sec['type'], (0, 0))))
     nheld = npath = 0
     for name in sorted(types):
         sec = got.pop(enc(name), None)
@@ -244,6 +259,11 @@ def check(ref, sections, npaths):
                                  npaths, bad))
     for t in got:
         bad.append('%s: not a type of the reference' % show(t))
+    freed = (head or {}).get(b'gc_freed', b'0')
+    if bad and freed != b'0':
+        bad.append('(the snapshot\'s collection freed %s objects: the '
+                   'victim\'s garbage cycle wants muppy-snap --no-gc)'
+                   % freed.decode())
     return bad, ('owners of %s: counts and %d holders exact, %d paths '
                  'valid and nearest (python %s)'
                  % (', '.join(sorted(types)), nheld, npath, ref['python']))
@@ -289,11 +309,11 @@ def main(argv):
     with open(argv[0]) as f:
         ref = json.load(f)
     try:
-        sections = read_owners(argv[1])
+        sections, rows, head = read_owners(argv[1])
     except BadFile as e:
         print('unreadable: %s' % e)
         return 2
-    bad, summary = check(ref, sections, npaths)
+    bad, summary = check(ref, sections, npaths, rows, head)
     for line in bad:
         print(line)
     if bad:

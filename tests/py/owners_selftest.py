@@ -6,10 +6,12 @@ From a reference of tests/py/owners.py it writes the snapshot that
 muppy-snap --owners should write (format 1.2: the owners, held, path and
 step header lines, escaped; paths to the 3 nearest targets, each along a
 shortest chain of the reference's hops), checks that owners_check.py
-passes it, then that it fails (exit 1, naming the problem) on mutated
+passes it (also with a path to every reachable target, --paths=100,
+and without paths, --paths=0), then that it fails (exit 1, naming the problem) on mutated
 copies: a holder's count off by one, a holder missing, a holder renamed,
 the held lines out of order, the owners line's count, bytes, shared or
-unreachable off by one, a type's section missing, a path one step too
+unreachable off by one, a type's section missing, a row that says
+another count than the owners line, a path one step too
 long, a path that goes the long way to a target that has a shorter one,
 a path whose id is no target, a path that stops early, a wrong last
 step, a path to a farther target than the nearest, one path too few, and
@@ -106,7 +108,12 @@ def write_snap(path, sections):
             lines.append(b'# path %d' % i)
             for st in steps:
                 lines.append(b'# step %s' % e(st))
-    lines += [b'# objects 0', b'# bytes 0', b'# types 0']
+    rows = dict((s['type'], (s['count'], s['bytes'])) for s in sections)
+    lines += [b'# objects %d' % sum(r[0] for r in rows.values()),
+              b'# bytes %d' % sum(r[1] for r in rows.values()),
+              b'# types %d' % len(rows)]
+    for name, (count, size) in sorted(rows.items(), key=lambda r: -r[1][1]):
+        lines.append(b'%d\t%d\t%s' % (count, size, e(name)))
     with open(path, 'wb') as f:
         f.write(b'\n'.join(lines) + b'\n')
 
@@ -169,6 +176,8 @@ def main():
         return m, [s for s in m if s['type'] == '__main__.Session'][0]
 
     case('as written from the reference', good, 'passes')
+    case('every reachable target, --paths=100', model(ref, 100), 'passes',
+         ['--paths=100'])
     none = copy.deepcopy(good)
     for s in none:
         s['paths'] = []
@@ -199,6 +208,19 @@ def main():
     m.remove(s)
     case('the Session section missing', m, 'fails',
          pattern='__main__.Session: no owners section')
+    # The row and the owners line must agree.
+    path = os.path.join(work, 'owners-row.snap')
+    write_snap(path, good)
+    with open(path, 'rb') as f:
+        text = f.read().replace(b'\n%d\t' % r['count'],
+                                b'\n%d\t' % (r['count'] + 1))
+    with open(path, 'wb') as f:
+        f.write(text)
+    rc, out, err = run(ref_path, path)
+    print('case row: the Session row +1 fails: exit %d: %s'
+          % (rc, out.splitlines()[0] if out else ''))
+    if rc != 1 or 'owners says %d objects' % r['count'] not in out:
+        failed.append('case row: exit %d\n%s%s' % (rc, out, err))
 
     # Paths.
     m, s = mutant()
