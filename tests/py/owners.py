@@ -9,9 +9,11 @@ of muppy-snap(1)), writes it to REF_JSON (written beside and renamed into
 place), then writes its pid to READY_FILE (the same way, as
 tests/py/victim.py does) and prints "ready" on standard output; then it
 sleeps until killed, keeping every object alive and the heap unchanged.
-tests/py/owners_check.py judges a snapshot against REF_JSON.  It checks
-its reference against what it built (EXPECT): when they differ it says
-how on standard error and exits 3 without getting ready.
+tests/py/owners_check.py judges a snapshot against REF_JSON.  It
+computes its reference twice (the second must equal the first, or the
+first left something behind that a snapshot would see) and checks it
+against what it built (EXPECT): when either fails it says so on standard
+error and exits 3 without getting ready.
 
 The collector is disabled (gc.disable()) before anything is built, and
 never runs again: the victim keeps a garbage cycle of two Sessions, so
@@ -309,9 +311,16 @@ def compute(ignore, inline):
                     seen.add(id(r))
                     stack.append(r)
     del roots, stack, root, o, rs, r, frame
-    # Every edge between nodes (the bookkeeping is no node).
+    # Every edge between nodes (the bookkeeping is no node).  A loop, not
+    # a comprehension: before 3.12 that would make objs a cell, an object
+    # of the graph that objs then holds, a cycle that would outlive this
+    # call (the collector is off) and hold every object.
     for i in adj:
-        adj[i] = [c for c in adj[i] if c in objs]
+        kept = []
+        for c in adj[i]:
+            if c in objs:
+                kept.append(c)
+        adj[i] = kept
     indeg = {}
     first_ref = {}
     for p, cs in adj.items():
@@ -429,6 +438,10 @@ def compute(ignore, inline):
             'unreachable': unreachable, 'held': held, 'targets': targets}
     # The hops of every shortest path to a target.
     result['hops'], result['roots'] = path_hops(g, tset)
+    # No cycle through the bookkeeping may outlive the call.
+    for c in (objs, adj, indeg, first_ref, owner, g.own_dict, dist, rc,
+              ref_into, g.__dict__):
+        c.clear()
     return result
 
 
@@ -708,6 +721,15 @@ def main():
     materialize(inline)
     oracle.settle()
     ref = compute((sys.argv, sys._getframe()) + tuple(sys.argv), inline)
+    # Once more: the same unless the first left something behind (then
+    # so would the snapshot see it).
+    again = compute((sys.argv, sys._getframe(), ref) + tuple(sys.argv),
+                    inline)
+    if again != ref:
+        sys.stderr.write('owners.py: a second reference differs from the '
+                         'first: the first left objects behind\n')
+        sys.exit(3)
+    del again
     ref['python'] = sys.version.split()[0]
     ref['debug'] = hasattr(sys, 'gettotalrefcount')
     ref['pid'] = os.getpid()
