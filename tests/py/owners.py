@@ -174,6 +174,10 @@ def make_static():
     return id(s)
 
 
+ODD = 'odd\tname\u200b'
+CAFE = 'caf\u00e9'
+
+
 def build():
     global SESSIONS, SESSION_LIST, SESSION_SET, SESSION_TUPLE, CURRENT
     global HOLDER, INLINE, SLOTTED, GETTER, QUEUE, TOKENS, TOKEN_LIST
@@ -207,6 +211,11 @@ def build():
               'long': {'k' * 50: Session('long-key')}}
     # u1 again, farther: its paths still go through SESSIONS.
     NESTED['tenants'][0]['again'] = SESSIONS['u1']
+    # Names that the snapshot file escapes (a tab, U+200B) or not (an
+    # e with an accent): in holders' names and in path steps.
+    NESTED['odd'] = {'tab\tkey': Session('tab-key')}
+    globals()[ODD] = Session('odd')
+    globals()[CAFE] = Session('cafe')
     FILLER = [Session('bulk-%d' % i) for i in range(5)]
     started = threading.Event()
     BLOCK = threading.Event()
@@ -647,13 +656,15 @@ def path_hops(g, tset):
 # otherwise is wrong (the victim then exits 3 and never gets ready).
 EXPECT = {
     '__main__.Session': {
-        'count': 31, 'shared': 2, 'unreachable': 4,
+        'count': 34, 'shared': 2, 'unreachable': 4,
         'held': {
             'list items of __main__.FILLER': 5,
             'dict values of __main__.SESSIONS': 3,
             '__main__.Session.peer': 2,
             'collections.deque items of __main__.QUEUE': 2,
-            'dict values of dict values': 2,
+            'dict values of dict values': 3,
+            '__main__.' + ODD: 1,
+            '__main__.' + CAFE: 1,
             'dict values of list items': 2,
             'list items of __main__.SESSION_LIST': 2,
             'set items of __main__.SESSION_SET': 2,

@@ -71,7 +71,9 @@ def enc(s):
 
 
 def show(b):
-    return b.decode('utf-8', 'backslashreplace')
+    """A name (bytes) as printable text for the messages."""
+    return ''.join(c if c.isprintable() else repr(c)[1:-1]
+                   for c in b.decode('utf-8', 'backslashreplace'))
 
 
 class BadFile(Exception):
@@ -167,7 +169,7 @@ def check_paths(name, sec, ref, hops, roots, npaths, bad):
                                                             len(steps)))
             continue
         if steps[-1] != tname:
-            bad.append('%s: last step %r, not the type'
+            bad.append("%s: last step '%s', not the type"
                        % (where, show(steps[-1])))
             continue
         cands = dict((r, 0) for r in roots)  # node -> edges so far
@@ -178,12 +180,12 @@ def check_paths(name, sec, ref, hops, roots, npaths, bad):
                     if enc(text) == s:
                         nxt[w] = n + e
             if not nxt:
-                allowed = sorted(set(text for u in cands
+                allowed = sorted(set(shown(text) for u in cands
                                      for w, text, e in hops.get(u, ())))
-                bad.append('%s: step %d %r follows no shortest path '
+                bad.append("%s: step %d '%s' follows no shortest path "
                            '(allowed here: %s)'
                            % (where, k + 1, show(s),
-                              ', '.join(repr(a) for a in allowed[:8])
+                              ', '.join("'%s'" % a for a in allowed[:8])
                               + (' ...' if len(allowed) > 8 else '')
                               if allowed else 'none'))
                 break
@@ -269,6 +271,10 @@ def check(ref, sections, npaths, rows=None, head=None):
                  % (', '.join(sorted(types)), nheld, npath, ref['python']))
 
 
+def shown(s):
+    return show(enc(s))
+
+
 def print_table(ref, verbose=False):
     print('python %s%s' % (ref['python'], ' (debug)' if ref.get('debug')
                            else ''))
@@ -279,14 +285,14 @@ def print_table(ref, verbose=False):
               'distances %s' % (name, r['count'], r['bytes'], r['shared'],
                                 r['unreachable'], d))
         for h in r['held']:
-            print('  %4d %6d  %s' % (h[1], h[2], h[0]))
+            print('  %4d %6d  %s' % (h[1], h[2], shown(h[0])))
         if verbose:
             for i, t in sorted(r['targets'].items(),
                                key=lambda x: (x[1]['dist'] is None,
                                               x[1]['dist'], x[1]['label'])):
                 print('    %-16s distance %s, %d refs, %d edges: %s'
                       % (t['label'], t['dist'], t['rc'], t['edges'],
-                         '; '.join(t['groups'])))
+                         '; '.join(shown(g) for g in t['groups'])))
     for a in ref.get('anomalies', ()):
         print('anomaly: %s' % a)
 
