@@ -41,10 +41,10 @@ reading is one a C payload that walks tp_traverse can reproduce):
   function, as are a bound method's __self__ and a function's
   __closure__, so the member descriptors of C types (static or heap)
   are not slots; the same for the path steps ("function (C)").
-  Inline values are named only where the instance's tp_traverse visits
-  them (3.11/3.12: no __dict__ materialized; 3.13+: the inline values are
-  valid, with or without a materialized __dict__, which tp_traverse then
-  does not visit).
+  Inline values (3.11+) are named where the instance's tp_traverse visits
+  them rather than a __dict__: when no __dict__ was materialized, and in
+  3.13.0 also when one was (3.13.0 visits the valid inline values, not
+  the dict; 3.11, 3.12 and 3.13.1+ visit the materialized dict).
 - Rule 3 names the dict that the instance's __dict__ slot or managed
   dict pointer holds; found here with the type's own __dict__ descriptor.
 - "exactly one incoming edge" counts edges (duplicates too); U is then
@@ -71,7 +71,8 @@ that materializes the managed dicts of instances, so the snapshot sees
 them too; before 3.11 it creates the empty __dict__ of functions and
 the like), except for the one instance kept with inline values on
 purpose (INLINE, a __main__.Box), whose attribute names the victim
-knows.  This happens before the reference is computed and before the
+knows: it is the one instance with inline values and no __dict__ (3.11+;
+in 3.13.0 the others keep their values inline too).  This happens before the reference is computed and before the
 snapshot, so both see the same heap.
 """
 import collections
@@ -97,7 +98,6 @@ OUTSIDE = 'outside the object graph'
 HEAPTYPE = 1 << 9
 MANAGED_DICT = 1 << 4  # 3.11+
 V311 = sys.version_info >= (3, 11)
-V313 = sys.version_info >= (3, 13)
 
 
 class Session(object):
