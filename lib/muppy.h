@@ -233,19 +233,31 @@ struct muppy_diff_row {
 	int64_t d_count, d_bytes; /* new - old */
 };
 
+/* Who holds one type in both snapshots: the change per holder. */
+struct muppy_owners_diff {
+	const struct muppy_owners *old, *new; /* of the same type */
+	size_t nrows; /* only holders whose count or bytes changed */
+	struct muppy_diff_row *rows; /* name: the holder; always ordered
+					by MUPPY_SORT_SIZE */
+};
+
 struct muppy_diff {
 	const struct muppy_snapshot *old, *new;
 	size_t nrows; /* only types whose count or bytes changed */
 	struct muppy_diff_row *rows;
 	int64_t d_objects, d_bytes; /* change of the totals */
 	enum muppy_sort sort; /* order of rows (muppy_diff_sort) */
+	/* The types both snapshots have owners of, in NEW's order. */
+	size_t nowners;
+	struct muppy_owners_diff *owners;
 };
 
 /*
  * Compares old with new; rows come sorted by MUPPY_SORT_SIZE and point
- * into the snapshots, which must outlive the diff.  -EINVAL when a
- * snapshot repeats a type name, -EOVERFLOW for a value above
- * MUPPY_MAX_VALUE, -ENOMEM.
+ * into the snapshots, which must outlive the diff; so do the holders of
+ * each type both have owners of.  -EINVAL when a snapshot repeats a type
+ * name or a holder, -EOVERFLOW for a value above MUPPY_MAX_VALUE,
+ * -ENOMEM.
  */
 int muppy_diff_compute(const struct muppy_snapshot *old,
 		       const struct muppy_snapshot *new,
