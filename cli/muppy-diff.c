@@ -55,8 +55,11 @@ static const char doc[] =
 	"muppy-snap) and print how the number of objects and their bytes "
 	"changed per type, largest change first.  Given three or more, "
 	"print the trend: per type the series, the growth per minute and "
-	"the leak suspects, types that grew steadily.  A FILE of - is "
-	"standard input.";
+	"the leak suspects, types that grew steadily, and the muppy-snap "
+	"--owners command that shows who holds the top suspect.  Snapshots "
+	"taken with --owners add who holds those types: the change per "
+	"holder between two, the largest holders of a suspect in the last "
+	"of a trend.  A FILE of - is standard input.";
 
 struct args {
 	enum muppy_sort sort;

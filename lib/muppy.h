@@ -358,6 +358,15 @@ int muppy_trend_compute(const struct muppy_snapshot *const *snaps, size_t n,
 void muppy_trend_sort(struct muppy_trend *t, enum muppy_sort by);
 void muppy_trend_free(struct muppy_trend *t);
 /*
+ * The command that shows who holds the top suspect, for the process of
+ * the last snapshot: "muppy-snap --owners=TYPE PID", TYPE quoted for a
+ * POSIX shell when it needs it (in single quotes, ' as '\'').  A new
+ * string in *out; -ENOENT when there are no suspects, -EINVAL when the
+ * top suspect's name has a comma (--owners cannot take it), -ENOMEM.
+ */
+int muppy_trend_next_command(const struct muppy_trend *t, char **out)
+	MUPPY_MUST_CHECK;
+/*
  * Prints a trend as a table, tsv, json or svg (see muppy-diff(1)); names
  * are the file names in argument order (may be NULL).  -errno on a write
  * error, -EINVAL for another format, -ENOMEM.
