@@ -934,6 +934,8 @@ static void test_write_invalid_owners(void **state)
 		buf = NULL;
 		if (what == 14)
 			s->nowners = MUPPY_OWNERS_MAX;
+		if (what == 6)
+			o->paths[0].nsteps = 2; /* every step freed */
 		muppy_snapshot_free(s);
 	}
 }
