@@ -55,8 +55,11 @@ static const char doc[] =
 	"muppy-snap) and print how the number of objects and their bytes "
 	"changed per type, largest change first.  Given three or more, "
 	"print the trend: per type the series, the growth per minute and "
-	"the leak suspects, types that grew steadily.  A FILE of - is "
-	"standard input.";
+	"the leak suspects, types that grew steadily, and the muppy-snap "
+	"--owners command that shows who holds the top suspect.  Snapshots "
+	"taken with --owners add who holds those types: the change per "
+	"holder between two, the largest holders of a suspect in the last "
+	"of a trend.  A FILE of - is standard input.";
 
 struct args {
 	enum muppy_sort sort;
@@ -157,6 +160,34 @@ static void warn_mismatch(const struct muppy_snapshot *old,
 	}
 }
 
+/*
+ * One line for each side that has owners (muppy-snap --owners) of a type
+ * the other has not: there is no change per holder to show for it.
+ */
+static void warn_owners(const struct muppy_snapshot *old,
+			const struct muppy_snapshot *new)
+{
+	const struct muppy_snapshot *side[2] = { old, new }, *other;
+	const char *name[2] = { "OLD", "NEW" };
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		other = side[1 - k];
+		if (!side[k]->nowners)
+			continue;
+		if (!other->nowners) {
+			cli_warn("only %s has owners (muppy-snap --owners): no "
+				 "holders to compare", name[k]);
+			continue;
+		}
+		for (i = 0; i < side[k]->nowners; i++)
+			if (!muppy_snapshot_owners(other, side[k]->owners[i].type))
+				cli_warn("only %s has owners of %s: no holders to "
+					 "compare for it", name[k],
+					 side[k]->owners[i].type);
+	}
+}
+
 /* MUPPY_EXIT_GROWTH after a message when --fail-on-growth is exceeded. */
 static int check_growth(const struct args *a, const struct muppy_diff *d)
 {
@@ -186,6 +217,7 @@ static int diff_two(const struct args *a)
 	if (status)
 		goto out_free_old;
 	warn_mismatch(old, new);
+	warn_owners(old, new);
 
 	rc = muppy_diff_compute(old, new, &d);
 	if (rc) {

@@ -68,7 +68,7 @@ struct muppy_holder {
 /* One shortest chain of references from a root to one object. */
 struct muppy_path {
 	uint64_t id;    /* the object's address, Python's id() */
-	size_t nsteps;  /* >= 1: the root first, the object's type last */
+	size_t nsteps;  /* >= 2: the root first, the object's type last */
 	char **steps;   /* "module app.state . SESSIONS", "dict['u42']" */
 };
 
@@ -149,6 +149,35 @@ struct muppy_snapshot {
  * added (muppy_snapshot_add_raw()) only to snapshots made here. */
 struct muppy_snapshot *muppy_snapshot_new(void);
 void muppy_snapshot_free(struct muppy_snapshot *s);
+/*
+ * Owners (format 1.2).  At most MUPPY_OWNERS_MAX sections a snapshot (one
+ * per type asked for) and MUPPY_PATHS_MAX paths a section.  Names and
+ * steps are raw bytes from the target, escaped here.
+ * muppy_snapshot_add_owners() appends the section of one type and hands
+ * it out in *out, valid as long as s (sections are never moved):
+ * -E2BIG past MUPPY_OWNERS_MAX, -ENOMEM.  muppy_owners_add_holder()
+ * appends a holder; muppy_owners_add_path() a path of nsteps >= 2 steps
+ * (step i is lens[i] bytes at steps[i]): -EINVAL for fewer steps, -E2BIG
+ * past MUPPY_PATHS_MAX.  muppy_snapshot_finish() puts the holders of
+ * every section in order (muppy_owners_sort()).
+ */
+#define MUPPY_OWNERS_MAX 16
+#define MUPPY_PATHS_MAX 100
+int muppy_snapshot_add_owners(struct muppy_snapshot *s, const void *type,
+			      size_t len, uint64_t count, uint64_t bytes,
+			      uint64_t shared, uint64_t unreachable,
+			      struct muppy_owners **out) MUPPY_MUST_CHECK;
+int muppy_owners_add_holder(struct muppy_owners *o, const void *name,
+			    size_t len, uint64_t count, uint64_t bytes)
+	MUPPY_MUST_CHECK;
+int muppy_owners_add_path(struct muppy_owners *o, uint64_t id,
+			  size_t nsteps, const void *const *steps,
+			  const size_t *lens) MUPPY_MUST_CHECK;
+/* Holders largest first: bytes descending, count descending, name. */
+void muppy_owners_sort(struct muppy_owners *o);
+/* The section of type (escaped, as the rows name it), or NULL. */
+const struct muppy_owners *muppy_snapshot_owners(
+	const struct muppy_snapshot *s, const char *type);
 /* Replaces a string field with the escaped form of raw bytes. */
 int muppy_snapshot_set_raw(char **field, const void *raw, size_t len)
 	MUPPY_MUST_CHECK;
@@ -179,13 +208,18 @@ int muppy_snapshot_read(FILE *f, const char *name, struct muppy_snapshot **out,
 int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 			struct muppy_error *err) MUPPY_MUST_CHECK;
 /*
- * Writes s in the snapshot format 1.1 (whatever s->minor says); does not
- * flush f.  -EINVAL, writing nothing, when the file would not parse back:
- * pid <= 0, time outside years 0000..9999, a string or name not in escaped
- * form, a value above MUPPY_MAX_VALUE, totals that differ from the rows,
- * a repeated name, an unknown layout value, frozen or frozen_missed set
- * without frozen_known, or frozen_missed with frozen 0.  -ENOMEM, or
- * -errno on a write error.
+ * Writes s in the snapshot format 1.1, or 1.2 when it has owners
+ * (whatever s->minor says), holders in muppy_owners_sort()'s order; does
+ * not flush f.  -EINVAL, writing nothing, when the file would not parse
+ * back: pid <= 0, time outside years 0000..9999, a string or name not in
+ * escaped form, a value above MUPPY_MAX_VALUE, totals that differ from the
+ * rows, a repeated name, an unknown layout value, frozen or frozen_missed
+ * set without frozen_known, or frozen_missed with frozen 0; in owners:
+ * more than MUPPY_OWNERS_MAX sections or a type twice, shared or
+ * unreachable above count, a holder above the type's count or bytes, a
+ * holder twice in a section, more than MUPPY_PATHS_MAX paths, a path of
+ * fewer than 2 steps, an id 0 or twice in a section.  -ENOMEM, or -errno
+ * on a write error.
  */
 int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	MUPPY_MUST_CHECK;
@@ -216,19 +250,31 @@ struct muppy_diff_row {
 	int64_t d_count, d_bytes; /* new - old */
 };
 
+/* Who holds one type in both snapshots: the change per holder. */
+struct muppy_owners_diff {
+	const struct muppy_owners *old, *new; /* of the same type */
+	size_t nrows; /* only holders whose count or bytes changed */
+	struct muppy_diff_row *rows; /* name: the holder; always ordered
+					by MUPPY_SORT_SIZE */
+};
+
 struct muppy_diff {
 	const struct muppy_snapshot *old, *new;
 	size_t nrows; /* only types whose count or bytes changed */
 	struct muppy_diff_row *rows;
 	int64_t d_objects, d_bytes; /* change of the totals */
 	enum muppy_sort sort; /* order of rows (muppy_diff_sort) */
+	/* The types both snapshots have owners of, in NEW's order. */
+	size_t nowners;
+	struct muppy_owners_diff *owners;
 };
 
 /*
  * Compares old with new; rows come sorted by MUPPY_SORT_SIZE and point
- * into the snapshots, which must outlive the diff.  -EINVAL when a
- * snapshot repeats a type name, -EOVERFLOW for a value above
- * MUPPY_MAX_VALUE, -ENOMEM.
+ * into the snapshots, which must outlive the diff; so do the holders of
+ * each type both have owners of.  -EINVAL when a snapshot repeats a type
+ * name or a holder, -EOVERFLOW for a value above MUPPY_MAX_VALUE,
+ * -ENOMEM.
  */
 int muppy_diff_compute(const struct muppy_snapshot *old,
 		       const struct muppy_snapshot *new,
@@ -328,6 +374,15 @@ int muppy_trend_compute(const struct muppy_snapshot *const *snaps, size_t n,
 			struct muppy_trend **out) MUPPY_MUST_CHECK;
 void muppy_trend_sort(struct muppy_trend *t, enum muppy_sort by);
 void muppy_trend_free(struct muppy_trend *t);
+/*
+ * The command that shows who holds the top suspect, for the process of
+ * the last snapshot: "muppy-snap --owners=TYPE PID", TYPE quoted for a
+ * POSIX shell when it needs it (in single quotes, ' as '\'').  A new
+ * string in *out; -ENOENT when there are no suspects, -EINVAL when the
+ * top suspect's name has a comma (--owners cannot take it), -ENOMEM.
+ */
+int muppy_trend_next_command(const struct muppy_trend *t, char **out)
+	MUPPY_MUST_CHECK;
 /*
  * Prints a trend as a table, tsv, json or svg (see muppy-diff(1)); names
  * are the file names in argument order (may be NULL).  -errno on a write

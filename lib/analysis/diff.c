@@ -74,6 +74,138 @@ static void add_row(struct muppy_diff *d, const struct muppy_type_stat *o,
 	d->nrows++;
 }
 
+static int cmp_size(const void *a, const void *b);
+
+static int cmp_holder_name(const void *a, const void *b)
+{
+	const struct muppy_holder *x = *(const struct muppy_holder *const *)a;
+	const struct muppy_holder *y = *(const struct muppy_holder *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Pointers to o's holders in name order; -EINVAL on a repeated name. */
+static int index_holders(const struct muppy_owners *o,
+			 const struct muppy_holder ***out)
+{
+	const struct muppy_holder **idx;
+	size_t i;
+
+	idx = calloc(o->nholders ? o->nholders : 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < o->nholders; i++) {
+		const struct muppy_holder *h = &o->holders[i];
+
+		if (!h->name || h->count > MUPPY_MAX_VALUE ||
+		    h->bytes > MUPPY_MAX_VALUE) {
+			free(idx);
+			return h->name ? -EOVERFLOW : -EINVAL;
+		}
+		idx[i] = h;
+	}
+	if (o->nholders > 1)
+		qsort(idx, o->nholders, sizeof(*idx), cmp_holder_name);
+	for (i = 1; i < o->nholders; i++) {
+		if (!strcmp(idx[i - 1]->name, idx[i]->name)) {
+			free(idx);
+			return -EINVAL;
+		}
+	}
+	*out = idx;
+	return 0;
+}
+
+static void add_holder_row(struct muppy_owners_diff *od,
+			   const struct muppy_holder *o,
+			   const struct muppy_holder *n)
+{
+	struct muppy_diff_row *r = &od->rows[od->nrows];
+
+	r->name = n ? n->name : o->name;
+	r->old_count = o ? o->count : 0;
+	r->old_bytes = o ? o->bytes : 0;
+	r->new_count = n ? n->count : 0;
+	r->new_bytes = n ? n->bytes : 0;
+	if (r->old_count == r->new_count && r->old_bytes == r->new_bytes)
+		return;
+	r->d_count = delta(r->old_count, r->new_count);
+	r->d_bytes = delta(r->old_bytes, r->new_bytes);
+	od->nrows++;
+}
+
+/* The holders of one type in both snapshots, merged by name. */
+static int diff_holders(struct muppy_owners_diff *od)
+{
+	const struct muppy_owners *old = od->old, *new = od->new;
+	const struct muppy_holder **oi = NULL, **ni = NULL;
+	size_t i = 0, j = 0;
+	int rc;
+
+	od->rows = calloc(old->nholders + new->nholders + 1,
+			  sizeof(*od->rows));
+	if (!od->rows)
+		return -ENOMEM;
+	rc = index_holders(old, &oi);
+	if (rc)
+		return rc;
+	rc = index_holders(new, &ni);
+	if (rc)
+		goto out_free_old;
+	while (i < old->nholders || j < new->nholders) {
+		int c;
+
+		if (i == old->nholders)
+			c = 1;
+		else if (j == new->nholders)
+			c = -1;
+		else
+			c = strcmp(oi[i]->name, ni[j]->name);
+		if (c < 0)
+			add_holder_row(od, oi[i++], NULL);
+		else if (c > 0)
+			add_holder_row(od, NULL, ni[j++]);
+		else
+			add_holder_row(od, oi[i++], ni[j++]);
+	}
+	if (od->nrows > 1)
+		qsort(od->rows, od->nrows, sizeof(*od->rows), cmp_size);
+	free(ni);
+out_free_old:
+	free(oi);
+	return rc;
+}
+
+/* Every type both snapshots have owners of, in NEW's order. */
+static int diff_owners(struct muppy_diff *d)
+{
+	size_t i;
+	int rc;
+
+	if (!d->new->nowners || !d->old->nowners)
+		return 0;
+	d->owners = calloc(d->new->nowners, sizeof(*d->owners));
+	if (!d->owners)
+		return -ENOMEM;
+	for (i = 0; i < d->new->nowners; i++) {
+		const struct muppy_owners *n = &d->new->owners[i], *o;
+		struct muppy_owners_diff *od;
+
+		if (!n->type)
+			return -EINVAL;
+		o = muppy_snapshot_owners(d->old, n->type);
+		if (!o)
+			continue;
+		od = &d->owners[d->nowners++];
+		od->old = o;
+		od->new = n;
+		rc = diff_holders(od);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int muppy_diff_compute(const struct muppy_snapshot *old,
 		       const struct muppy_snapshot *new,
 		       struct muppy_diff **out)
@@ -124,10 +256,14 @@ int muppy_diff_compute(const struct muppy_snapshot *old,
 		else
 			add_row(d, oi[i++], ni[j++]);
 	}
+	rc = diff_owners(d);
+	if (rc)
+		goto out_free_new_index;
 	muppy_diff_sort(d, MUPPY_SORT_SIZE);
 	*out = d;
 	d = NULL; /* handed over */
 
+out_free_new_index:
 	free(ni);
 out_free_old_index:
 	free(oi);
@@ -204,6 +340,9 @@ void muppy_diff_free(struct muppy_diff *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; i < d->nowners; i++)
+		free(d->owners[i].rows);
+	free(d->owners);
 	free(d->rows);
 	free(d);
 }

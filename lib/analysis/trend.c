@@ -5,6 +5,8 @@
  * of leak suspects.  The rule is in muppy.h and muppy-diff(1).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,4 +383,29 @@ out_free:
 	free(e);
 	muppy_trend_free(t);
 	return rc;
+}
+
+int muppy_trend_next_command(const struct muppy_trend *t, char **out)
+{
+	const char *name;
+	char *q;
+	int n;
+
+	*out = NULL;
+	if (!t->nsuspects)
+		return -ENOENT;
+	name = t->suspects[0].name;
+	if (strchr(name, ','))
+		return -EINVAL;
+	q = muppy__shell_quote(name);
+	if (!q)
+		return -ENOMEM;
+	n = asprintf(out, "muppy-snap --owners=%s %" PRId64, q,
+		     t->snaps[t->n - 1]->pid);
+	free(q);
+	if (n < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }

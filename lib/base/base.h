@@ -40,6 +40,11 @@ char *muppy__escape_upgrade(const char *s, size_t len);
  */
 void muppy__escape_message(char *dst, size_t size, const char *src);
 
+/* escape.c: s as one word for a POSIX shell: itself when it is made of
+ * letters, digits and _.:/@%+=- only (and not empty), else in single
+ * quotes with each ' written '\''.  A new string, or NULL. */
+char *muppy__shell_quote(const char *s);
+
 /* time.c: the range muppy_time_parse() accepts (years 0000 to 9999). */
 #define MUPPY__TIME_MIN_MS INT64_C(-62167219200000)
 #define MUPPY__TIME_MAX_MS INT64_C(253402300799999)

@@ -384,3 +384,42 @@ const char *muppy__shown(const char *text, char *buf, size_t size)
 	free(e);
 	return buf;
 }
+
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.:/@%+=-", *s)))
+			return false;
+	return true;
+}
+
+char *muppy__shell_quote(const char *s)
+{
+	size_t n = 3, i;
+	const char *p;
+	char *q;
+
+	if (shell_safe(s))
+		return strdup(s);
+	for (p = s; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	q = malloc(n);
+	if (!q)
+		return NULL;
+	i = 0;
+	q[i++] = '\'';
+	for (p = s; *p; p++) {
+		if (*p == '\'') {
+			memcpy(q + i, "'\\''", 4);
+			i += 4;
+		} else {
+			q[i++] = *p;
+		}
+	}
+	q[i++] = '\'';
+	q[i] = '\0';
+	return q;
+}

@@ -15,7 +15,11 @@
 #include "model/model.h"
 
 #define FORMAT_MAJOR 1
-#define FORMAT_MINOR 1
+/* The newest minor version this build reads in full; it writes
+ * PLAIN_MINOR unless the snapshot has owners, which came with 1.2. */
+#define FORMAT_MINOR 2
+#define PLAIN_MINOR 1
+#define OWNERS_SINCE 2
 /* Bytes of an offending value quoted in a message. */
 #define SHOW_MAX 48
 
@@ -77,6 +81,14 @@ struct parser {
 	uint64_t sum_count, sum_bytes;
 	size_t *row_line; /* line of each row, for duplicate messages */
 	size_t row_line_cap;
+	/* Owners (1.2): the line of each section's owners line; of the
+	 * current section, the line of each held and path line; the path
+	 * whose step lines may follow (NULL after any other line). */
+	size_t owners_line[MUPPY_OWNERS_MAX];
+	size_t *held_line, held_cap;
+	size_t path_line[MUPPY_PATHS_MAX];
+	struct muppy_path *open_path;
+	bool owners_closed; /* the last section was checked */
 };
 
 /* Quotes untrusted text for a message: shortened, and always escaped. */
@@ -163,7 +175,7 @@ static int parse_magic(struct parser *p, const char *line, size_t len)
 	if (len < mlen || memcmp(line, magic, mlen) != 0)
 		return fail(p, p->lineno, "not a muppy snapshot (the first "
 			    "line is not '# muppy-snapshot %d.%d')",
-			    FORMAT_MAJOR, FORMAT_MINOR);
+			    FORMAT_MAJOR, PLAIN_MINOR);
 	vlen = len - mlen;
 	dot = memchr(v, '.', vlen);
 	if (!dot || !parse_u64(v, (size_t)(dot - v), &major) ||
@@ -317,6 +329,325 @@ static int set_field(struct parser *p, enum field f, const char *line,
 	return 0;
 }
 
+/* --- owners (1.2) ------------------------------------------------------- */
+
+/* Fails unless text is in escaped form exactly as written today (these
+ * lines are newer than every writer of the older forms). */
+static int check_strict(struct parser *p, const char *what,
+			const char *text, size_t len, size_t col)
+{
+	size_t ok = muppy__escaped_len(text, len);
+	char q[256];
+
+	if (ok == len)
+		return 0;
+	return fail(p, p->lineno, "%s not in escaped form at column %zu: '%s'",
+		    what, col + ok + 1, show(q, sizeof(q), text + ok, len - ok));
+}
+
+/*
+ * n space-separated numbers at the start of v, then the text to the end
+ * of the line in *text; false when malformed.  *bad is the number that
+ * was not one (or NULL when a separator is missing).
+ */
+static bool split_numbers(const char *v, size_t len, size_t n, uint64_t *num,
+			  const char **text, const char **bad, size_t *badlen)
+{
+	const char *end = v + len, *sp;
+	size_t i;
+
+	*bad = NULL;
+	for (i = 0; i < n; i++) {
+		sp = memchr(v, ' ', (size_t)(end - v));
+		if (!sp)
+			return false;
+		if (!parse_u64(v, (size_t)(sp - v), &num[i])) {
+			*bad = v;
+			*badlen = (size_t)(sp - v);
+			return false;
+		}
+		v = sp + 1;
+	}
+	*text = v;
+	return true;
+}
+
+/* The path that step lines extend ends: it needs a root and its object. */
+static int close_path(struct parser *p)
+{
+	struct muppy_path *path = p->open_path;
+	const struct muppy_owners *o;
+
+	if (!path)
+		return 0;
+	p->open_path = NULL;
+	if (path->nsteps >= 2)
+		return 0;
+	o = &p->s->owners[p->s->nowners - 1];
+	return fail(p, p->path_line[(size_t)(path - o->paths)],
+		    "path with %zu step%s (at least 2: a root and the object)",
+		    path->nsteps, path->nsteps == 1 ? "" : "s");
+}
+
+struct line_ref {
+	const char *name;
+	uint64_t id;
+	size_t line;
+};
+
+static int by_name_then_line(const void *a, const void *b)
+{
+	const struct line_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static int by_id_then_line(const void *a, const void *b)
+{
+	const struct line_ref *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * The first line (in file order) of n refs that repeats an earlier one's
+ * key, and that earlier line; false when none does.
+ */
+static bool first_repeat(struct line_ref *ref, size_t n,
+			 int (*cmp)(const void *, const void *), size_t *dup,
+			 size_t *first)
+{
+	size_t i, idx = SIZE_MAX;
+
+	qsort(ref, n, sizeof(*ref), cmp);
+	for (i = 1; i < n; i++) {
+		bool same = cmp == by_name_then_line ?
+			    !strcmp(ref[i].name, ref[i - 1].name) :
+			    ref[i].id == ref[i - 1].id;
+
+		if (same && ref[i].line < *dup) {
+			*dup = ref[i].line;
+			*first = ref[i - 1].line;
+			idx = i;
+		}
+	}
+	return idx != SIZE_MAX;
+}
+
+/* The last section is complete: no holder and no path id twice. */
+static int close_owners(struct parser *p)
+{
+	const struct muppy_owners *o;
+	struct line_ref *ref;
+	size_t i, n, dup = SIZE_MAX, first = 0;
+	char q[256];
+	int rc = close_path(p);
+
+	if (rc < 0 || p->owners_closed || !p->s->nowners)
+		return rc;
+	p->owners_closed = true;
+	o = &p->s->owners[p->s->nowners - 1];
+	n = o->nholders > o->npaths ? o->nholders : o->npaths;
+	ref = calloc(n ? n : 1, sizeof(*ref));
+	if (!ref)
+		return oom(p);
+	for (i = 0; i < o->nholders; i++) {
+		ref[i].name = o->holders[i].name;
+		ref[i].line = p->held_line[i];
+	}
+	if (first_repeat(ref, o->nholders, by_name_then_line, &dup, &first)) {
+		for (i = 0; i < o->nholders && p->held_line[i] != dup; i++)
+			;
+		rc = fail(p, dup, "duplicate holder '%s' (first on line %zu)",
+			  show(q, sizeof(q), o->holders[i].name,
+			       strlen(o->holders[i].name)), first);
+		goto out;
+	}
+	for (i = 0; i < o->npaths; i++) {
+		ref[i].id = o->paths[i].id;
+		ref[i].line = p->path_line[i];
+	}
+	if (first_repeat(ref, o->npaths, by_id_then_line, &dup, &first)) {
+		for (i = 0; i < o->npaths && p->path_line[i] != dup; i++)
+			;
+		rc = fail(p, dup, "duplicate path id %" PRIu64 " (first on "
+			  "line %zu)", o->paths[i].id, first);
+	}
+out:
+	free(ref);
+	return rc;
+}
+
+/* A number of a held or owners line that cannot be more than the type's. */
+static int check_at_most(struct parser *p, const char *what, uint64_t v,
+			 const char *of, uint64_t max)
+{
+	if (v <= max)
+		return 0;
+	return fail(p, p->lineno, "%s %" PRIu64 " exceeds %s %" PRIu64, what,
+		    v, of, max);
+}
+
+static int owners_line(struct parser *p, const char *line, const char *v,
+		       size_t vlen)
+{
+	static const char usage[] = "bad owners line, expected '# owners "
+				    "COUNT BYTES SHARED UNREACHABLE TYPE'";
+	const char *text, *bad;
+	uint64_t num[4];
+	size_t badlen = 0, len, i;
+	char q[256], *type;
+	int rc;
+
+	if (!split_numbers(v, vlen, 4, num, &text, &bad, &badlen))
+		return bad ? fail(p, p->lineno, "bad number '%s' in owners line",
+				  show(q, sizeof(q), bad, badlen)) :
+			     fail(p, p->lineno, "%s", usage);
+	len = vlen - (size_t)(text - v);
+	rc = check_strict(p, "type name", text, len, (size_t)(text - line));
+	if (rc < 0)
+		return rc;
+	rc = check_at_most(p, "shared", num[2], "count", num[0]);
+	if (rc == 0)
+		rc = check_at_most(p, "unreachable", num[3], "count", num[0]);
+	if (rc < 0)
+		return rc;
+	if (p->s->nowners == MUPPY_OWNERS_MAX)
+		return fail(p, p->lineno, "more than %d owners sections",
+			    MUPPY_OWNERS_MAX);
+	for (i = 0; i < p->s->nowners; i++)
+		if (strlen(p->s->owners[i].type) == len &&
+		    !memcmp(p->s->owners[i].type, text, len))
+			return fail(p, p->lineno, "duplicate owners section "
+				    "for '%s' (first on line %zu)",
+				    show(q, sizeof(q), text, len),
+				    p->owners_line[i]);
+	type = strndup(text, len);
+	if (!type)
+		return oom(p);
+	rc = muppy__owners_add_owned(p->s, type, num[0], num[1], num[2],
+				     num[3], NULL);
+	if (rc < 0)
+		return oom(p);
+	p->owners_line[p->s->nowners - 1] = p->lineno;
+	p->owners_closed = false;
+	return 0;
+}
+
+static int held_line(struct parser *p, struct muppy_owners *o,
+		     const char *line, const char *v, size_t vlen)
+{
+	const char *text, *bad;
+	uint64_t num[2];
+	size_t badlen = 0, len;
+	char q[256], *name;
+	int rc;
+
+	if (!split_numbers(v, vlen, 2, num, &text, &bad, &badlen))
+		return bad ? fail(p, p->lineno, "bad number '%s' in held line",
+				  show(q, sizeof(q), bad, badlen)) :
+			     fail(p, p->lineno, "bad held line, expected "
+				  "'# held COUNT BYTES HOLDER'");
+	len = vlen - (size_t)(text - v);
+	rc = check_strict(p, "holder", text, len, (size_t)(text - line));
+	if (rc == 0)
+		rc = check_at_most(p, "held count", num[0],
+				   "the type's count", o->count);
+	if (rc == 0)
+		rc = check_at_most(p, "held bytes", num[1],
+				   "the type's bytes", o->bytes);
+	if (rc < 0)
+		return rc;
+	if (o->nholders == p->held_cap) {
+		size_t cap = p->held_cap ? p->held_cap * 2 : 16;
+		size_t *lines = cap > SIZE_MAX / sizeof(*lines) ? NULL :
+				realloc(p->held_line, cap * sizeof(*lines));
+
+		if (!lines)
+			return oom(p);
+		p->held_line = lines;
+		p->held_cap = cap;
+	}
+	name = strndup(text, len);
+	if (!name || muppy__holder_add_owned(o, name, num[0], num[1]) < 0)
+		return oom(p);
+	p->held_line[o->nholders - 1] = p->lineno;
+	return 0;
+}
+
+static int path_line(struct parser *p, struct muppy_owners *o,
+		     const char *v, size_t vlen)
+{
+	struct muppy_path *path;
+	uint64_t id;
+	char q[256];
+	int rc;
+
+	if (!parse_u64(v, vlen, &id) || id == 0)
+		return fail(p, p->lineno, "bad path id '%s'",
+			    show(q, sizeof(q), v, vlen));
+	rc = muppy__path_add(o, id, &path);
+	if (rc == -E2BIG)
+		return fail(p, p->lineno, "more than %d paths for '%s'",
+			    MUPPY_PATHS_MAX, show(q, sizeof(q), o->type,
+						  strlen(o->type)));
+	if (rc < 0)
+		return oom(p);
+	p->path_line[o->npaths - 1] = p->lineno;
+	p->open_path = path;
+	return 0;
+}
+
+static int step_line(struct parser *p, const char *line, const char *v,
+		     size_t vlen)
+{
+	char *step;
+	int rc;
+
+	if (!p->open_path)
+		return fail(p, p->lineno, "step line outside a path (after "
+			    "its path line and its other steps only)");
+	rc = check_strict(p, "step", v, vlen, (size_t)(v - line));
+	if (rc < 0)
+		return rc;
+	step = strndup(v, vlen);
+	if (!step || muppy__step_add_owned(p->open_path, step) < 0)
+		return oom(p);
+	return 0;
+}
+
+/*
+ * An owners, held, path or step line of format 1.2 (key is klen bytes);
+ * 1 when the line is none of them.
+ */
+static int parse_owners(struct parser *p, const char *line, const char *key,
+			size_t klen, const char *v, size_t vlen)
+{
+	struct muppy_owners *o;
+	int rc;
+
+	if (is_word(key, klen, "step"))
+		return step_line(p, line, v, vlen);
+	if (!is_word(key, klen, "owners") && !is_word(key, klen, "held") &&
+	    !is_word(key, klen, "path"))
+		return 1;
+	rc = is_word(key, klen, "owners") ? close_owners(p) : close_path(p);
+	if (rc < 0)
+		return rc;
+	if (is_word(key, klen, "owners"))
+		return owners_line(p, line, v, vlen);
+	if (!p->s->nowners)
+		return fail(p, p->lineno, "%.*s line before any owners line",
+			    (int)klen, key);
+	o = &p->s->owners[p->s->nowners - 1];
+	if (is_word(key, klen, "held"))
+		return held_line(p, o, line, v, vlen);
+	return path_line(p, o, v, vlen);
+}
+
 static bool is_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -344,6 +675,11 @@ static int parse_header(struct parser *p, const char *line, size_t len)
 	v = sp + 1;
 	vlen = len - klen - 3;
 
+	if (p->s->minor >= OWNERS_SINCE) {
+		rc = parse_owners(p, line, key, klen, v, vlen);
+		if (rc != 1)
+			return rc;
+	}
 	for (f = 0; f < NFIELDS; f++)
 		if (field_since[f] <= p->s->minor &&
 		    is_word(key, klen, field_names[f]))
@@ -357,6 +693,9 @@ static int parse_header(struct parser *p, const char *line, size_t len)
 		return check_escaped(p, "value", v, vlen, (size_t)(v - line),
 				     NULL);
 	}
+	rc = close_path(p);
+	if (rc < 0)
+		return rc;
 	if (p->field_line[f])
 		return fail(p, p->lineno,
 			    "duplicate header field '%s' (first on line %zu)",
@@ -407,6 +746,8 @@ static int parse_row(struct parser *p, const char *line, size_t len)
 	if (!p->in_rows) {
 		p->in_rows = true;
 		rc = check_fields(p, p->lineno);
+		if (rc == 0)
+			rc = close_owners(p);
 		if (rc < 0)
 			return rc;
 	}
@@ -535,6 +876,8 @@ static int parse_end(struct parser *p)
 		return fail(p, 1, "empty file");
 	if (!p->in_rows) {
 		rc = check_fields(p, p->lineno + 1);
+		if (rc == 0)
+			rc = close_owners(p);
 		if (rc < 0)
 			return rc;
 	}
@@ -580,6 +923,7 @@ static int parser_done(struct parser *p, int rc, struct muppy_snapshot **out)
 	if (rc == 0)
 		rc = parse_end(p);
 	free(p->row_line);
+	free(p->held_line);
 	free(p->name_buf);
 	if (rc < 0) {
 		muppy_snapshot_free(p->s);
@@ -704,6 +1048,94 @@ static bool escaped_str(const char *s)
 	return s && muppy_is_escaped(s, strlen(s));
 }
 
+static int holder_by_name(const void *a, const void *b)
+{
+	const struct muppy_holder *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* No holder name and no path id twice in o. */
+static int owners_repeat(const struct muppy_owners *o)
+{
+	const struct muppy_holder **h;
+	uint64_t *ids;
+	bool dup = false;
+	size_t i;
+
+	h = calloc(o->nholders ? o->nholders : 1, sizeof(*h));
+	ids = calloc(o->npaths ? o->npaths : 1, sizeof(*ids));
+	if (!h || !ids) {
+		free(h);
+		free(ids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < o->nholders; i++)
+		h[i] = &o->holders[i];
+	if (o->nholders > 1)
+		qsort(h, o->nholders, sizeof(*h), holder_by_name);
+	for (i = 1; i < o->nholders && !dup; i++)
+		dup = !strcmp(h[i - 1]->name, h[i]->name);
+	for (i = 0; i < o->npaths; i++)
+		ids[i] = o->paths[i].id;
+	if (o->npaths > 1)
+		qsort(ids, o->npaths, sizeof(*ids), cmp_u64);
+	for (i = 1; i < o->npaths && !dup; i++)
+		dup = ids[i - 1] == ids[i];
+	free(h);
+	free(ids);
+	return dup ? -EINVAL : 0;
+}
+
+/* Owners the parser would take back (see muppy_snapshot_write()). */
+static int check_owners(const struct muppy_snapshot *s)
+{
+	const uint64_t max = MUPPY_MAX_VALUE;
+	size_t i, j, k;
+	int rc;
+
+	if (s->nowners > MUPPY_OWNERS_MAX || (s->nowners && !s->owners))
+		return -EINVAL;
+	for (i = 0; i < s->nowners; i++) {
+		const struct muppy_owners *o = &s->owners[i];
+
+		if (!escaped_str(o->type) || o->count > max || o->bytes > max ||
+		    o->shared > o->count || o->unreachable > o->count ||
+		    o->npaths > MUPPY_PATHS_MAX ||
+		    (o->nholders && !o->holders) || (o->npaths && !o->paths))
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (!strcmp(s->owners[j].type, o->type))
+				return -EINVAL;
+		for (j = 0; j < o->nholders; j++)
+			if (!escaped_str(o->holders[j].name) ||
+			    o->holders[j].count > o->count ||
+			    o->holders[j].bytes > o->bytes)
+				return -EINVAL;
+		for (j = 0; j < o->npaths; j++) {
+			const struct muppy_path *pa = &o->paths[j];
+
+			if (pa->id == 0 || pa->id > max || pa->nsteps < 2 ||
+			    !pa->steps)
+				return -EINVAL;
+			for (k = 0; k < pa->nsteps; k++)
+				if (!escaped_str(pa->steps[k]))
+					return -EINVAL;
+		}
+		rc = owners_repeat(o);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Only what the parser accepts may be written. */
 static int check_writable(const struct muppy_snapshot *s)
 {
@@ -737,7 +1169,44 @@ static int check_writable(const struct muppy_snapshot *s)
 		return -EINVAL;
 	if (has_duplicates(s, &rc))
 		return -EINVAL;
-	return rc;
+	if (rc < 0)
+		return rc;
+	return check_owners(s);
+}
+
+/* The sections of format 1.2, holders in canonical order; true on an
+ * error (*rc -ENOMEM when memory ran out). */
+static bool write_owners(FILE *f, const struct muppy_snapshot *s, int *rc)
+{
+	bool bad = false;
+	size_t i, j, k;
+
+	*rc = 0;
+	for (i = 0; i < s->nowners && !bad; i++) {
+		const struct muppy_owners *o = &s->owners[i];
+		const struct muppy_holder **h = muppy__holders_sorted(o);
+
+		if (!h) {
+			*rc = -ENOMEM;
+			return true;
+		}
+		bad |= fprintf(f, "# owners %" PRIu64 " %" PRIu64 " %" PRIu64
+			       " %" PRIu64 " %s\n", o->count, o->bytes,
+			       o->shared, o->unreachable, o->type) < 0;
+		for (j = 0; j < o->nholders && !bad; j++)
+			bad |= fprintf(f, "# held %" PRIu64 " %" PRIu64 " %s\n",
+				       h[j]->count, h[j]->bytes,
+				       h[j]->name) < 0;
+		free(h);
+		for (j = 0; j < o->npaths && !bad; j++) {
+			bad |= fprintf(f, "# path %" PRIu64 "\n",
+				       o->paths[j].id) < 0;
+			for (k = 0; k < o->paths[j].nsteps && !bad; k++)
+				bad |= fprintf(f, "# step %s\n",
+					       o->paths[j].steps[k]) < 0;
+		}
+	}
+	return bad;
 }
 
 /* The optional fields of 1.1, each only when known; true on an error. */
@@ -773,7 +1242,7 @@ int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	muppy_time_format(when, sizeof(when), s->time_ms);
 	errno = 0;
 	bad |= fprintf(f, "# muppy-snapshot %d.%d\n", FORMAT_MAJOR,
-		       FORMAT_MINOR) < 0;
+		       s->nowners ? OWNERS_SINCE : PLAIN_MINOR) < 0;
 	bad |= fprintf(f, "# pid %" PRId64 "\n# cmdline %s\n# time %s\n"
 		       "# python %s\n# implementation %s\n# executable %s\n",
 		       s->pid, s->cmdline, when, s->python, s->implementation,
@@ -782,6 +1251,11 @@ int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 		       "\n# hold_us %" PRIu64 "\n", s->rss,
 		       s->gc ? "yes" : "no", s->gc_freed, s->hold_us) < 0;
 	bad |= write_walk_facts(f, s);
+	if (!bad && write_owners(f, s, &rc)) {
+		if (rc < 0)
+			return rc;
+		bad = 1;
+	}
 	bad |= fprintf(f, "# objects %" PRIu64 "\n# bytes %" PRIu64
 		       "\n# types %zu\n", s->objects, s->bytes, s->ntypes) < 0;
 	for (i = 0; i < s->ntypes && !bad; i++)

@@ -40,6 +40,27 @@ struct muppy_snapshot *muppy_snapshot_new(void)
 	return s;
 }
 
+static void free_owners(struct muppy_snapshot *s)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < s->nowners; i++) {
+		struct muppy_owners *o = &s->owners[i];
+
+		free(o->type);
+		for (j = 0; j < o->nholders; j++)
+			free(o->holders[j].name);
+		free(o->holders);
+		for (j = 0; j < o->npaths; j++) {
+			for (k = 0; k < o->paths[j].nsteps; k++)
+				free(o->paths[j].steps[k]);
+			free(o->paths[j].steps);
+		}
+		free(o->paths);
+	}
+	free(s->owners);
+}
+
 void muppy_snapshot_free(struct muppy_snapshot *s)
 {
 	size_t i;
@@ -49,6 +70,7 @@ void muppy_snapshot_free(struct muppy_snapshot *s)
 	for (i = 0; i < s->ntypes; i++)
 		free(s->types[i].name);
 	free(s->types);
+	free_owners(s);
 	free(s->cmdline);
 	free(s->python);
 	free(s->implementation);
@@ -121,6 +143,210 @@ int muppy__snapshot_add_escaped(struct muppy_snapshot *s, const char *name,
 		free(copy);
 	return rc;
 }
+
+/* --- owners -------------------------------------------------------------- */
+
+/*
+ * Makes room for one more of n elements of size each at *v, which holds
+ * a power of two of them (or none): the arrays of struct muppy_owners
+ * have no capacity field, so they double when n reaches one.
+ */
+static int grow(void **v, size_t n, size_t size)
+{
+	size_t cap = n ? n * 2 : 1;
+	void *p;
+
+	if (n & (n - 1))
+		return 0; /* not full: room up to the next power of two */
+	if (cap > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*v, cap * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	return 0;
+}
+
+int muppy__owners_add_owned(struct muppy_snapshot *s, char *type,
+			    uint64_t count, uint64_t bytes, uint64_t shared,
+			    uint64_t unreachable, struct muppy_owners **out)
+{
+	struct muppy_owners *o;
+
+	if (s->nowners >= MUPPY_OWNERS_MAX) {
+		free(type);
+		return -E2BIG;
+	}
+	/* All of them at once, so that no section ever moves. */
+	if (!s->owners &&
+	    !(s->owners = calloc(MUPPY_OWNERS_MAX, sizeof(*s->owners)))) {
+		free(type);
+		return -ENOMEM;
+	}
+	o = &s->owners[s->nowners++];
+	memset(o, 0, sizeof(*o));
+	o->type = type;
+	o->count = count;
+	o->bytes = bytes;
+	o->shared = shared;
+	o->unreachable = unreachable;
+	if (out)
+		*out = o;
+	return 0;
+}
+
+int muppy__holder_add_owned(struct muppy_owners *o, char *name,
+			    uint64_t count, uint64_t bytes)
+{
+	struct muppy_holder *h;
+
+	if (grow((void **)&o->holders, o->nholders, sizeof(*h)) < 0) {
+		free(name);
+		return -ENOMEM;
+	}
+	h = &o->holders[o->nholders++];
+	h->name = name;
+	h->count = count;
+	h->bytes = bytes;
+	return 0;
+}
+
+int muppy__path_add(struct muppy_owners *o, uint64_t id,
+		    struct muppy_path **out)
+{
+	struct muppy_path *p;
+
+	if (o->npaths >= MUPPY_PATHS_MAX)
+		return -E2BIG;
+	if (grow((void **)&o->paths, o->npaths, sizeof(*p)) < 0)
+		return -ENOMEM;
+	p = &o->paths[o->npaths++];
+	p->id = id;
+	p->nsteps = 0;
+	p->steps = NULL;
+	*out = p;
+	return 0;
+}
+
+int muppy__step_add_owned(struct muppy_path *p, char *step)
+{
+	if (grow((void **)&p->steps, p->nsteps, sizeof(*p->steps)) < 0) {
+		free(step);
+		return -ENOMEM;
+	}
+	p->steps[p->nsteps++] = step;
+	return 0;
+}
+
+int muppy_snapshot_add_owners(struct muppy_snapshot *s, const void *type,
+			      size_t len, uint64_t count, uint64_t bytes,
+			      uint64_t shared, uint64_t unreachable,
+			      struct muppy_owners **out)
+{
+	char *e;
+
+	if (s->nowners >= MUPPY_OWNERS_MAX)
+		return -E2BIG;
+	e = muppy_escape(type, len);
+	if (!e)
+		return -ENOMEM;
+	return muppy__owners_add_owned(s, e, count, bytes, shared,
+				       unreachable, out);
+}
+
+int muppy_owners_add_holder(struct muppy_owners *o, const void *name,
+			    size_t len, uint64_t count, uint64_t bytes)
+{
+	char *e = muppy_escape(name, len);
+
+	if (!e)
+		return -ENOMEM;
+	return muppy__holder_add_owned(o, e, count, bytes);
+}
+
+int muppy_owners_add_path(struct muppy_owners *o, uint64_t id,
+			  size_t nsteps, const void *const *steps,
+			  const size_t *lens)
+{
+	struct muppy_path *p;
+	size_t i;
+	int rc;
+
+	if (nsteps < 2)
+		return -EINVAL;
+	rc = muppy__path_add(o, id, &p);
+	if (rc)
+		return rc;
+	for (i = 0; i < nsteps && !rc; i++) {
+		char *e = muppy_escape(steps[i], lens[i]);
+
+		rc = e ? muppy__step_add_owned(p, e) : -ENOMEM;
+	}
+	if (rc) {
+		/* Not half a path: drop it again. */
+		while (p->nsteps)
+			free(p->steps[--p->nsteps]);
+		free(p->steps);
+		o->npaths--;
+	}
+	return rc;
+}
+
+int muppy__holder_cmp(const struct muppy_holder *x,
+		      const struct muppy_holder *y)
+{
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int holder_cmp(const void *a, const void *b)
+{
+	return muppy__holder_cmp(a, b);
+}
+
+static int holder_ptr_cmp(const void *a, const void *b)
+{
+	return muppy__holder_cmp(*(const struct muppy_holder *const *)a,
+				 *(const struct muppy_holder *const *)b);
+}
+
+void muppy_owners_sort(struct muppy_owners *o)
+{
+	if (o->nholders > 1)
+		qsort(o->holders, o->nholders, sizeof(*o->holders),
+		      holder_cmp);
+}
+
+const struct muppy_holder **muppy__holders_sorted(const struct muppy_owners *o)
+{
+	const struct muppy_holder **v;
+	size_t i;
+
+	v = calloc(o->nholders ? o->nholders : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (i = 0; i < o->nholders; i++)
+		v[i] = &o->holders[i];
+	if (o->nholders > 1)
+		qsort(v, o->nholders, sizeof(*v), holder_ptr_cmp);
+	return v;
+}
+
+const struct muppy_owners *muppy_snapshot_owners(
+	const struct muppy_snapshot *s, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < s->nowners; i++)
+		if (s->owners[i].type && !strcmp(s->owners[i].type, type))
+			return &s->owners[i];
+	return NULL;
+}
+
+/* --- rows ---------------------------------------------------------------- */
 
 static int by_name(const void *a, const void *b)
 {
@@ -196,5 +422,7 @@ int muppy_snapshot_finish(struct muppy_snapshot *s)
 	}
 	s->objects = objects;
 	s->bytes = bytes;
+	for (i = 0; i < s->nowners; i++)
+		muppy_owners_sort(&s->owners[i]);
 	return 0;
 }

@@ -24,14 +24,22 @@ void muppy__cells_print(struct muppy__out *o, const size_t *width,
 	}
 }
 
-void muppy__cells_titles(struct muppy__out *o, const size_t *width,
-			 const char *const *titles, size_t n, size_t left)
+void muppy__cells_titles_as(struct muppy__out *o, const size_t *width,
+			    const char *const *titles, size_t n, size_t left,
+			    const char *last)
 {
 	for (size_t c = 0; c < n; c++) {
 		muppy__out_cell(o, titles[c], width[c], c == left);
 		muppy__out_str(o, "  ");
 	}
-	muppy__out_str(o, "type\n");
+	muppy__out_str(o, last);
+	muppy__out_str(o, "\n");
+}
+
+void muppy__cells_titles(struct muppy__out *o, const size_t *width,
+			 const char *const *titles, size_t n, size_t left)
+{
+	muppy__cells_titles_as(o, width, titles, n, left, "type");
 }
 
 void muppy__cells_rule(struct muppy__out *o, const size_t *width, size_t n)

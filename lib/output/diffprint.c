@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The diff of two snapshots in its three formats: table, tsv, json. */
+/* The diff of two snapshots in its three formats: table, tsv, json; and
+ * below its rows, the change per holder of the types both have owners of. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -205,6 +206,129 @@ static void json_counts(struct muppy__out *o, int64_t d_count,
 			  new_bytes);
 }
 
+/* --- who holds a type, in both (muppy-snap --owners) ---------------------- */
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void diff_cells(char cell[NCOLS][CELL], const struct muppy_diff_row *r)
+{
+	cells_fill(cell, r->d_count, r->d_bytes, r->new_count, r->new_bytes);
+}
+
+/*
+ * Held by, for app.T (old 3 objects, 150 B; new 5 objects, 250 B):
+ * Δ objects  Δ bytes  objects  bytes  holder
+ *        +2   +100 B        4  200 B  dict values of app.S
+ */
+static void diff_table(struct muppy__out *o, const struct muppy_owners_diff *od)
+{
+	size_t width[NCOLS], i;
+	char cell[NCOLS][CELL], ob[CELL], nb[CELL];
+
+	muppy_human_bytes(ob, sizeof(ob), od->old->bytes);
+	muppy_human_bytes(nb, sizeof(nb), od->new->bytes);
+	muppy__out_str(o, "\nHeld by, for ");
+	muppy__out_name(o, od->new->type);
+	muppy__out_printf(o, " (old %" PRIu64 " object%s, %s; new %" PRIu64
+			  " object%s, %s):\n", od->old->count,
+			  plural(od->old->count), ob, od->new->count,
+			  plural(od->new->count), nb);
+	if (!od->nrows) {
+		muppy__out_str(o, "no holder changed\n");
+		return;
+	}
+	for (i = 0; i < NCOLS; i++)
+		width[i] = muppy__text_width(col_titles[i]);
+	for (i = 0; i < od->nrows; i++) {
+		diff_cells(cell, &od->rows[i]);
+		muppy__cells_widen(width, (const muppy__cell *)cell, NCOLS);
+	}
+	muppy__cells_titles_as(o, width, col_titles, NCOLS, NCOLS,
+			       "holder");
+	for (i = 0; i < od->nrows; i++) {
+		diff_cells(cell, &od->rows[i]);
+		muppy__cells_row(o, width, (const muppy__cell *)cell, NCOLS,
+				 od->rows[i].name);
+	}
+}
+
+/* held<TAB>TYPE<TAB>D_COUNT<TAB>D_BYTES<TAB>OLD_COUNT<TAB>OLD_BYTES
+ * <TAB>NEW_COUNT<TAB>NEW_BYTES<TAB>HOLDER */
+static void diff_tsv(struct muppy__out *o, const struct muppy_owners_diff *od)
+{
+	size_t i;
+
+	for (i = 0; i < od->nrows; i++) {
+		const struct muppy_diff_row *r = &od->rows[i];
+
+		muppy__out_str(o, "held\t");
+		muppy__out_str(o, od->new->type);
+		muppy__out_printf(o, "\t%" PRId64 "\t%" PRId64 "\t%" PRIu64
+				  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t",
+				  r->d_count, r->d_bytes, r->old_count,
+				  r->old_bytes, r->new_count, r->new_bytes);
+		muppy__out_str(o, r->name);
+		muppy__out_str(o, "\n");
+	}
+}
+
+static void diff_json(struct muppy__out *o, const struct muppy_owners_diff *od)
+{
+	size_t i;
+
+	muppy__out_str(o, "{\"type\": ");
+	muppy__json_string(o, od->new->type);
+	muppy__out_printf(o, ", \"old_count\": %" PRIu64 ", \"old_bytes\": %"
+			  PRIu64 ", \"new_count\": %" PRIu64
+			  ", \"new_bytes\": %" PRIu64 ",\n     \"held_by\": [",
+			  od->old->count, od->old->bytes, od->new->count,
+			  od->new->bytes);
+	for (i = 0; i < od->nrows; i++) {
+		const struct muppy_diff_row *r = &od->rows[i];
+
+		muppy__out_str(o, i ? ",\n      {\"holder\": " :
+				      "\n      {\"holder\": ");
+		muppy__json_string(o, r->name);
+		muppy__out_printf(o, ", \"d_count\": %" PRId64 ", \"d_bytes\": %"
+				  PRId64 ", \"old_count\": %" PRIu64
+				  ", \"old_bytes\": %" PRIu64 ", \"new_count\": %"
+				  PRIu64 ", \"new_bytes\": %" PRIu64 "}",
+				  r->d_count, r->d_bytes, r->old_count,
+				  r->old_bytes, r->new_count, r->new_bytes);
+	}
+	muppy__out_str(o, "]}");
+}
+
+/* Below the rows: the change per holder of each type both have owners
+ * of (every holder that changed; --limit cuts types only). */
+static void print_owners(struct muppy__out *o, const struct muppy_diff *d,
+			 enum muppy_format format)
+{
+	size_t i;
+
+	if (format == MUPPY_FORMAT_JSON && d->nowners)
+		muppy__out_str(o, ",\n  \"owners\": [");
+	for (i = 0; i < d->nowners; i++) {
+		switch (format) {
+		case MUPPY_FORMAT_TABLE:
+			diff_table(o, &d->owners[i]);
+			break;
+		case MUPPY_FORMAT_TSV:
+			diff_tsv(o, &d->owners[i]);
+			break;
+		default:
+			muppy__out_str(o, i ? ",\n    " : "\n    ");
+			diff_json(o, &d->owners[i]);
+			break;
+		}
+	}
+	if (format == MUPPY_FORMAT_JSON && d->nowners)
+		muppy__out_str(o, "\n  ]");
+}
+
 static void print_json(struct muppy__out *o, const struct muppy_diff *d,
 		       const struct muppy_print_opts *opts,
 		       const struct names *n)
@@ -229,6 +353,7 @@ static void print_json(struct muppy__out *o, const struct muppy_diff *d,
 			  shown ? "\n  " : "", d->nrows - shown);
 	json_counts(o, d->d_objects, d->d_bytes, d->old->objects,
 		    d->old->bytes, d->new->objects, d->new->bytes);
+	print_owners(o, d, MUPPY_FORMAT_JSON);
 	muppy__out_str(o, "\n}\n");
 }
 
@@ -250,9 +375,11 @@ int muppy_diff_print(FILE *f, const struct muppy_diff *d,
 	switch (opts->format) {
 	case MUPPY_FORMAT_TABLE:
 		print_table(&o, d, opts, &n);
+		print_owners(&o, d, MUPPY_FORMAT_TABLE);
 		break;
 	case MUPPY_FORMAT_TSV:
 		print_tsv(&o, d, opts);
+		print_owners(&o, d, MUPPY_FORMAT_TSV);
 		break;
 	default:
 		print_json(&o, d, opts, &n);

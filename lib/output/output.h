@@ -56,12 +56,23 @@ void muppy__cells_print(struct muppy__out *o, const size_t *width,
  * "type"; the dashed rule as wide as that line, before the total row. */
 void muppy__cells_titles(struct muppy__out *o, const size_t *width,
 			 const char *const *titles, size_t n, size_t left);
+/* The same with another last title than "type". */
+void muppy__cells_titles_as(struct muppy__out *o, const size_t *width,
+			    const char *const *titles, size_t n, size_t left,
+			    const char *last);
 void muppy__cells_rule(struct muppy__out *o, const size_t *width, size_t n);
 /* The cells, then the type name (shortened as above) and a newline. */
 void muppy__cells_row(struct muppy__out *o, const size_t *width,
 		      const muppy__cell *cell, size_t n, const char *name);
 /* "+12", "-3", "0" (buf >= 24). */
 void muppy__format_signed(char *buf, size_t size, int64_t v);
+
+/* ownerprint.c: owners (muppy-snap --owners) below the rows, in format
+ * table, tsv or json (there as members after "hidden"); -ENOMEM. */
+int muppy__owners_print(struct muppy__out *o, const struct muppy_snapshot *s,
+			enum muppy_format format) MUPPY_MUST_CHECK;
+/* Between the steps of a path in tables (UTF-8, as the table's Δ is). */
+#define MUPPY__ARROW " \xe2\x86\x92 "
 
 /* json.c: JSON output. */
 /* Writes s as a JSON string ("null" for NULL); s must be valid UTF-8. */

@@ -334,7 +334,7 @@ static void print_json(struct muppy__out *o, const struct muppy_snapshot *s,
 		muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %"
 				  PRIu64 "}", rows[i]->count, rows[i]->bytes);
 	}
-	muppy__out_printf(o, "%s],\n  \"hidden\": %zu\n}\n",
+	muppy__out_printf(o, "%s],\n  \"hidden\": %zu",
 			  shown ? "\n  " : "", s->ntypes - shown);
 }
 
@@ -359,6 +359,7 @@ int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
 	const struct muppy_type_stat **rows;
 	struct muppy__out o;
 	size_t shown;
+	int rc;
 
 	switch (opts->format) {
 	case MUPPY_FORMAT_SNAP:
@@ -390,5 +391,10 @@ int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
 		break;
 	}
 	free(rows);
-	return muppy__out_finish(&o);
+	/* Below the rows: who holds the types asked for (all holders). */
+	rc = muppy__owners_print(&o, s, opts->format);
+	if (opts->format == MUPPY_FORMAT_JSON)
+		muppy__out_str(&o, "\n}\n");
+	rc = muppy__out_finish(&o) ?: rc;
+	return rc;
 }

@@ -17,6 +17,8 @@
 #define SPARK_MAX 24
 /* Snapshots listed above a table at most (half first, half last). */
 #define HEADER_FILES 10
+/* Holders shown under a suspect in a table at most. */
+#define SUSPECT_HOLDERS 3
 
 #define BOLD_RED "\033[1;31m"
 #define BOLD "\033[1m"
@@ -219,9 +221,84 @@ static void table_header(struct muppy__out *o, const struct muppy_trend *t,
 	muppy__out_str(o, "\n");
 }
 
-static void print_suspects(struct muppy__out *o, const struct muppy_trend *t,
-			   size_t limit, bool color)
+/* The owners of a suspect in the last snapshot, if it has them. */
+static const struct muppy_owners *last_owners(const struct muppy_trend *t,
+					      const struct muppy_trend_row *r)
 {
+	return muppy_snapshot_owners(t->snaps[t->n - 1], r->name);
+}
+
+/*
+ * Under a suspect, its largest holders in the last snapshot:
+ *      held by, in the last snapshot:
+ *        3495  191.1 KiB  dict values of app.state.SESSIONS
+ *      ... 2 more holders
+ */
+static int suspect_holders(struct muppy__out *o, const struct muppy_owners *ow)
+{
+	const struct muppy_holder **h = muppy__holders_sorted(ow);
+	size_t shown = ow->nholders < SUSPECT_HOLDERS ? ow->nholders :
+		       SUSPECT_HOLDERS, wc = 0, wb = 0, i;
+	char count[CELL], bytes[CELL];
+
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; i < shown; i++) {
+		snprintf(count, sizeof(count), "%" PRIu64, h[i]->count);
+		muppy_human_bytes(bytes, sizeof(bytes), h[i]->bytes);
+		wc = strlen(count) > wc ? strlen(count) : wc;
+		wb = muppy__text_width(bytes) > wb ? muppy__text_width(bytes) : wb;
+	}
+	muppy__out_str(o, ow->nholders ? "     held by, in the last snapshot:\n" :
+		       "     held by, in the last snapshot: no holder recorded\n");
+	for (i = 0; i < shown; i++) {
+		snprintf(count, sizeof(count), "%" PRIu64, h[i]->count);
+		muppy_human_bytes(bytes, sizeof(bytes), h[i]->bytes);
+		muppy__out_str(o, "       ");
+		muppy__out_cell(o, count, wc, false);
+		muppy__out_str(o, "  ");
+		muppy__out_cell(o, bytes, wb, false);
+		muppy__out_str(o, "  ");
+		muppy__out_name(o, h[i]->name);
+		muppy__out_str(o, "\n");
+	}
+	if (shown < ow->nholders)
+		muppy__out_printf(o, "       ... %zu more holder%s "
+				  "(--format=json shows all)\n",
+				  ow->nholders - shown,
+				  ow->nholders - shown == 1 ? "" : "s");
+	free(h);
+	return 0;
+}
+
+/* "next: muppy-snap --owners=TYPE PID", or why there is none. */
+static int next_line(struct muppy__out *o, const struct muppy_trend *t)
+{
+	char *cmd;
+	int rc = muppy_trend_next_command(t, &cmd);
+
+	if (rc == -EINVAL) {
+		muppy__out_str(o, "next: no muppy-snap --owners command for ");
+		muppy__out_name(o, t->suspects[0].name);
+		muppy__out_str(o, ": its name has a comma, which --owners "
+			       "cannot take\n");
+		return 0;
+	}
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	/* Whole, however long: it is to be run (and escaped already). */
+	muppy__out_str(o, "next: ");
+	muppy__out_str(o, cmd);
+	muppy__out_str(o, "\n");
+	free(cmd);
+	return 0;
+}
+
+static int print_suspects(struct muppy__out *o, const struct muppy_trend *t,
+			  size_t limit, bool color)
+{
+	int rc;
+
 	size_t shown = limit && limit < t->nsuspects ? limit : t->nsuspects;
 	size_t i;
 	char rate[CELL], crate[CELL];
@@ -231,7 +308,7 @@ static void print_suspects(struct muppy__out *o, const struct muppy_trend *t,
 	if (!t->nsuspects) {
 		muppy__out_str(o, "leak suspects: none");
 		muppy__out_str(o, color ? RESET "\n" : "\n");
-		return;
+		return 0;
 	}
 	muppy__out_printf(o, "leak suspects (bytes grew in at least %zu of %zu "
 			  "intervals), steadiest growth first:",
@@ -251,15 +328,21 @@ static void print_suspects(struct muppy__out *o, const struct muppy_trend *t,
 		muppy__out_printf(o, "  %s/min, %s objects/min, grew in %zu of "
 				  "%zu intervals\n", rate, crate, r->grew,
 				  t->n - 1);
+		if (last_owners(t, r)) {
+			rc = suspect_holders(o, last_owners(t, r));
+			if (rc < 0)
+				return rc;
+		}
 	}
 	if (shown < t->nsuspects)
 		muppy__out_printf(o, "  ... %zu more suspect%s (--limit=0 shows "
 				  "all)\n", t->nsuspects - shown,
 				  t->nsuspects - shown == 1 ? "" : "s");
+	return next_line(o, t);
 }
 
-static void print_table(struct muppy__out *o, const struct muppy_trend *t,
-			const struct muppy_print_opts *opts, char **names)
+static int print_table(struct muppy__out *o, const struct muppy_trend *t,
+		       const struct muppy_print_opts *opts, char **names)
 {
 	size_t shown = rows_shown(t, opts->limit), hidden = t->nrows - shown;
 	size_t width[NCOLS], i;
@@ -292,7 +375,7 @@ static void print_table(struct muppy__out *o, const struct muppy_trend *t,
 		cells_print(o, width, cell, "total", false, false);
 	}
 	muppy__out_str(o, "\n");
-	print_suspects(o, t, opts->limit, opts->color);
+	return print_suspects(o, t, opts->limit, opts->color);
 }
 
 /* --- tsv ----------------------------------------------------------------- */
@@ -348,11 +431,33 @@ static void json_measures(struct muppy__out *o, const struct muppy_trend *t,
 	muppy__out_str(o, "]");
 }
 
-static void print_json(struct muppy__out *o, const struct muppy_trend *t,
-		       const struct muppy_print_opts *opts, char **names)
+/* ", \"held_by\": [...]": every holder of a suspect in the last snapshot. */
+static int json_holders(struct muppy__out *o, const struct muppy_owners *ow)
+{
+	const struct muppy_holder **h = muppy__holders_sorted(ow);
+	size_t i;
+
+	if (!h)
+		return -ENOMEM;
+	muppy__out_str(o, ",\n     \"held_by\": [");
+	for (i = 0; i < ow->nholders; i++) {
+		muppy__out_str(o, i ? ",\n      {\"holder\": " :
+				      "\n      {\"holder\": ");
+		muppy__json_string(o, h[i]->name);
+		muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %"
+				  PRIu64 "}", h[i]->count, h[i]->bytes);
+	}
+	muppy__out_str(o, "]");
+	free(h);
+	return 0;
+}
+
+static int print_json(struct muppy__out *o, const struct muppy_trend *t,
+		      const struct muppy_print_opts *opts, char **names)
 {
 	size_t shown = rows_shown(t, opts->limit), i;
-	char when[CELL];
+	char when[CELL], *cmd;
+	int rc;
 
 	muppy__out_str(o, "{\n  \"schema\": \"muppy-trend/1\",\n"
 			  "  \"snapshots\": [");
@@ -398,10 +503,24 @@ static void print_json(struct muppy__out *o, const struct muppy_trend *t,
 		muppy__json_string(o, r->name);
 		muppy__out_printf(o, ", \"score\": %.3f, \"bytes_per_min\": "
 				  "%.3f, \"objects_per_min\": %.3f, \"grew\": "
-				  "%zu}", r->score, r->bytes_rate,
+				  "%zu", r->score, r->bytes_rate,
 				  r->count_rate, r->grew);
+		if (last_owners(t, r)) {
+			rc = json_holders(o, last_owners(t, r));
+			if (rc < 0)
+				return rc;
+		}
+		muppy__out_str(o, "}");
 	}
-	muppy__out_printf(o, "%s]\n}\n", t->nsuspects ? "\n  " : "");
+	muppy__out_printf(o, "%s],\n  \"next_command\": ",
+			  t->nsuspects ? "\n  " : "");
+	rc = muppy_trend_next_command(t, &cmd);
+	if (rc < 0 && rc != -ENOENT && rc != -EINVAL)
+		return rc;
+	muppy__json_string(o, rc < 0 ? NULL : cmd);
+	free(rc < 0 ? NULL : cmd);
+	muppy__out_str(o, "\n}\n");
+	return 0;
 }
 
 int muppy_trend_print(FILE *f, const struct muppy_trend *t,
@@ -410,6 +529,7 @@ int muppy_trend_print(FILE *f, const struct muppy_trend *t,
 {
 	struct muppy__out o;
 	char **esc;
+	int rc = 0;
 
 	if (opts->format != MUPPY_FORMAT_TABLE &&
 	    opts->format != MUPPY_FORMAT_TSV &&
@@ -422,7 +542,7 @@ int muppy_trend_print(FILE *f, const struct muppy_trend *t,
 	muppy__out_init(&o, f);
 	switch (opts->format) {
 	case MUPPY_FORMAT_TABLE:
-		print_table(&o, t, opts, esc);
+		rc = print_table(&o, t, opts, esc);
 		break;
 	case MUPPY_FORMAT_TSV:
 		print_tsv(&o, t, opts);
@@ -431,9 +551,9 @@ int muppy_trend_print(FILE *f, const struct muppy_trend *t,
 		muppy__trend_svg(&o, t, opts->limit);
 		break;
 	default:
-		print_json(&o, t, opts, esc);
+		rc = print_json(&o, t, opts, esc);
 		break;
 	}
 	names_free(esc, t->n);
-	return muppy__out_finish(&o);
+	return muppy__out_finish(&o) ?: rc;
 }

@@ -160,3 +160,107 @@ check_snap_table() { # FILE SNAP [SHOWN]
 	awk -v n="$_o" '$1 != n { exit 1 }' "$T/total" ||
 		fail "$1: total line '$(cat "$T/total")', not $_o objects"
 }
+
+# Owners (format 1.2, muppy-snap --owners), from the "# owners" and
+# "# held" lines of snapshot files:
+#
+#   snap_held FILE          "type<TAB>count<TAB>bytes<TAB>holder", sections
+#                           in file order, holders as printed: bytes, then
+#                           count descending, then by name
+#   snap_held_diff OLD NEW  the changed holders of the types both files
+#                           have owners of, as the held rows (without the
+#                           word held) of muppy-diff --format=tsv: type,
+#                           Δcount, Δbytes, old and new count and bytes,
+#                           holder; types in NEW's order, holders by
+#                           |Δ bytes|, |Δ count|, name
+#   check_held_table FILE SNAP
+#                           the "Held by" blocks of the table in FILE have
+#                           snap_held's rows (objects, holder)
+#   check_held_diff_table FILE OLD NEW
+#                           the same for a diff table (Δ objects, objects,
+#                           holder)
+
+# _owners_lines FILE: "section<TAB>type<TAB>count<TAB>bytes<TAB>holder"
+_owners_lines() {
+	awk '
+	$1 == "#" && $2 == "owners" {
+		t = $0; sub(/^# owners [0-9]+ [0-9]+ [0-9]+ [0-9]+ /, "", t)
+		n++; next
+	}
+	$1 == "#" && $2 == "held" {
+		h = $0; sub(/^# held [0-9]+ [0-9]+ /, "", h)
+		printf "%d\t%s\t%s\t%s\t%s\n", n, t, $3, $4, h
+	}' "$1"
+}
+
+snap_held() { # FILE
+	_owners_lines "$1" | sort -t "$_tab" -k1,1n -k4,4nr -k3,3nr -k5,5 |
+		cut -f 2-
+}
+
+snap_held_diff() { # OLD NEW
+	{ _owners_lines "$1" | sed 's/^/1\t/'
+	  _owners_lines "$2" | sed 's/^/2\t/'; } | awk -F '\t' '
+	$1 == 1 { c[1, $3, $6] = $4; b[1, $3, $6] = $5; has[1, $3] = 1; next }
+	{ c[2, $3, $6] = $4; b[2, $3, $6] = $5; has[2, $3] = 1
+	  if (!($3 in order)) order[$3] = $2
+	  seen[$3, $6] = 1 }
+	END {
+		for (k in c) {
+			split(k, p, SUBSEP)
+			if (p[1] == 1) seen[p[2], p[3]] = 1
+		}
+		for (k in seen) {
+			split(k, p, SUBSEP); t = p[1]; h = p[2]
+			if (!has[1, t] || !has[2, t]) continue
+			dc = c[2, t, h] - c[1, t, h]; db = b[2, t, h] - b[1, t, h]
+			if (dc == 0 && db == 0) continue
+			printf "%d\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%.0f\t%.0f\n",
+				order[t], t, dc, db, c[1, t, h], b[1, t, h],
+				c[2, t, h], b[2, t, h], h,
+				db < 0 ? -db : db, dc < 0 ? -dc : dc
+		}
+	}' | sort -t "$_tab" -k1,1n -k10,10nr -k11,11nr -k9,9 | cut -f 2-9
+}
+
+# _held_rows FILE COLUMNS: "type<TAB>fields<TAB>holder" of each row of the
+# "Held by" blocks of a printed table (fields COLUMNS, a leading + dropped;
+# the holder is what follows them).
+_held_rows() {
+	awk -v cols="$2" '
+	BEGIN { n = split(cols, col, ",") }
+	/^Held by, for / {
+		t = $0; sub(/^Held by, for /, "", t)
+		sub(/ \((old )?[0-9]+ objects?, .*$/, "", t); on = 0; next
+	}
+	t != "" && $NF == "holder" { on = 1; next }
+	on && (/^$/ || /^Paths:$/) { on = 0; next }
+	on {
+		line = t; last = 0
+		for (i = 1; i <= n; i++) {
+			v = $col[i]; sub(/^\+/, "", v)
+			line = line "\t" v
+			if (col[i] > last) last = col[i]
+		}
+		h = $0
+		for (i = 1; i <= last; i++) sub(/^ *[^ ]+/, "", h)
+		sub(/^  /, "", h)
+		print line "\t" h
+	}' "$1"
+}
+
+check_held_table() { # FILE SNAP
+	# a row: objects bytes UNIT holder
+	_held_rows "$1" 1,3 | cut -f 1,2,4 >"$T/held.got"
+	snap_held "$2" | cut -f 1,2,4 >"$T/held.want"
+	[ -s "$T/held.want" ] || fail "$2 has no held lines"
+	match_file "$T/held.want" "$T/held.got"
+}
+
+check_held_diff_table() { # FILE OLD NEW
+	# a row: +Δobjects Δbytes UNIT objects bytes UNIT holder
+	_held_rows "$1" 1,4,6 | cut -f 1,2,3,5 >"$T/held.got"
+	snap_held_diff "$2" "$3" | cut -f 1,2,6,8 >"$T/held.want"
+	[ -s "$T/held.want" ] || fail "$2 and $3 have no holder that changed"
+	match_file "$T/held.want" "$T/held.got"
+}

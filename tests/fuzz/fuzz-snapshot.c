@@ -80,6 +80,29 @@ static void check_equal(const struct muppy_snapshot *a,
 		CHECK(a->types[i].count == b->types[i].count);
 		CHECK(a->types[i].bytes == b->types[i].bytes);
 	}
+	CHECK(a->nowners == b->nowners);
+	for (i = 0; i < a->nowners; i++) {
+		const struct muppy_owners *x = &a->owners[i], *y = &b->owners[i];
+		size_t j, k;
+
+		CHECK(strcmp(x->type, y->type) == 0);
+		CHECK(x->count == y->count && x->bytes == y->bytes);
+		CHECK(x->shared == y->shared);
+		CHECK(x->unreachable == y->unreachable);
+		CHECK(x->nholders == y->nholders && x->npaths == y->npaths);
+		for (j = 0; j < x->nholders; j++) {
+			CHECK(strcmp(x->holders[j].name, y->holders[j].name) == 0);
+			CHECK(x->holders[j].count == y->holders[j].count);
+			CHECK(x->holders[j].bytes == y->holders[j].bytes);
+		}
+		for (j = 0; j < x->npaths; j++) {
+			CHECK(x->paths[j].id == y->paths[j].id);
+			CHECK(x->paths[j].nsteps == y->paths[j].nsteps);
+			for (k = 0; k < x->paths[j].nsteps; k++)
+				CHECK(strcmp(x->paths[j].steps[k],
+					     y->paths[j].steps[k]) == 0);
+		}
+	}
 }
 
 /*
@@ -170,11 +193,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_escaped(s->checks_failed);
 	for (i = 0; i < s->ntypes; i++)
 		check_escaped(s->types[i].name);
+	CHECK(s->nowners <= MUPPY_OWNERS_MAX);
+	for (i = 0; i < s->nowners; i++) {
+		const struct muppy_owners *o = &s->owners[i];
+		size_t j, k;
+
+		check_escaped(o->type);
+		CHECK(o->npaths <= MUPPY_PATHS_MAX);
+		for (j = 0; j < o->nholders; j++) {
+			check_escaped(o->holders[j].name);
+			CHECK(o->holders[j].count <= o->count);
+			CHECK(j == 0 || muppy__holder_cmp(&o->holders[j - 1],
+							  &o->holders[j]) < 0);
+		}
+		for (j = 0; j < o->npaths; j++) {
+			CHECK(o->paths[j].nsteps >= 2);
+			for (k = 0; k < o->paths[j].nsteps; k++)
+				check_escaped(o->paths[j].steps[k]);
+		}
+	}
 
 	w1 = write_mem(s, &l1);
 	CHECK(muppy_snapshot_parse(w1, l1, "w1", &s2, &err) == 0);
 	check_equal(s, s2);
-	CHECK(s2->minor == 1);
+	CHECK(s2->minor == (s->nowners ? 2 : 1));
 	w2 = write_mem(s2, &l2);
 	CHECK(l1 == l2 && memcmp(w1, w2, l1) == 0);
 

@@ -278,6 +278,83 @@ static void test_free_null(void **state)
 	muppy_diff_free(NULL);
 }
 
+/* The change per holder of each type both snapshots have owners of. */
+static void test_owners(void **state)
+{
+	struct muppy_holder oh[3] = {
+		{ (char *)"a", 10, 100 }, { (char *)"same", 1, 8 },
+		{ (char *)"gone", 2, 20 },
+	};
+	struct muppy_holder nh[4] = {
+		{ (char *)"same", 1, 8 }, { (char *)"new", 3, 9000 },
+		{ (char *)"a", 40, 400 }, { (char *)"b", 1, 300 },
+	};
+	struct muppy_owners oo[2] = {
+		{ (char *)"T", 13, 128, 0, 0, 3, oh, 0, NULL },
+		{ (char *)"only-old", 0, 0, 0, 0, 0, NULL, 0, NULL },
+	};
+	struct muppy_owners no[3] = {
+		{ (char *)"only-new", 0, 0, 0, 0, 0, NULL, 0, NULL },
+		{ (char *)"U", 0, 0, 0, 0, 0, NULL, 0, NULL },
+		{ (char *)"T", 45, 9708, 0, 0, 4, nh, 0, NULL },
+	};
+	struct muppy_owners uo = { (char *)"U", 0, 0, 0, 0, 0, NULL, 0, NULL };
+	static const struct row none[] = { { NULL, 0, 0 } };
+	const struct muppy_owners_diff *od;
+	struct fake old, new;
+	struct muppy_diff *d;
+	struct muppy_owners oo3[3];
+
+	(void)state;
+	fake_init(&old, none);
+	fake_init(&new, none);
+	new.s.owners = no;
+	new.s.nowners = 3;
+	/* Only one side has owners: nothing to compare. */
+	assert_int_equal(muppy_diff_compute(&old.s, &new.s, &d), 0);
+	assert_int_equal(d->nowners, 0);
+	muppy_diff_free(d);
+
+	memcpy(oo3, oo, sizeof(oo));
+	oo3[2] = uo;
+	old.s.owners = oo3;
+	old.s.nowners = 3;
+	assert_int_equal(muppy_diff_compute(&old.s, &new.s, &d), 0);
+	assert_int_equal(d->nowners, 2); /* U and T, in NEW's order */
+	assert_string_equal(d->owners[0].new->type, "U");
+	assert_int_equal(d->owners[0].nrows, 0);
+	od = &d->owners[1];
+	assert_ptr_equal(od->old, &oo3[0]);
+	assert_ptr_equal(od->new, &no[2]);
+	/* |Δ bytes| descending: new 9000, b 300, a 300 (count 30 > 1
+	 * breaks the tie the other way), gone -20; same is not shown. */
+	assert_int_equal(od->nrows, 4);
+	assert_string_equal(od->rows[0].name, "new");
+	assert_int_equal(od->rows[0].d_bytes, 9000);
+	assert_int_equal(od->rows[0].old_count, 0);
+	assert_string_equal(od->rows[1].name, "a");
+	assert_int_equal(od->rows[1].d_count, 30);
+	assert_int_equal(od->rows[1].d_bytes, 300);
+	assert_int_equal(od->rows[1].old_bytes, 100);
+	assert_int_equal(od->rows[1].new_bytes, 400);
+	assert_string_equal(od->rows[2].name, "b");
+	assert_string_equal(od->rows[3].name, "gone");
+	assert_int_equal(od->rows[3].d_count, -2);
+	assert_int_equal(od->rows[3].d_bytes, -20);
+	assert_int_equal(od->rows[3].new_count, 0);
+	/* The order of types does not change the holders. */
+	muppy_diff_sort(d, MUPPY_SORT_NAME);
+	assert_string_equal(d->owners[1].rows[0].name, "new");
+	muppy_diff_free(d);
+
+	/* A holder twice in a section is refused. */
+	nh[3].name = (char *)"a";
+	assert_int_equal(muppy_diff_compute(&old.s, &new.s, &d), -EINVAL);
+	nh[3].name = (char *)"b";
+	nh[3].bytes = UINT64_MAX;
+	assert_int_equal(muppy_diff_compute(&old.s, &new.s, &d), -EOVERFLOW);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_totals_extreme),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -373,6 +373,32 @@ static void test_message(void **state)
 	}
 }
 
+/* One word for a POSIX shell (muppy-diff's next command). */
+static void test_shell_quote(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "__main__.Leak", "__main__.Leak" },
+		{ "a-b_c:d/e@f%g+h=i", "a-b_c:d/e@f%g+h=i" },
+		{ "", "''" },
+		{ "a b", "'a b'" },
+		{ "'", "''\\'''" },
+		{ "it's", "'it'\\''s'" },
+		{ "$HOME`x`\\x1b*?;|&<>!~#", "'$HOME`x`\\x1b*?;|&<>!~#'" },
+		{ "a,b", "'a,b'" },
+		{ "\xc3\xa9", "'\xc3\xa9'" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *q = muppy__shell_quote(cases[i][0]);
+
+		assert_non_null(q);
+		assert_string_equal(q, cases[i][1]);
+		free(q);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_compat),
 		cmocka_unit_test(test_message),
+		cmocka_unit_test(test_shell_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,6 +50,36 @@
 	"# layout generic\n"           \
 	"# checks_failed list,str\n"   \
 	"# interpreters 3\n"
+/* Owners (1.2): two sections, the first with holders out of order. */
+#define HEAD12 "# muppy-snapshot 1.2\n"
+#define OWNERS_IN                                          \
+	"# owners 98765 5530840 3 2 __main__.Leak\n"          \
+	"# held 5 280 app.Cache.recent\n"                     \
+	"# held 98765 5530840 dict values of app.LEAKS\n"     \
+	"# held 5 280 app.Cache.old\n"                        \
+	"# path 140234567890\n"                               \
+	"# step module app . LEAKS\n"                         \
+	"# step dict['u\\x1b']\n"                             \
+	"# step __main__.Leak\n"                              \
+	"# path 140234567990\n"                               \
+	"# step module app . CACHE\n"                         \
+	"# step __main__.Leak\n"                              \
+	"# owners 0 0 0 0 app.\\t\n"
+#define OWNERS                                             \
+	"# owners 98765 5530840 3 2 __main__.Leak\n"          \
+	"# held 98765 5530840 dict values of app.LEAKS\n"     \
+	"# held 5 280 app.Cache.old\n"                        \
+	"# held 5 280 app.Cache.recent\n"                     \
+	"# path 140234567890\n"                               \
+	"# step module app . LEAKS\n"                         \
+	"# step dict['u\\x1b']\n"                             \
+	"# step __main__.Leak\n"                              \
+	"# path 140234567990\n"                               \
+	"# step module app . CACHE\n"                         \
+	"# step __main__.Leak\n"                              \
+	"# owners 0 0 0 0 app.\\t\n"
+#define CANONICAL_OWNERS HEAD12 FIELDS WALK OWNERS TOTALS SORTED
+#define OWN1 "# owners 10 100 1 1 T\n"
 #define GOOD HEAD FIELDS TOTALS ROWS
 #define CANONICAL HEAD11 FIELDS TOTALS SORTED
 #define CANONICAL_WALK HEAD11 FIELDS WALK TOTALS SORTED
@@ -173,8 +203,60 @@ static const struct parse_case parse_cases[] = {
 	  "# frozen_walked no\n" TOTALS "# checks_failed list,str\n"
 	  FIELDS "# layout generic\n# frozen 12345\n" ROWS, 0, NULL,
 	  CANONICAL_WALK },
-	{ "1.2 knows the fields of 1.1", "# muppy-snapshot 1.2\n" FIELDS WALK
+	{ "1.3 knows the fields of 1.1", "# muppy-snapshot 1.3\n" FIELDS WALK
 	  "# later 1\n" TOTALS ROWS, 0, NULL, CANONICAL_WALK },
+	/* Owners, 1.2: canonical order of holders; paths as they come;
+	 * anywhere among the header lines. */
+	{ "1.2 owners", HEAD12 FIELDS WALK OWNERS_IN TOTALS ROWS, 0, NULL,
+	  CANONICAL_OWNERS },
+	{ "1.2 owners first", HEAD12 OWNERS FIELDS WALK TOTALS ROWS, 0, NULL,
+	  CANONICAL_OWNERS },
+	{ "1.2 owners after the totals", HEAD12 FIELDS TOTALS WALK OWNERS
+	  ROWS, 0, NULL, CANONICAL_OWNERS },
+	{ "1.2 field between held lines", HEAD12 FIELDS
+	  "# owners 98765 5530840 3 2 __main__.Leak\n"
+	  "# held 5 280 app.Cache.recent\n" WALK
+	  "# held 98765 5530840 dict values of app.LEAKS\n"
+	  "# held 5 280 app.Cache.old\n"
+	  "# path 140234567890\n"
+	  "# step module app . LEAKS\n"
+	  "# step dict['u\\x1b']\n"
+	  "# step __main__.Leak\n"
+	  "# path 140234567990\n"
+	  "# step module app . CACHE\n"
+	  "# step __main__.Leak\n"
+	  "# owners 0 0 0 0 app.\\t\n" TOTALS ROWS, 0, NULL,
+	  CANONICAL_OWNERS },
+	{ "1.2 without owners is written as 1.1", HEAD12 FIELDS TOTALS ROWS,
+	  0, NULL, NULL },
+	/* A newer minor reads the owners and skips what it does not know,
+	 * even between a path's steps. */
+	{ "1.3 owners, unknown lines", "# muppy-snapshot 1.3\n" FIELDS WALK
+	  "# owners 98765 5530840 3 2 __main__.Leak\n"
+	  "# held 98765 5530840 dict values of app.LEAKS\n"
+	  "# held_kind x\n"
+	  "# held 5 280 app.Cache.old\n"
+	  "# held 5 280 app.Cache.recent\n"
+	  "# path 140234567890\n"
+	  "# step module app . LEAKS\n"
+	  "# step_kind dict\n"
+	  "# step dict['u\\x1b']\n"
+	  "# step __main__.Leak\n"
+	  "# path 140234567990\n"
+	  "# step module app . CACHE\n"
+	  "# step __main__.Leak\n"
+	  "# owners 0 0 0 0 app.\\t\n" "# later 1\n" TOTALS ROWS, 0, NULL,
+	  CANONICAL_OWNERS },
+	{ "1.2 largest owners", HEAD12 FIELDS
+	  "# owners 9223372036854775807 9223372036854775807 "
+	  "9223372036854775807 9223372036854775807 \n"
+	  "# held 9223372036854775807 9223372036854775807 \n"
+	  "# path 9223372036854775807\n# step \n# step \n" TOTALS ROWS, 0,
+	  NULL, HEAD12 FIELDS
+	  "# owners 9223372036854775807 9223372036854775807 "
+	  "9223372036854775807 9223372036854775807 \n"
+	  "# held 9223372036854775807 9223372036854775807 \n"
+	  "# path 9223372036854775807\n# step \n# step \n" TOTALS SORTED },
 	{ "frozen 0, verified", HEAD11 FIELDS "# frozen 0\n# layout verified\n"
 	  TOTALS ROWS, 0, NULL,
 	  HEAD11 FIELDS "# frozen 0\n# layout verified\n" TOTALS SORTED },
@@ -234,10 +316,10 @@ static const struct parse_case parse_cases[] = {
 	  "t.snap:2: unknown header field 'threads'", NULL },
 	{ "unknown key in 1.1", HEAD11 "# threads 4\n", 0,
 	  "t.snap:2: unknown header field 'threads'", NULL },
-	{ "unknown key, bad value", "# muppy-snapshot 1.2\n# threads \t4\n",
+	{ "unknown key, bad value", "# muppy-snapshot 1.3\n# threads \t4\n",
 	  0, "t.snap:2: value not in escaped form at column 11: '\\t4'",
 	  NULL },
-	{ "duplicate in newer minor", "# muppy-snapshot 1.2\n" FIELDS
+	{ "duplicate in newer minor", "# muppy-snapshot 1.3\n" FIELDS
 	  "# rss 1\n", 0, "t.snap:12: duplicate header field 'rss' (first "
 	  "on line 8)", NULL },
 	/* 1.0 files know none of the fields of 1.1. */
@@ -299,6 +381,98 @@ static const struct parse_case parse_cases[] = {
 	{ "frozen_walked without frozen", HEAD11 FIELDS TOTALS
 	  "# frozen_walked no\n" ROWS, 0, "t.snap:15: frozen_walked without "
 	  "frozen objects (no frozen field)", NULL },
+	/* Owners. */
+	{ "owners in 1.1", HEAD11 OWN1, 0,
+	  "t.snap:2: unknown header field 'owners'", NULL },
+	{ "held in 1.1", HEAD11 "# held 1 1 x\n", 0,
+	  "t.snap:2: unknown header field 'held'", NULL },
+	{ "held before owners", HEAD12 FIELDS "# held 1 1 x\n", 0,
+	  "t.snap:12: held line before any owners line", NULL },
+	{ "path before owners", HEAD12 "# path 1\n", 0,
+	  "t.snap:2: path line before any owners line", NULL },
+	{ "step before owners", HEAD12 "# step x\n", 0,
+	  "t.snap:2: step line outside a path (after its path line and its "
+	  "other steps only)", NULL },
+	{ "step after held", HEAD12 OWN1 "# path 1\n# step a\n# step b\n"
+	  "# held 1 1 x\n# step c\n", 0, "t.snap:7: step line outside a "
+	  "path (after its path line and its other steps only)", NULL },
+	{ "step after another field", HEAD12 OWN1 "# path 1\n# step a\n"
+	  "# rss 1\n# step c\n", 0, "t.snap:3: path with 1 step (at least 2: "
+	  "a root and the object)", NULL },
+	{ "path without steps", HEAD12 OWN1 "# path 1\n# path 2\n", 0,
+	  "t.snap:3: path with 0 steps (at least 2: a root and the object)",
+	  NULL },
+	{ "path of one step before rows", HEAD12 FIELDS OWN1 "# path 7\n"
+	  "# step a\n" TOTALS ROWS, 0, "t.snap:13: path with 1 step (at least "
+	  "2: a root and the object)", NULL },
+	{ "path of one step at the end", HEAD12 FIELDS
+	  "# objects 0\n# bytes 0\n# types 0\n" OWN1 "# path 7\n# step a\n",
+	  0, "t.snap:16: path with 1 step (at least 2: a root and the "
+	  "object)", NULL },
+	{ "owners too few numbers", HEAD12 "# owners 1 2 3 T\n", 0,
+	  "t.snap:2: bad owners line, expected '# owners COUNT BYTES SHARED "
+	  "UNREACHABLE TYPE'", NULL },
+	{ "owners a name for a number", HEAD12 "# owners 1 2 3 T x\n", 0,
+	  "t.snap:2: bad number 'T' in owners line", NULL },
+	{ "owners numbers only", HEAD12 "# owners 1 2 3 4\n", 0,
+	  "t.snap:2: bad owners line, expected '# owners COUNT BYTES SHARED "
+	  "UNREACHABLE TYPE'", NULL },
+	{ "owners negative", HEAD12 "# owners 1 -2 0 0 T\n", 0,
+	  "t.snap:2: bad number '-2' in owners line", NULL },
+	{ "owners two spaces", HEAD12 "# owners 1 2  0 0 T\n", 0,
+	  "t.snap:2: bad number '' in owners line", NULL },
+	{ "owners too big", HEAD12 "# owners 9223372036854775808 0 0 0 T\n",
+	  0, "t.snap:2: bad number '9223372036854775808' in owners line",
+	  NULL },
+	{ "shared above count", HEAD12 "# owners 3 2 4 0 T\n", 0,
+	  "t.snap:2: shared 4 exceeds count 3", NULL },
+	{ "unreachable above count", HEAD12 "# owners 3 2 0 4 T\n", 0,
+	  "t.snap:2: unreachable 4 exceeds count 3", NULL },
+	{ "raw tab in type", HEAD12 "# owners 3 2 0 0 a\tb\n", 0,
+	  "t.snap:2: type name not in escaped form at column 19: '\\tb'",
+	  NULL },
+	{ "older writers' form in a step", HEAD12 OWN1 "# path 1\n"
+	  "# step zw\xe2\x80\x8b\n", 0, "t.snap:4: step not in escaped "
+	  "form at column 10: '\\xe2\\x80\\x8b'", NULL },
+	{ "raw escape in holder", HEAD12 OWN1 "# held 1 1 \x1b[2J\n", 0,
+	  "t.snap:3: holder not in escaped form at column 12: '\\x1b[2J'",
+	  NULL },
+	{ "held count above the type's", HEAD12 OWN1 "# held 11 1 x\n", 0,
+	  "t.snap:3: held count 11 exceeds the type's count 10", NULL },
+	{ "held bytes above the type's", HEAD12 OWN1 "# held 1 101 x\n", 0,
+	  "t.snap:3: held bytes 101 exceeds the type's bytes 100", NULL },
+	{ "held without holder", HEAD12 OWN1 "# held 1 1\n", 0,
+	  "t.snap:3: bad held line, expected '# held COUNT BYTES HOLDER'",
+	  NULL },
+	{ "held bad number", HEAD12 OWN1 "# held 01 1 x\n", 0,
+	  "t.snap:3: bad number '01' in held line", NULL },
+	{ "duplicate holder", HEAD12 FIELDS OWN1 "# held 1 1 x\n"
+	  "# held 2 2 y\n# held 3 3 x\n# held 3 3 y\n" TOTALS ROWS, 0,
+	  "t.snap:15: duplicate holder 'x' (first on line 13)", NULL },
+	{ "duplicate holder, next section", HEAD12 OWN1 "# held 1 1 x\n"
+	  "# held 1 1 x\n# owners 1 1 0 0 U\n", 0,
+	  "t.snap:4: duplicate holder 'x' (first on line 3)", NULL },
+	{ "same holder in two sections", HEAD12 FIELDS OWN1 "# held 1 1 x\n"
+	  "# owners 1 1 0 0 U\n# held 1 1 x\n" TOTALS ROWS, 0, NULL,
+	  HEAD12 FIELDS OWN1 "# held 1 1 x\n"
+	  "# owners 1 1 0 0 U\n# held 1 1 x\n" TOTALS SORTED },
+	{ "duplicate path id", HEAD12 FIELDS OWN1 "# path 5\n# step a\n"
+	  "# step b\n# path 5\n# step a\n# step b\n" TOTALS ROWS, 0,
+	  "t.snap:16: duplicate path id 5 (first on line 13)", NULL },
+	{ "path id 0", HEAD12 OWN1 "# path 0\n", 0,
+	  "t.snap:3: bad path id '0'", NULL },
+	{ "path id hex", HEAD12 OWN1 "# path 0x7f\n", 0,
+	  "t.snap:3: bad path id '0x7f'", NULL },
+	{ "duplicate owners", HEAD12 OWN1 "# owners 1 1 0 0 U\n" OWN1, 0,
+	  "t.snap:4: duplicate owners section for 'T' (first on line 2)",
+	  NULL },
+	{ "17 owners", HEAD12 "# owners 0 0 0 0 a\n# owners 0 0 0 0 b\n"
+	  "# owners 0 0 0 0 c\n# owners 0 0 0 0 d\n# owners 0 0 0 0 e\n"
+	  "# owners 0 0 0 0 f\n# owners 0 0 0 0 g\n# owners 0 0 0 0 h\n"
+	  "# owners 0 0 0 0 i\n# owners 0 0 0 0 j\n# owners 0 0 0 0 k\n"
+	  "# owners 0 0 0 0 l\n# owners 0 0 0 0 m\n# owners 0 0 0 0 n\n"
+	  "# owners 0 0 0 0 o\n# owners 0 0 0 0 p\n# owners 0 0 0 0 q\n", 0,
+	  "t.snap:18: more than 16 owners sections", NULL },
 	{ "pid sign", HEAD "# pid +1\n", 0,
 	  "t.snap:2: bad value for pid: '+1'", NULL },
 	{ "pid too big", HEAD "# pid 9223372036854775808\n", 0,
@@ -701,6 +875,172 @@ static void test_write_invalid(void **state)
 	}
 }
 
+/* The writer refuses owners the parser would reject, writing nothing. */
+static void test_write_invalid_owners(void **state)
+{
+	const void *steps[2] = { "module m . x", "T" };
+	const size_t lens[2] = { 12, 1 };
+	struct muppy_owners *o, *o2;
+	struct muppy_snapshot *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int what;
+
+	(void)state;
+	for (what = 0; what < 15; what++) {
+		s = muppy_snapshot_new();
+		assert_non_null(s);
+		s->pid = 1;
+		assert_int_equal(muppy_snapshot_add_owners(s, "T", 1, 10, 100,
+							   1, 1, &o), 0);
+		assert_int_equal(muppy_owners_add_holder(o, "h", 1, 10, 100), 0);
+		assert_int_equal(muppy_owners_add_holder(o, "i", 1, 1, 1), 0);
+		assert_int_equal(muppy_owners_add_path(o, 5, 2, steps, lens), 0);
+		assert_int_equal(muppy_snapshot_add_owners(s, "U", 1, 0, 0, 0,
+							   0, &o2), 0);
+		switch (what) {
+		case 0: break; /* valid: written */
+		case 1: o->shared = 11; break;
+		case 2: o->unreachable = 11; break;
+		case 3: o->holders[0].count = 11; break;
+		case 4: o->holders[1].bytes = 101; break;
+		case 5: o->holders[1].name[0] = 'h'; break; /* twice */
+		case 6: o->paths[0].nsteps = 1; break;
+		case 7: o->paths[0].id = 0; break;
+		case 8: o->paths[0].steps[0][0] = '\t'; break;
+		case 9: o2->type[0] = 'T'; break; /* a section twice */
+		case 10: o->type[0] = '\x1b'; break;
+		case 11: o->count = UINT64_MAX; break;
+		case 12: o->holders[0].name[0] = '\n'; break;
+		case 13: assert_int_equal(muppy_owners_add_path(o, 5, 2, steps,
+								lens), 0);
+			break; /* an id twice */
+		case 14: s->nowners = MUPPY_OWNERS_MAX + 1; break;
+		}
+		f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		if (what == 0) {
+			assert_int_equal(muppy_snapshot_write(f, s), 0);
+			assert_int_equal(fclose(f), 0);
+			assert_true(strncmp(buf, "# muppy-snapshot 1.2\n", 21) == 0);
+		} else {
+			if (muppy_snapshot_write(f, s) != -EINVAL)
+				fail_msg("case %d written", what);
+			assert_int_equal(fclose(f), 0);
+			assert_int_equal(len, 0);
+		}
+		free(buf);
+		buf = NULL;
+		if (what == 14)
+			s->nowners = MUPPY_OWNERS_MAX;
+		if (what == 6)
+			o->paths[0].nsteps = 2; /* every step freed */
+		muppy_snapshot_free(s);
+	}
+}
+
+/* Built owners write as 1.2 and read back the same. */
+static void test_roundtrip_owners(void **state)
+{
+	const void *steps[3] = { "module app . S", "dict['\xe2\x80\xae']",
+				 "app.T" };
+	const size_t lens[3] = { 14, 11, 5 };
+	struct muppy_snapshot *s = muppy_snapshot_new(), *back;
+	struct muppy_owners *o;
+	struct muppy_error err;
+	char *w;
+	size_t len;
+
+	(void)state;
+	assert_non_null(s);
+	s->pid = 7;
+	assert_int_equal(muppy_snapshot_add_raw(s, "app.T", 5, 3, 150), 0);
+	assert_int_equal(muppy_snapshot_finish(s), 0);
+	assert_int_equal(muppy_snapshot_add_owners(s, "app.T", 5, 3, 150, 1,
+						   1, &o), 0);
+	assert_int_equal(muppy_owners_add_holder(o, "app.S\x00", 6, 1, 50),
+			 0);
+	assert_int_equal(muppy_owners_add_holder(o, "dict values of app.S",
+						 20, 2, 100), 0);
+	assert_int_equal(muppy_owners_add_path(o, 140000000000001, 3, steps,
+					       lens), 0);
+	w = write_mem(s, &len);
+	assert_string_equal(w,
+		"# muppy-snapshot 1.2\n"
+		"# pid 7\n"
+		"# cmdline \n"
+		"# time 1970-01-01T00:00:00.000Z\n"
+		"# python \n"
+		"# implementation \n"
+		"# executable \n"
+		"# rss 0\n"
+		"# gc no\n"
+		"# gc_freed 0\n"
+		"# hold_us 0\n"
+		"# owners 3 150 1 1 app.T\n"
+		"# held 2 100 dict values of app.S\n"
+		"# held 1 50 app.S\\x00\n"
+		"# path 140000000000001\n"
+		"# step module app . S\n"
+		"# step dict['\\xe2\\x80\\xae']\n"
+		"# step app.T\n"
+		"# objects 3\n"
+		"# bytes 150\n"
+		"# types 1\n"
+		"3\t150\tapp.T\n");
+	muppy_error_clear(&err);
+	assert_int_equal(muppy_snapshot_parse(w, len, "w", &back, &err), 0);
+	assert_int_equal(back->minor, 2);
+	assert_int_equal(back->nowners, 1);
+	o = &back->owners[0];
+	assert_string_equal(o->type, "app.T");
+	assert_int_equal(o->count, 3);
+	assert_int_equal(o->bytes, 150);
+	assert_int_equal(o->shared, 1);
+	assert_int_equal(o->unreachable, 1);
+	assert_int_equal(o->nholders, 2);
+	assert_string_equal(o->holders[0].name, "dict values of app.S");
+	assert_int_equal(o->holders[0].count, 2);
+	assert_int_equal(o->holders[0].bytes, 100);
+	assert_string_equal(o->holders[1].name, "app.S\\x00");
+	assert_int_equal(o->npaths, 1);
+	assert_int_equal(o->paths[0].id, 140000000000001);
+	assert_int_equal(o->paths[0].nsteps, 3);
+	assert_string_equal(o->paths[0].steps[0], "module app . S");
+	assert_string_equal(o->paths[0].steps[1],
+			    "dict['\\xe2\\x80\\xae']");
+	assert_string_equal(o->paths[0].steps[2], "app.T");
+	muppy_snapshot_free(back);
+	muppy_snapshot_free(s);
+	free(w);
+}
+
+/* At most MUPPY_PATHS_MAX paths a section. */
+static void test_many_paths(void **state)
+{
+	struct muppy_snapshot *s;
+	struct muppy_error err;
+	char *text, *p;
+	int i;
+
+	(void)state;
+	text = malloc(64 * 1024);
+	assert_non_null(text);
+	p = text + sprintf(text, HEAD12 "# owners 1 1 0 0 T\n");
+	for (i = 1; i <= MUPPY_PATHS_MAX + 1; i++)
+		p += sprintf(p, "# path %d\n# step a\n# step T\n", i);
+	assert_int_equal(parse(text, strlen(text), &s, &err), -EINVAL);
+	assert_string_equal(err.msg, "t.snap:303: more than 100 paths for 'T'");
+	/* 100 are fine. */
+	strcpy(strstr(text, "# path 101\n"), FIELDS TOTALS ROWS);
+	if (parse(text, strlen(text), &s, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s->owners[0].npaths, MUPPY_PATHS_MAX);
+	muppy_snapshot_free(s);
+	free(text);
+}
+
 static void test_write_error(void **state)
 {
 	struct muppy_snapshot *s = muppy_snapshot_new();
@@ -811,7 +1151,7 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /*
- * Every good sample loads; those of 1.1 are canonical, those of 1.0 too
+ * Every good sample loads; those of 1.1 and 1.2 are canonical, those of 1.0 too
  * but for the version line, and newer minor versions are not.
  */
 static void test_data_files(void **state)
@@ -838,7 +1178,7 @@ static void test_data_files(void **state)
 		if (s->minor == 0 && strncmp(text, HEAD, strlen(HEAD)) == 0)
 			memcpy(text, HEAD11, strlen(HEAD11));
 		w = write_mem(s, &wlen);
-		if (s->minor <= 1 &&
+		if (s->minor <= 2 &&
 		    (wlen != len || memcmp(w, text, len) != 0))
 			fail_msg("%s is not canonical", path);
 		free(w);
@@ -911,6 +1251,9 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_roundtrip_built),
 		cmocka_unit_test(test_write_invalid),
+		cmocka_unit_test(test_write_invalid_owners),
+		cmocka_unit_test(test_roundtrip_owners),
+		cmocka_unit_test(test_many_paths),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_long_line),

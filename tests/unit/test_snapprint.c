@@ -630,6 +630,82 @@ static void test_errors(void **state)
 	fclose(full);
 }
 
+/* Owners built in memory: holders printed largest first however they
+ * are stored, all of them whatever the limit, text as it is (escaped). */
+static void test_owners(void **state)
+{
+	struct muppy_holder holders[3] = {
+		{ (char *)"b", 1, 56 },
+		{ (char *)"dict values of \\x1b", 29, 1480 },
+		{ (char *)"a", 1, 56 },
+	};
+	char *steps[3] = { (char *)"module app . X", (char *)"dict['k']",
+			   (char *)"__main__.Leak" };
+	struct muppy_path path = { 0x7f0000001000, 3, steps };
+	struct muppy_owners owners[2] = {
+		{ (char *)"__main__.Leak", 30, 1536, 1, 0, 3, holders, 1,
+		  &path },
+		{ (char *)"zz", 0, 0, 0, 0, 0, NULL, 0, NULL },
+	};
+	struct fixture fx;
+	char *out;
+
+	(void)state;
+	fixture_init(&fx, 4);
+	fx.s.owners = owners;
+	fx.s.nowners = 2;
+	out = render(&fx.s, MUPPY_FORMAT_TABLE, MUPPY_SORT_SIZE, 1, 0);
+	assert_non_null(strstr(out,
+		"  total\n"
+		"\n"
+		"Held by, for __main__.Leak (30 objects, 1.5 KiB; 1 shared, "
+		"0 unreachable):\n"
+		"objects    bytes  holder\n"
+		"     29  1.4 KiB  dict values of \\x1b\n"
+		"      1     56 B  a\n"
+		"      1     56 B  b\n"
+		"Paths:\n"
+		"  0x7f0000001000  module app . X \xe2\x86\x92 dict['k'] "
+		"\xe2\x86\x92 __main__.Leak\n"
+		"\n"
+		"Held by, for zz: no objects of this type\n"));
+	free(out);
+	out = render(&fx.s, MUPPY_FORMAT_TSV, MUPPY_SORT_SIZE, 1, 0);
+	assert_string_equal(strchr(out, '\n') + 1,
+		"30\t1536\t__main__.Leak\n"
+		"owners\t__main__.Leak\t30\t1536\t1\t0\n"
+		"held\t__main__.Leak\t29\t1480\tdict values of \\x1b\n"
+		"held\t__main__.Leak\t1\t56\ta\n"
+		"held\t__main__.Leak\t1\t56\tb\n"
+		"path\t__main__.Leak\t139637976731648\tmodule app . X\t"
+		"dict['k']\t__main__.Leak\n"
+		"owners\tzz\t0\t0\t0\t0\n");
+	free(out);
+	out = render(&fx.s, MUPPY_FORMAT_JSON, MUPPY_SORT_SIZE, 0, 0);
+	assert_non_null(strstr(out,
+		"  \"hidden\": 0,\n"
+		"  \"owners\": [\n"
+		"    {\"type\": \"__main__.Leak\", \"count\": 30, \"bytes\": 1536, "
+		"\"shared\": 1, \"unreachable\": 0,\n"
+		"     \"held_by\": [\n"
+		"      {\"holder\": \"dict values of \\\\x1b\", \"count\": 29, "
+		"\"bytes\": 1480},\n"
+		"      {\"holder\": \"a\", \"count\": 1, \"bytes\": 56},\n"
+		"      {\"holder\": \"b\", \"count\": 1, \"bytes\": 56}],\n"
+		"     \"paths\": [\n"
+		"      {\"id\": 139637976731648, \"steps\": [\"module app . X\", "
+		"\"dict['k']\", \"__main__.Leak\"]}]},\n"
+		"    {\"type\": \"zz\", \"count\": 0, \"bytes\": 0, \"shared\": 0, "
+		"\"unreachable\": 0,\n"
+		"     \"held_by\": [],\n"
+		"     \"paths\": []}\n"
+		"  ]\n"
+		"}\n"));
+	free(out);
+	/* The holders themselves are not reordered. */
+	assert_string_equal(holders[0].name, "b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_json),
 		cmocka_unit_test(test_extremes),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

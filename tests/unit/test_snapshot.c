@@ -235,6 +235,103 @@ static void test_add_many(void **state)
 	muppy_snapshot_free(s);
 }
 
+/* Owners: raw text escaped, sections never moved, holders sorted by
+ * finish, limits. */
+static void test_owners(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+	struct muppy_owners *o, *first = NULL;
+	const void *steps[3] = { "module app . X", "dict['\x1b']", "T\n" };
+	const size_t lens[3] = { 14, 9, 2 };
+	char name[16];
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	assert_null(muppy_snapshot_owners(s, "T\\n"));
+	assert_int_equal(muppy_snapshot_add_owners(s, "T\n", 2, 10, 100, 1,
+						   2, &first), 0);
+	assert_string_equal(first->type, "T\\n");
+	assert_int_equal(first->count, 10);
+	assert_int_equal(first->bytes, 100);
+	assert_int_equal(first->shared, 1);
+	assert_int_equal(first->unreachable, 2);
+	assert_int_equal(first->nholders, 0);
+	assert_int_equal(first->npaths, 0);
+	/* bytes descending, then count descending, then name */
+	assert_int_equal(muppy_owners_add_holder(first, "b", 1, 1, 10), 0);
+	assert_int_equal(muppy_owners_add_holder(first, "a\t", 2, 2, 10), 0);
+	assert_int_equal(muppy_owners_add_holder(first, "c", 1, 9, 90), 0);
+	assert_int_equal(muppy_owners_add_holder(first, "a", 1, 1, 10), 0);
+	assert_int_equal(muppy_owners_add_holder(first, "z", 1, 3, 5), 0);
+	assert_int_equal(muppy_owners_add_path(first, 7, 3, steps, lens), 0);
+	assert_int_equal(muppy_owners_add_path(first, 8, 1, steps, lens),
+			 -EINVAL);
+	assert_int_equal(first->npaths, 1);
+	assert_int_equal(first->paths[0].id, 7);
+	assert_int_equal(first->paths[0].nsteps, 3);
+	assert_string_equal(first->paths[0].steps[1], "dict['\\x1b']");
+	assert_string_equal(first->paths[0].steps[2], "T\\n");
+	for (i = 1; i < MUPPY_OWNERS_MAX; i++) {
+		int n = snprintf(name, sizeof(name), "U%zu", i);
+
+		assert_int_equal(muppy_snapshot_add_owners(s, name, (size_t)n,
+							   0, 0, 0, 0, &o), 0);
+		assert_ptr_equal(o, &s->owners[i]);
+	}
+	assert_ptr_equal(first, &s->owners[0]); /* never moved */
+	assert_int_equal(muppy_snapshot_add_owners(s, "V", 1, 0, 0, 0, 0, &o),
+			 -E2BIG);
+	assert_int_equal(s->nowners, MUPPY_OWNERS_MAX);
+	assert_ptr_equal(muppy_snapshot_owners(s, "T\\n"), first);
+	assert_ptr_equal(muppy_snapshot_owners(s, "U3"), &s->owners[3]);
+	assert_null(muppy_snapshot_owners(s, "T\n"));
+	assert_int_equal(muppy_snapshot_finish(s), 0);
+	assert_string_equal(first->holders[0].name, "c");
+	assert_string_equal(first->holders[1].name, "a\\t");
+	assert_string_equal(first->holders[2].name, "a");
+	assert_string_equal(first->holders[3].name, "b");
+	assert_string_equal(first->holders[4].name, "z");
+	for (i = 0; i < MUPPY_PATHS_MAX - 1; i++)
+		assert_int_equal(muppy_owners_add_path(&s->owners[1], i + 1, 2,
+						       steps, lens), 0);
+	assert_int_equal(muppy_owners_add_path(&s->owners[1], 1000, 3, steps,
+					       lens), 0);
+	assert_int_equal(muppy_owners_add_path(&s->owners[1], 1001, 2, steps,
+					       lens), -E2BIG);
+	assert_int_equal(s->owners[1].npaths, MUPPY_PATHS_MAX);
+	assert_int_equal(s->owners[1].paths[MUPPY_PATHS_MAX - 1].nsteps, 3);
+	muppy_snapshot_free(s); /* ASan: every string freed */
+}
+
+/* Many holders: the arrays grow without a capacity field. */
+static void test_owners_many(void **state)
+{
+	struct muppy_snapshot *s = muppy_snapshot_new();
+	struct muppy_owners *o;
+	char name[32];
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(muppy_snapshot_add_owners(s, "T", 1, 5000, 5000, 0,
+						   0, &o), 0);
+	for (i = 0; i < 5000; i++) {
+		int n = snprintf(name, sizeof(name), "h%zu", i);
+
+		assert_int_equal(muppy_owners_add_holder(o, name, (size_t)n,
+							 1, i % 7), 0);
+	}
+	muppy_owners_sort(o);
+	assert_int_equal(o->nholders, 5000);
+	for (i = 1; i < o->nholders; i++)
+		assert_true(o->holders[i - 1].bytes > o->holders[i].bytes ||
+			    (o->holders[i - 1].bytes == o->holders[i].bytes &&
+			     strcmp(o->holders[i - 1].name,
+				    o->holders[i].name) < 0));
+	muppy_snapshot_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +340,8 @@ int main(void)
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_finish_twice),
 		cmocka_unit_test(test_add_many),
+		cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_owners_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -253,6 +253,61 @@ static void test_prom(void **state)
 	free(out);
 }
 
+/* The command for the top suspect: quoted for the shell when need be,
+ * the pid of the last snapshot in time; none without suspects or with a
+ * comma in the name. */
+static void test_next_command(void **state)
+{
+	static const struct {
+		const char *name, *want; /* want NULL: -EINVAL */
+	} cases[] = {
+		{ "__main__.Leak", "muppy-snap --owners=__main__.Leak 44" },
+		{ "a-b_c:d/e@f%g+h=i", "muppy-snap --owners=a-b_c:d/e@f%g+h=i 44" },
+		{ "a b", "muppy-snap --owners='a b' 44" },
+		{ "it's", "muppy-snap --owners='it'\\''s' 44" },
+		{ "''", "muppy-snap --owners=''\\'''\\''' 44" },
+		{ "$(x)`y`\\x1b", "muppy-snap --owners='$(x)`y`\\x1b' 44" },
+		{ "\xc3\xa9t\xc3\xa9", "muppy-snap --owners='\xc3\xa9t\xc3\xa9' 44" },
+		{ "", "muppy-snap --owners='' 44" },
+		{ "a,b", NULL },
+	};
+	static const size_t order[] = { 0, 2, 1 };
+	struct series ser[] = {
+		{ "x", { 8, 16, 24 } }, { "flat", { 8, 8, 8 } }, { NULL },
+	};
+	struct muppy_trend *t;
+	struct fake f;
+	char *cmd;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("case %s\n", cases[i].name);
+		ser[0].name = cases[i].name;
+		fake_init(&f, ser, 3, order);
+		f.s[1].pid = 44; /* the last in time: given second */
+		assert_int_equal(muppy_trend_compute(f.p, 3, &t), 0);
+		assert_int_equal(t->nsuspects, 1);
+		if (!cases[i].want) {
+			assert_int_equal(muppy_trend_next_command(t, &cmd),
+					 -EINVAL);
+			assert_null(cmd);
+		} else {
+			assert_int_equal(muppy_trend_next_command(t, &cmd), 0);
+			assert_string_equal(cmd, cases[i].want);
+			free(cmd);
+		}
+		muppy_trend_free(t);
+	}
+	ser[0].bytes[2] = 8; /* no suspect */
+	fake_init(&f, ser, 3, NULL);
+	assert_int_equal(muppy_trend_compute(f.p, 3, &t), 0);
+	assert_int_equal(t->nsuspects, 0);
+	assert_int_equal(muppy_trend_next_command(t, &cmd), -ENOENT);
+	assert_null(cmd);
+	muppy_trend_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_suspects),
 		cmocka_unit_test(test_few_intervals),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_next_command),
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_prom),
 	};
