@@ -85,23 +85,6 @@ struct muppy_owners {
 	struct muppy_path *paths;
 };
 
-struct muppy_snapshot;
-/*
- * Building the owners sections (the capture does): names and steps are
- * raw bytes from the target, escaped here.  NULL or -ENOMEM.
- */
-struct muppy_owners *muppy_snapshot_add_owners(struct muppy_snapshot *s,
-					       const void *type, size_t len,
-					       uint64_t count, uint64_t bytes,
-					       uint64_t shared,
-					       uint64_t unreachable);
-int muppy_owners_add_holder(struct muppy_owners *o, const void *name,
-			    size_t len, uint64_t count, uint64_t bytes)
-	MUPPY_MUST_CHECK;
-int muppy_owners_add_path(struct muppy_owners *o, uint64_t id, size_t nsteps,
-			  const char *const *steps, const size_t *lens)
-	MUPPY_MUST_CHECK;
-
 /* How the payload knew the layout of the target's objects. */
 enum muppy_layout {
 	MUPPY_LAYOUT_UNKNOWN,  /* not recorded (format 1.0) */
@@ -399,12 +382,12 @@ struct muppy_snap_opts {
 	const char *payload; /* path of muppy-payload.so */
 	/* who holds these types (escaped, as the rows name them; at most
 	 * MUPPY_OWNERS_MAX, the names 4 KiB in all), with paths sample
-	 * paths each (at most 100): the snapshot's owners sections */
+	 * paths each (at most MUPPY_PATHS_MAX): the snapshot's owners
+	 * sections */
 	const char *const *owners;
 	size_t nowners;
 	unsigned paths;
 };
-#define MUPPY_OWNERS_MAX 16
 
 /* Where the time went, for -v and the benchmark. */
 struct muppy_snap_stats {

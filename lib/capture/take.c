@@ -325,7 +325,7 @@ static int read_path(struct src *in, pid_t pid, struct muppy_owners *own,
 	}
 	if (r == 0)
 		r = muppy_owners_add_path(own, h.id, h.nsteps,
-					  (const char *const *)steps, lens);
+					  (const void *const *)steps, lens);
 	for (size_t i = 0; i < n && steps; i++)
 		free(steps[i]);
 	free(steps);
@@ -351,7 +351,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 	}
 	for (size_t i = 0; r == 0 && i < o->nowners; i++) {
 		struct muppy_owners_rec rec;
-		struct muppy_owners *own;
+		struct muppy_owners *own = NULL;
 		char *type = NULL;
 		size_t tlen;
 
@@ -367,13 +367,11 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 				     err);
 		if (r == 0 && muppy_unescape(o->owners[i], &type, &tlen) < 0)
 			r = -EINVAL;
-		own = r == 0 ? muppy_snapshot_add_owners(s, type, tlen,
-							 rec.count, rec.bytes,
-							 rec.shared,
-							 rec.unreachable) : NULL;
+		if (r == 0)
+			r = muppy_snapshot_add_owners(s, type, tlen, rec.count,
+						      rec.bytes, rec.shared,
+						      rec.unreachable, &own);
 		free(type);
-		if (r == 0 && !own)
-			r = -ENOMEM;
 		for (uint32_t j = 0; r == 0 && j < rec.nholders; j++) {
 			struct answer_rec h;
 

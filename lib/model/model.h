@@ -11,8 +11,6 @@
 int muppy__snapshot_add_escaped(struct muppy_snapshot *s, const char *name,
 				size_t len, uint64_t count, uint64_t bytes)
 	MUPPY_MUST_CHECK;
-/* owners.c: frees s's owners sections. */
-void muppy__owners_free(struct muppy_snapshot *s);
 
 /*
  * snapshot.c: owners whose text is already in escaped form (the parser).

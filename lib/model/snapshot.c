@@ -76,7 +76,6 @@ void muppy_snapshot_free(struct muppy_snapshot *s)
 	free(s->implementation);
 	free(s->executable);
 	free(s->checks_failed);
-	muppy__owners_free(s);
 	free(to_snapshot(s));
 }
 
