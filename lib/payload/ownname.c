@@ -464,6 +464,34 @@ static void put_index(struct owners *own, PyObject *x, PyObject *y,
 	own_put(own, " item");
 }
 
+/* "[i]" for y in deque x, through its C iterator (a temporary object);
+ * " item" for a subclass, whose __iter__ could be Python code. */
+static void put_deque_index(struct owners *own, PyObject *x, PyObject *y)
+{
+	PyTypeObject *t = Py_TYPE(x);
+	PyObject *it = t == own->deque && t->tp_iter ? t->tp_iter(x) : NULL;
+	PyObject *v;
+	char buf[32];
+	Py_ssize_t i = 0;
+	bool found = false;
+
+	while (it && !found && Py_TYPE(it)->tp_iternext &&
+	       (v = Py_TYPE(it)->tp_iternext(it))) {
+		found = v == y;
+		own->api->Py_DecRef(v);
+		i++;
+	}
+	if (it)
+		own->api->Py_DecRef(it);
+	own->api->PyErr_Clear();
+	if (found) {
+		snprintf(buf, sizeof(buf), "[%zd]", i - 1);
+		own_put(own, buf);
+	} else {
+		own_put(own, " item");
+	}
+}
+
 /*
  * The step at chain[i], and how many objects it stands for: a module,
  * class or instance followed by its __dict__ and what that holds is one
@@ -516,7 +544,11 @@ static size_t put_step(struct owners *own, PyObject *const *chain, size_t i,
 		own_put_type(own, Py_TYPE(x));
 		put_index(own, x, y, kx);
 		break;
-	case K_SET: case K_DEQUE:
+	case K_DEQUE:
+		own_put_type(own, Py_TYPE(x));
+		put_deque_index(own, x, y);
+		break;
+	case K_SET:
 		own_put_type(own, Py_TYPE(x));
 		own_put(own, " item");
 		break;

@@ -592,6 +592,8 @@ def hop_texts(g, u, v):
             if isinstance(o, base) and any(val is co
                                            for val in base.__iter__(o)):
                 return ['%s item' % tname(t)]
+    if t is CellType:
+        return ['cell']
     return ['%s (C)' % tname(t)]
 
 
