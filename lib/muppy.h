@@ -170,7 +170,8 @@ int muppy_snapshot_add_raw(struct muppy_snapshot *s, const void *name,
 	MUPPY_MUST_CHECK;
 /*
  * Puts rows in canonical order (bytes descending, then name), merges rows
- * of equal name and sets objects/bytes to the sums.  -EOVERFLOW when a
+ * of equal name and sets objects/bytes to the sums; sorts the holders of
+ * every owners section (muppy_owners_sort()).  -EOVERFLOW when a
  * row or a sum exceeds MUPPY_MAX_VALUE (s may then be half merged; it can
  * still be freed).
  */
@@ -282,15 +283,17 @@ struct muppy_print_opts {
 	bool color;           /* ANSI colors in tables (trends only) */
 };
 
-/* Prints a diff; -errno on a write error. */
+/* Prints a diff, and below its rows the change per holder of each type
+ * both snapshots have owners of (all of them); -errno on a write error. */
 int muppy_diff_print(FILE *f, const struct muppy_diff *d,
 		     const struct muppy_print_opts *o) MUPPY_MUST_CHECK;
 /*
  * Prints one snapshot: a table, tsv or json with its rows ordered by `by`
  * (the snapshot is not changed) and at most o->limit of them, or with
- * MUPPY_FORMAT_SNAP exactly what muppy_snapshot_write() writes.  o's file
- * names are not used.  -errno on a write error, -EINVAL for an unknown
- * format or a row without a name, -ENOMEM.
+ * MUPPY_FORMAT_SNAP exactly what muppy_snapshot_write() writes; below
+ * the rows its owners, every holder largest first whatever the limit
+ * (see muppy-snap(1)).  o's file names are not used.  -errno on a write
+ * error, -EINVAL for an unknown format or a row without a name, -ENOMEM.
  */
 int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
 			 const struct muppy_print_opts *o, enum muppy_sort by)
