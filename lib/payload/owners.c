@@ -24,6 +24,7 @@
  * objects made are the temporary ones of names.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +61,9 @@ static PyObject *module_dict_item(const struct pyapi *api, PyObject *mods,
 	return v;
 }
 
-static int cmp_moddict(const void *a, const void *b)
+static int cmp_moddict(const void *a, const void *b, void *ctx)
 {
+	(void)ctx;
 	uintptr_t x = (uintptr_t)((const struct moddict *)a)->dict;
 	uintptr_t y = (uintptr_t)((const struct moddict *)b)->dict;
 
@@ -113,7 +115,8 @@ static int find_modules(struct owners *own)
 		own->moddicts[i].dict = api->PyModule_GetDict(own->mods[i]);
 	}
 	api->PyErr_Clear();
-	qsort(own->moddicts, own->nmods, sizeof(*own->moddicts), cmp_moddict);
+	psort(own->moddicts, own->nmods, sizeof(*own->moddicts), cmp_moddict,
+	      NULL);
 	v = mods ? module_dict_item(api, mods, "_collections", "deque") : NULL;
 	if (v && (Py_TYPE(v)->tp_flags & Py_TPFLAGS_TYPE_SUBCLASS))
 		own->deque = (PyTypeObject *)v;
@@ -576,23 +579,6 @@ static uint64_t refcount(const struct owners *own, PyObject *o)
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
-static int cmp_edge_c(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)((const struct edge *)a)->c;
-	uintptr_t y = (uintptr_t)((const struct edge *)b)->c;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_member(const void *a, const void *b)
-{
-	const struct member *x = a, *y = b;
-
-	if (x->c != y->c)
-		return (uintptr_t)x->c < (uintptr_t)y->c ? -1 : 1;
-	return x->gid < y->gid ? -1 : x->gid > y->gid;
-}
-
 /* Edges into c, the edges sorted by target. */
 static uint64_t edges_into(const struct owners *own, PyObject *c)
 {
@@ -639,8 +625,9 @@ static void outside(struct owners *own, bool roots_list)
 		in = (uint64_t)own->view->refs(own->view->w, c);
 		if (refs > 2 && in == 2) {
 			if (!sorted)
-				qsort(own->edges, own->nedges,
-				      sizeof(*own->edges), cmp_edge_c);
+				psort_by_addr(own->edges, own->nedges,
+					      sizeof(*own->edges),
+					      offsetof(struct edge, c));
 			sorted = true;
 			in = edges_into(own, c);
 		}
@@ -719,15 +706,23 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	if (own->failed)
 		return -ENOMEM;
 	/* a target once per group; shared: in two or more */
-	qsort(own->mem, own->nmem, sizeof(*own->mem), cmp_member);
-	for (i = m = 0; i < own->nmem; i++) {
-		if (m && own->mem[m - 1].c == own->mem[i].c &&
-		    own->mem[m - 1].gid == own->mem[i].gid)
-			continue;
-		if (m && own->mem[m - 1].c == own->mem[i].c &&
-		    (m < 2 || own->mem[m - 2].c != own->mem[i].c))
-			own->tg[own->groups[own->mem[i].gid].k].shared++;
-		own->mem[m++] = own->mem[i];
+	psort_by_addr(own->mem, own->nmem, sizeof(*own->mem),
+		      offsetof(struct member, c));
+	for (i = m = 0; i < own->nmem; i = j) {
+		size_t first = m;
+
+		for (j = i; j < own->nmem && own->mem[j].c == own->mem[i].c;
+		     j++) {
+			size_t d;
+
+			for (d = first; d < m &&
+			     own->mem[d].gid != own->mem[j].gid; d++)
+				;
+			if (d == m)
+				own->mem[m++] = own->mem[j];
+		}
+		if (m - first > 1)
+			own->tg[own->groups[own->mem[first].gid].k].shared++;
 	}
 	own->nmem = m;
 	pmem_free(own->edges, own->edges_cap * sizeof(*own->edges));
@@ -760,10 +755,9 @@ void owners_later(struct owners *own, PyObject *o, uint64_t size)
 
 /* --- the reply --------------------------------------------------------- */
 
-static const struct owners *sort_own;
-
-static int cmp_group(const void *a, const void *b)
+static int cmp_group(const void *a, const void *b, void *ctx)
 {
+	const struct owners *sort_own = ctx;
 	const struct group *x = &sort_own->groups[*(const uint32_t *)a];
 	const struct group *y = &sort_own->groups[*(const uint32_t *)b];
 	int c;
@@ -803,8 +797,7 @@ static bool put_section(struct owners *own, int k, uint32_t *order,
 		if (own->groups[g].k == (uint32_t)k && own->groups[g].count &&
 		    norder < MUPPY_OWNERS_HOLDERS_MAX)
 			order[norder++] = (uint32_t)g;
-	sort_own = own;
-	qsort(order, norder, sizeof(*order), cmp_group);
+	psort(order, norder, sizeof(*order), cmp_group, own);
 	rec.nholders = (uint32_t)norder;
 	ok = sbuf_put(out, &rec, sizeof(rec));
 	for (size_t i = 0; ok && i < norder; i++) {

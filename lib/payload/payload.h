@@ -240,6 +240,13 @@ HIDDEN void owners_later(struct owners *own, PyObject *o, uint64_t size);
 /* Appends the sections: how many, or -ENOMEM. */
 HIDDEN int owners_put(struct owners *own, struct sbuf *out);
 
+/* sort.c: sorting without malloc().  psort() is a heapsort in place (size
+ * at most 64); psort_by_addr() a stable radix sort by the address at byte
+ * off of each element. */
+HIDDEN void psort(void *base, size_t n, size_t size,
+		  int (*cmp)(const void *, const void *, void *), void *ctx);
+HIDDEN void psort_by_addr(void *base, size_t n, size_t size, size_t off);
+
 /* Bookkeeping memory: mmap-backed, all of it returned by pmem_release. */
 HIDDEN void *pmem_alloc(size_t size);
 HIDDEN void *pmem_realloc(void *p, size_t old, size_t size);
