@@ -37,12 +37,15 @@
 #define SLAB_BITMAPS 64
 #define TCACHE 256                           /* type cache entries */
 
+/*
+ * Per chunk, the seen bits, a byte for 8 granules.  In owners mode each
+ * such byte is followed by two more (one cache line for all three):
+ * "once" and "more", the references into the object seen: none without
+ * either bit (a root), one with once, more with both.
+ */
 struct chunk {
 	uintptr_t key; /* address >> CHUNK_SHIFT, plus one; 0 = empty */
 	uint8_t *bits;
-	/* owners mode: references into the object seen, none without
-	 * either bit (a root), one with once, more with both */
-	uint8_t *once, *more;
 };
 
 struct ptr_stack {
@@ -87,6 +90,7 @@ struct walk {
 	size_t head;                /* next in todo to walk */
 	uint32_t cur;               /* index of the object walked now */
 	bool from_modules;          /* walking what modules reach */
+	unsigned stride;            /* bytes of bits a byte of seen bits */
 };
 
 #define NO_PARENT UINT32_MAX
@@ -129,13 +133,15 @@ static uint8_t *new_bitmap(struct walk *w)
 			w->slabs = v;
 			w->slab_cap = cap;
 		}
-		slab = pmem_alloc((size_t)SLAB_BITMAPS * BITMAP_BYTES);
+		slab = pmem_alloc((size_t)SLAB_BITMAPS * BITMAP_BYTES *
+				  w->stride);
 		if (!slab)
 			return NULL;
 		w->slabs[w->nslabs++] = slab;
 		w->slab_used = 0;
 	}
-	return w->slabs[w->nslabs - 1] + BITMAP_BYTES * w->slab_used++;
+	return w->slabs[w->nslabs - 1] +
+	       (size_t)BITMAP_BYTES * w->stride * w->slab_used++;
 }
 
 static int grow_chunks(struct walk *w)
@@ -178,12 +184,6 @@ static struct chunk *find_chunk(struct walk *w, uintptr_t key)
 	w->chunks[j].bits = new_bitmap(w);
 	if (!w->chunks[j].bits)
 		return NULL;
-	if (w->own) {
-		w->chunks[j].once = new_bitmap(w);
-		w->chunks[j].more = w->chunks[j].once ? new_bitmap(w) : NULL;
-		if (!w->chunks[j].more)
-			return NULL;
-	}
 	w->chunks[j].key = key;
 	w->nchunks++;
 	return w->last = &w->chunks[j];
@@ -199,9 +199,9 @@ static int mark(struct walk *w, PyObject *o)
 
 	if (!c)
 		return -ENOMEM;
-	if (c->bits[bit >> 3] & m)
+	if (c->bits[(bit >> 3) * w->stride] & m)
 		return 0;
-	c->bits[bit >> 3] |= m;
+	c->bits[(bit >> 3) * w->stride] |= m;
 	return 1;
 }
 
@@ -233,16 +233,15 @@ static int mark_ref(struct walk *w, PyObject *o)
 	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
 	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
 	uint8_t m = (uint8_t)(1u << (bit & 7));
+	uint8_t *b;
 
 	if (!c)
 		return -ENOMEM;
-	if (c->once[bit >> 3] & m)
-		c->more[bit >> 3] |= m;
-	else
-		c->once[bit >> 3] |= m;
-	if (c->bits[bit >> 3] & m)
+	b = c->bits + (bit >> 3) * 3; /* seen, once, more */
+	b[1 + !!(b[1] & m)] |= m;
+	if (b[0] & m)
 		return 0;
-	c->bits[bit >> 3] |= m;
+	b[0] |= m;
 	return 1;
 }
 
@@ -466,7 +465,8 @@ static void size_later(struct walk *w)
 static void walk_free(struct walk *w)
 {
 	for (size_t i = 0; i < w->nslabs; i++)
-		pmem_free(w->slabs[i], (size_t)SLAB_BITMAPS * BITMAP_BYTES);
+		pmem_free(w->slabs[i], (size_t)SLAB_BITMAPS * BITMAP_BYTES *
+			  w->stride);
 	pmem_free(w->slabs, w->slab_cap * sizeof(*w->slabs));
 	pmem_free(w->chunks, w->chunk_cap * sizeof(*w->chunks));
 	pmem_free(w->todo.v, w->todo.cap * sizeof(PyObject *));
@@ -616,17 +616,20 @@ static int view_refs(void *arg, PyObject *o)
 	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
 	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
 	uint8_t m = (uint8_t)(1u << (bit & 7));
+	const uint8_t *b;
 
-	if (!c || !(c->once[bit >> 3] & m))
+	if (!c)
 		return 0;
-	return c->more[bit >> 3] & m ? 2 : 1;
+	b = c->bits + (bit >> 3) * 3;
+	return !(b[1] & m) ? 0 : b[2] & m ? 2 : 1;
 }
 
 int walk_heap(const struct pyapi *api, const struct layout *lay,
 	      const struct gc_roots *roots, struct owners *own,
 	      struct walk_result *res)
 {
-	struct walk w = { .api = api, .res = res, .own = own };
+	struct walk w = { .api = api, .res = res, .own = own,
+			  .stride = own ? 3 : 1 };
 	struct walk_view view = {
 		.w = &w, .size = view_size, .traverse = view_traverse,
 		.counted = view_counted,
