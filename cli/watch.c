@@ -138,12 +138,23 @@ static int take(struct session *ss, struct muppy_snapshot **out,
 	return 0;
 }
 
+/* -o DIR/ with --format=prometheus: the files of processes that are
+ * gone are removed (snapcli.h). */
+static void sweep_prom(const struct cli_watch *w)
+{
+	if (w->output && w->file == MUPPY_FORMAT_PROMETHEUS &&
+	    cli_is_dir(w->output))
+		cli_prom_sweep(w->output);
+}
+
 /* Writes the snapshot to -o; returns its name (the file, or a label). */
 static char *store(struct session *ss, const struct muppy_snapshot *s,
 		   int *status)
 {
 	const struct cli_watch *w = ss->w;
-	struct muppy_print_opts po = { .format = w->file };
+	struct muppy_print_opts po = { .format = w->file,
+				       .labels = w->labels,
+				       .nlabels = w->nlabels };
 	char path[PATH_MAX], *name;
 
 	if (w->file == MUPPY_FORMAT_PROMETHEUS)
@@ -159,8 +170,7 @@ static char *store(struct session *ss, const struct muppy_snapshot *s,
 		*status = cli_print_snapshot(path, s, &po, w->sort);
 		if (*status)
 			return NULL;
-		if (w->file == MUPPY_FORMAT_PROMETHEUS && cli_is_dir(w->output))
-			cli_prom_sweep(w->output); /* a predecessor's file */
+		sweep_prom(w); /* a predecessor's file */
 		if (w->file == MUPPY_FORMAT_SNAP)
 			return strdup(path);
 	}
@@ -403,8 +413,10 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 	ss.tty = isatty(STDOUT_FILENO) && term && *term &&
 		 strcmp(term, "dumb") != 0;
 	ss.color = cli_use_color(STDOUT_FILENO, w->color);
-	if (w->find && !(ss.pid = find_one(w, &status)))
+	if (w->find && !(ss.pid = find_one(w, &status))) {
+		sweep_prom(w);
 		return status;
+	}
 	ss.t0_ns = mono_ns();
 	next = ss.t0_ns;
 	while (!*stop && (!w->count || ss.taken < w->count)) {
@@ -459,6 +471,7 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 	/* Also when the process exited: what was seen until then. */
 	if (summary(&ss) && !status)
 		status = MUPPY_EXIT_ERROR;
+	sweep_prom(w); /* the process may be gone: its file with it */
 	session_free(&ss);
 	if (*stop && !status && *stop != SIGINT)
 		status = 128 + *stop;
