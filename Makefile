@@ -90,6 +90,8 @@ TPROG_SO_SRC := $(sort $(wildcard tests/progs/so/*.c))
 TPROG_SO := $(TPROG_SO_SRC:tests/progs/so/%.c=$(O)/tests/progs/%.so)
 
 MANPAGES := $(sort $(wildcard man/*.[1-8]))
+# A path as roff text in a sed replacement: - as \-.
+roff = $(subst -,\\-,$(1))
 
 .PHONY: all check deps pythons unit test-cli test-integration manlint fuzz \
 	fuzz-smoke demo install uninstall clean mutate dist
@@ -225,7 +227,10 @@ install: all
 	$(if $(PAYLOAD),$(INSTALL) -m 644 $(INSTALL_STRIP) $(PAYLOAD) \
 		$(DESTDIR)$(PKGLIBDIR)/)
 	for m in $(MANPAGES); do \
-		s=$${m##*.}; $(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+		s=$${m##*.}; t=$(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
+		sed -e 's|^\.ds bindir .*|.ds bindir $(call roff,$(BINDIR))|' \
+		    -e 's|^\.ds pkglibdir .*|.ds pkglibdir $(call roff,$(PKGLIBDIR))|' \
+		    $$m >$$t.tmp && chmod 644 $$t.tmp && mv -f $$t.tmp $$t || exit 1; \
 	done
 	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR)
 	for c in muppy-snap muppy-diff muppy-cron; do \
