@@ -201,11 +201,13 @@ static void x_axis(struct x_axis *a, int64_t span_ms)
 			step *= span_ms / step / 2 > X_TICKS_MAX ? 5 : 2;
 	a->span_ms = span_ms;
 	a->step_ms = step;
+	/* the unit of which the step is a whole number or a half: 30 s,
+	 * 15 min, 0.5 h, 6 h, 0.5 d */
 	if (step < 60000)
 		a->unit_ms = 1000, a->unit = "s";
-	else if (step < 3600000)
+	else if (step < 1800000)
 		a->unit_ms = 60000, a->unit = "min";
-	else if (step < 86400000)
+	else if (step < 43200000)
 		a->unit_ms = 3600000, a->unit = "h";
 	else
 		a->unit_ms = 86400000, a->unit = "d";
