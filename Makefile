@@ -12,7 +12,8 @@
 #   make mutate          check that the tests catch the regressions listed
 #                        in scripts/mutate (slow; not part of check)
 #   make install         PREFIX, DESTDIR, BINDIR, LIBDIR, MANDIR,
-#                        BASHCOMPDIR honoured
+#                        BASHCOMPDIR honoured; binaries stripped unless
+#                        INSTALL_STRIP= (STRIP names the strip program)
 #   make dist            build/muppy-snap-VERSION.tar.gz of the files git
 #                        tracks at HEAD
 #
@@ -24,6 +25,12 @@ LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGLIBDIR ?= $(LIBDIR)/muppy-snap
+
+# make install strips the programs and the payload (install -s, with
+# $(STRIP)); INSTALL_STRIP= installs them as built.
+INSTALL ?= install
+STRIP ?= strip
+INSTALL_STRIP ?= -s --strip-program=$(STRIP)
 
 VERSION := 0.1.0
 CC ?= cc
@@ -49,8 +56,7 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 endif
 
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Ilib \
-	-DMUPPY_VERSION='"$(VERSION)"' \
-	-DMUPPY_PKGLIBDIR='"$(PKGLIBDIR)"' $(WARNINGS) $(CFLAGS)
+	-DMUPPY_VERSION='"$(VERSION)"' $(CPPFLAGS) $(WARNINGS) $(CFLAGS)
 ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) -MD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 
@@ -84,6 +90,8 @@ TPROG_SO_SRC := $(sort $(wildcard tests/progs/so/*.c))
 TPROG_SO := $(TPROG_SO_SRC:tests/progs/so/%.c=$(O)/tests/progs/%.so)
 
 MANPAGES := $(sort $(wildcard man/*.[1-8]))
+# A path as roff text in a sed replacement: - as \-.
+roff = $(subst -,\\-,$(1))
 
 .PHONY: all check deps pythons unit test-cli test-integration manlint fuzz \
 	fuzz-smoke demo install uninstall clean mutate dist
@@ -101,6 +109,18 @@ $(LIB): $(LIB_OBJ)
 
 $(O)/muppy-%: $(O)/cli/muppy-%.o $(CLI_COMMON:%.c=$(O)/%.o) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+# Where muppy-snap looks for the installed payload is compiled in: a stamp
+# holds it, rewritten only when PKGLIBDIR (PREFIX, LIBDIR) changes, so
+# that `make PREFIX=/usr install` after a plain `make` rebuilds it.
+PATHS_STAMP := $(O)/paths.stamp
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(PKGLIBDIR)' | cmp -s - $@ || echo '$(PKGLIBDIR)' >$@
+$(O)/cli/muppy-snap.o: $(PATHS_STAMP)
+$(O)/cli/muppy-snap.o: ALL_CFLAGS += -DMUPPY_PKGLIBDIR='"$(PKGLIBDIR)"'
+.PHONY: FORCE
+FORCE:
 
 # The payload runs inside the target: -fPIC, hidden by default, no libc
 # beyond what every Python process already has, no sanitizers.
@@ -200,19 +220,23 @@ demo: deps all
 
 # --- install -------------------------------------------------------------
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5
-	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	$(if $(PAYLOAD),install -d $(DESTDIR)$(PKGLIBDIR))
-	$(if $(PAYLOAD),install -m 644 $(PAYLOAD) $(DESTDIR)$(PKGLIBDIR)/)
+	$(INSTALL) -m 755 $(INSTALL_STRIP) $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(if $(PAYLOAD),$(INSTALL) -d $(DESTDIR)$(PKGLIBDIR))
+	$(if $(PAYLOAD),$(INSTALL) -m 644 $(INSTALL_STRIP) $(PAYLOAD) \
+		$(DESTDIR)$(PKGLIBDIR)/)
 	for m in $(MANPAGES); do \
-		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+		s=$${m##*.}; t=$(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
+		sed -e 's|^\.ds bindir .*|.ds bindir $(call roff,$(BINDIR))|' \
+		    -e 's|^\.ds pkglibdir .*|.ds pkglibdir $(call roff,$(PKGLIBDIR))|' \
+		    $$m >$$t.tmp && chmod 644 $$t.tmp && mv -f $$t.tmp $$t || exit 1; \
 	done
-	install -d $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR)
 	for c in muppy-snap muppy-diff muppy-cron; do \
-		install -m 644 scripts/completion/$$c.bash \
+		$(INSTALL) -m 644 scripts/completion/$$c.bash \
 			$(DESTDIR)$(BASHCOMPDIR)/$$c; done
-	install -m 755 scripts/muppy-cron $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 scripts/muppy-cron $(DESTDIR)$(BINDIR)/
 
 uninstall:
 	rm -f $(PROGS:$(O)/%=$(DESTDIR)$(BINDIR)/%)

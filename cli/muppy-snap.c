@@ -26,7 +26,7 @@ const char *argp_program_bug_address = "the muppy-snap issue tracker";
 #define MAX_PIDS 1024
 
 enum { OPT_NO_GC = 0x100, OPT_PAYLOAD, OPT_PIDOF, OPT_COLOR, OPT_OWNERS,
-       OPT_PATHS };
+       OPT_PATHS, OPT_LABEL };
 
 /* --owners=auto: this many types */
 #define AUTO_OWNERS 3
@@ -40,6 +40,9 @@ static const struct argp_option options[] = {
 	  "table, snap (the snapshot file format), tsv, json or prometheus "
 	  "(OpenMetrics text for node_exporter); default: table on a "
 	  "terminal, snap otherwise and with -o", 0 },
+	{ "label", OPT_LABEL, "NAME=VALUE", 0,
+	  "With --format=prometheus: add the label NAME=VALUE to every "
+	  "series (such as job=web); may be repeated", 0 },
 	{ "pidof", OPT_PIDOF, "NAME", 0,
 	  "Snapshot the processes called NAME (the program, or the last part "
 	  "of a word of the command line, such as app.py)", 0 },
@@ -109,6 +112,8 @@ struct args {
 	int pids[MAX_PIDS];
 	size_t npids;
 	struct cli_owners owners;
+	struct muppy_label labels[CLI_LABELS_MAX];
+	size_t nlabels;
 };
 
 static bool parse_pid(const char *s, int *pid)
@@ -137,6 +142,34 @@ static bool parse_seconds(const char *s, int *ms)
 	return *ms > 0;
 }
 
+/* --label NAME=VALUE: a label name of Prometheus, none of muppy's own,
+ * each once. */
+static void parse_label(struct argp_state *state, struct args *a,
+			char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq)
+		argp_error(state, "invalid --label value '%s' (expected "
+			   "NAME=VALUE)", arg);
+	*eq = '\0';
+	if (!muppy_prom_label_ok(arg, ""))
+		argp_error(state, "invalid --label name '%s' (expected a "
+			   "Prometheus label name, [a-zA-Z_][a-zA-Z0-9_]* not "
+			   "starting with __, other than muppy-snap's own: pid, "
+			   "program, type, implementation, version, "
+			   "executable)", arg);
+	if (!muppy_prom_label_ok("x", eq + 1))
+		argp_error(state, "--label %s: the value is not UTF-8", arg);
+	for (size_t i = 0; i < a->nlabels; i++)
+		if (!strcmp(a->labels[i].name, arg))
+			argp_error(state, "--label %s given twice", arg);
+	if (a->nlabels == CLI_LABELS_MAX)
+		argp_error(state, "too many --label options (at most %d)",
+			   CLI_LABELS_MAX);
+	a->labels[a->nlabels++] = (struct muppy_label){ arg, eq + 1 };
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct args *a = state->input;
@@ -152,6 +185,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "(expected table, snap, tsv, json or "
 				   "prometheus)", arg);
 		a->format_set = true;
+		break;
+	case OPT_LABEL:
+		parse_label(state, a, arg);
 		break;
 	case OPT_PIDOF:
 	case 'p':
@@ -251,6 +287,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    !cli_is_dir(a->output))
 			argp_error(state, "with several PIDs, -o needs {pid} "
 				   "in the file name");
+		if (a->nlabels && a->format != MUPPY_FORMAT_PROMETHEUS)
+			argp_error(state, "--label goes with "
+				   "--format=prometheus");
 		if (a->count && !a->interval_ms)
 			argp_error(state, "--count needs --interval");
 		if (a->interval_ms && a->npids > 1)
@@ -337,7 +376,9 @@ static int take_auto(int pid, const struct muppy_snap_opts *o,
 
 static int snap_one(const struct args *a, int pid)
 {
-	struct muppy_print_opts po = { .format = a->format };
+	struct muppy_print_opts po = { .format = a->format,
+				       .labels = a->labels,
+				       .nlabels = a->nlabels };
 	struct muppy_snapshot *s = NULL;
 	struct muppy_error err = { "" };
 	struct muppy_snap_stats st;
@@ -409,6 +450,8 @@ static int watch(const struct args *a)
 		.limit_set = a->limit_set,
 		.color = a->color,
 		.verbose = a->verbose,
+		.labels = a->labels,
+		.nlabels = a->nlabels,
 	};
 
 	if (a->format_set && (a->format == MUPPY_FORMAT_TSV ||
@@ -455,6 +498,15 @@ static int find_pids(struct args *a)
 	return MUPPY_EXIT_OK;
 }
 
+/* The files of -o DIR/'s naming whose processes are gone: not scraped
+ * for ever. */
+static void sweep_prom(const struct args *a)
+{
+	if (a->output && a->format == MUPPY_FORMAT_PROMETHEUS &&
+	    cli_is_dir(a->output))
+		cli_prom_sweep(a->output);
+}
+
 int main(int argc, char **argv)
 {
 	char payload[PATH_MAX];
@@ -478,8 +530,12 @@ int main(int argc, char **argv)
 		catch_signals();
 		return watch(&a);
 	}
-	if (a.find && (status = find_pids(&a)))
+	if (a.find && (status = find_pids(&a))) {
+		/* none left: the files of those that were are stale */
+		if (status == MUPPY_EXIT_NOPROC)
+			sweep_prom(&a);
 		return status;
+	}
 	if (!a.format_set)
 		a.format = !a.output && isatty(STDOUT_FILENO)
 			   ? MUPPY_FORMAT_TABLE : MUPPY_FORMAT_SNAP;
@@ -499,11 +555,7 @@ int main(int argc, char **argv)
 		if (r > status) /* each on its own; the worst status */
 			status = r;
 	}
-	/* The files of this naming whose processes are gone: not scraped
-	 * for ever. */
-	if (a.output && a.format == MUPPY_FORMAT_PROMETHEUS &&
-	    cli_is_dir(a.output))
-		cli_prom_sweep(a.output);
+	sweep_prom(&a);
 	if (got_signal)
 		return 128 + got_signal;
 	return status;

@@ -89,7 +89,7 @@ static int print_any(FILE *f, const struct muppy_snapshot *s,
 		     const struct muppy_print_opts *po, enum muppy_sort sort)
 {
 	if (po->format == MUPPY_FORMAT_PROMETHEUS)
-		return muppy_prom_print(f, s, po->limit);
+		return muppy_prom_print(f, s, po);
 	return muppy_snapshot_print(f, s, po, sort);
 }
 

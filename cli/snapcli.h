@@ -18,6 +18,8 @@
 
 /* Series a Prometheus file has per metric unless --limit says otherwise. */
 #define CLI_PROM_LIMIT 50
+/* --label options at most. */
+#define CLI_LABELS_MAX 32
 
 /* output.c */
 /* True when -o names a directory: it exists as one, or ends in /. */
@@ -106,6 +108,8 @@ struct cli_watch {
 	bool limit_set;
 	int color;               /* --color: -1 auto, 0, 1 */
 	bool verbose;
+	const struct muppy_label *labels; /* --label, for prometheus */
+	size_t nlabels;
 };
 
 /*

@@ -36,6 +36,9 @@ struct session {
 	bool tty;       /* redraw in place */
 	bool color;
 	uint64_t t0_ns; /* start of the session */
+	/* A process just followed may still be starting its interpreter:
+	 * until then a "not ready" answer is tried again, quietly. */
+	uint64_t ready_by_ns;
 };
 
 static uint64_t mono_ns(void)
@@ -122,6 +125,8 @@ static int take(struct session *ss, struct muppy_snapshot **out,
 	r = muppy_snap_take(ss->pid, &w->snap, out, &st, &err);
 	if (r == -EINTR)
 		return r;
+	if (r == -EAGAIN && mono_ns() < ss->ready_by_ns)
+		return r; /* tried again: no message */
 	if (r < 0) {
 		if (ss->tty)
 			fputs("\r\033[K", stdout);
@@ -138,12 +143,23 @@ static int take(struct session *ss, struct muppy_snapshot **out,
 	return 0;
 }
 
+/* -o DIR/ with --format=prometheus: the files of processes that are
+ * gone are removed (snapcli.h). */
+static void sweep_prom(const struct cli_watch *w)
+{
+	if (w->output && w->file == MUPPY_FORMAT_PROMETHEUS &&
+	    cli_is_dir(w->output))
+		cli_prom_sweep(w->output);
+}
+
 /* Writes the snapshot to -o; returns its name (the file, or a label). */
 static char *store(struct session *ss, const struct muppy_snapshot *s,
 		   int *status)
 {
 	const struct cli_watch *w = ss->w;
-	struct muppy_print_opts po = { .format = w->file };
+	struct muppy_print_opts po = { .format = w->file,
+				       .labels = w->labels,
+				       .nlabels = w->nlabels };
 	char path[PATH_MAX], *name;
 
 	if (w->file == MUPPY_FORMAT_PROMETHEUS)
@@ -159,8 +175,7 @@ static char *store(struct session *ss, const struct muppy_snapshot *s,
 		*status = cli_print_snapshot(path, s, &po, w->sort);
 		if (*status)
 			return NULL;
-		if (w->file == MUPPY_FORMAT_PROMETHEUS && cli_is_dir(w->output))
-			cli_prom_sweep(w->output); /* a predecessor's file */
+		sweep_prom(w); /* a predecessor's file */
 		if (w->file == MUPPY_FORMAT_SNAP)
 			return strdup(path);
 	}
@@ -342,14 +357,18 @@ out_write:
 	return MUPPY_EXIT_ERROR;
 }
 
-/* --pidof/--pgrep: the one process found, or 0 after a message. */
-static int find_one(const struct cli_watch *w, int *status)
+/* --pidof/--pgrep: the one process found, or 0 after a message (none
+ * when quiet). */
+static int find_one(const struct cli_watch *w, int *status, bool quiet)
 {
 	int pids[2];
 	int n = cli_find_pids(w->find, w->find_regex, w->uid, pids, 2);
 
 	if (n == 1)
 		return pids[0];
+	*status = n == 0 ? MUPPY_EXIT_NOPROC : MUPPY_EXIT_USAGE;
+	if (quiet)
+		return 0;
 	if (n < 0)
 		cli_perror(-n, "%s", w->find);
 	else if (n == 0 && w->user)
@@ -361,7 +380,6 @@ static int find_one(const struct cli_watch *w, int *status)
 		cli_error("'%s' matches several processes (%d, %d%s); watch "
 			  "mode follows one", w->find, pids[0], pids[1],
 			  n > 2 ? ", ..." : "");
-	*status = n == 0 ? MUPPY_EXIT_NOPROC : MUPPY_EXIT_USAGE;
 	return 0;
 }
 
@@ -369,16 +387,19 @@ static int find_one(const struct cli_watch *w, int *status)
 static bool follow(struct session *ss, volatile sig_atomic_t *stop,
 		   int *status)
 {
-	uint64_t give_up = mono_ns() + (uint64_t)ss->w->interval_ms *
-				       1000000u * 3 + 3000000000u;
+	uint64_t grace = (uint64_t)ss->w->interval_ms * 1000000u * 3 +
+			 3000000000u;
+	uint64_t give_up = mono_ns() + grace;
 	int old = ss->pid, pid = 0, st;
+	bool said = false; /* why none was found: once an outage */
 
 	if (!ss->w->find)
 		return false;
 	while (!*stop && mono_ns() < give_up) {
-		pid = find_one(ss->w, &st);
+		pid = find_one(ss->w, &st, said);
 		if (pid && pid != old)
 			break;
+		said = said || !pid;
 		pid = 0;
 		nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
 	}
@@ -390,6 +411,7 @@ static bool follow(struct session *ss, volatile sig_atomic_t *stop,
 	session_free(ss);
 	ss->pid = pid;
 	ss->taken = 0;
+	ss->ready_by_ns = mono_ns() + grace;
 	return *status == MUPPY_EXIT_OK;
 }
 
@@ -403,8 +425,10 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 	ss.tty = isatty(STDOUT_FILENO) && term && *term &&
 		 strcmp(term, "dumb") != 0;
 	ss.color = cli_use_color(STDOUT_FILENO, w->color);
-	if (w->find && !(ss.pid = find_one(w, &status)))
+	if (w->find && !(ss.pid = find_one(w, &status, false))) {
+		sweep_prom(w);
 		return status;
+	}
 	ss.t0_ns = mono_ns();
 	next = ss.t0_ns;
 	while (!*stop && (!w->count || ss.taken < w->count)) {
@@ -420,6 +444,12 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 		r = take(&ss, &s, &status);
 		if (r == -EINTR)
 			break;
+		if (r == -EAGAIN && mono_ns() < ss.ready_by_ns) {
+			/* a followed process, its interpreter starting */
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+			next = mono_ns();
+			continue;
+		}
 		if (r < 0) {
 			if ((r == -ESRCH || r == -EOWNERDEAD) &&
 			    follow(&ss, stop, &status)) {
@@ -429,6 +459,7 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 			}
 			break;
 		}
+		ss.ready_by_ns = 0;
 		name = store(&ss, s, &status);
 		if (!name) {
 			if (!status) {
@@ -459,6 +490,7 @@ int cli_watch_run(const struct cli_watch *w, volatile sig_atomic_t *stop)
 	/* Also when the process exited: what was seen until then. */
 	if (summary(&ss) && !status)
 		status = MUPPY_EXIT_ERROR;
+	sweep_prom(w); /* the process may be gone: its file with it */
 	session_free(&ss);
 	if (*stop && !status && *stop != SIGINT)
 		status = 128 + *stop;

@@ -208,6 +208,18 @@ int muppy_snapshot_load(const char *path, struct muppy_snapshot **out,
 int muppy_snapshot_write(FILE *f, const struct muppy_snapshot *s)
 	MUPPY_MUST_CHECK;
 
+/*
+ * The program a command line (a snapshot's cmdline: escaped, arguments
+ * joined by spaces) runs: the last path component of the script after a
+ * Python interpreter's options ("python3 -u /srv/app.py" -> "app.py"),
+ * the module of -m ("mod"), "-c" or "-" for a command or standard input;
+ * else, and when the first word is no python*, the last path component
+ * of the first word ("uwsgi", "python3" for an interactive one).  Sets
+ * *len and returns its start (into cmdline, or a constant); "" for an
+ * empty command line.  A script path with a space in it is cut there.
+ */
+const char *muppy_cmdline_program(const char *cmdline, size_t *len);
+
 /* Formats ms since the epoch as 2026-11-25T12:52:54.123Z (buf >= 32). */
 void muppy_time_format(char *buf, size_t size, int64_t ms);
 /* Parses YYYY-MM-DDTHH:MM:SS[.fff]Z; -EINVAL when malformed. */
@@ -275,12 +287,21 @@ enum muppy_format {
 	MUPPY_FORMAT_SVG,  /* trends only: muppy_trend_print() */
 };
 
+/* A label of every series of muppy_prom_print(): --label NAME=VALUE. */
+struct muppy_label {
+	const char *name;  /* muppy_prom_label_ok() */
+	const char *value; /* UTF-8 */
+};
+
 struct muppy_print_opts {
 	enum muppy_format format;
 	size_t limit;         /* rows shown; 0 = all */
 	const char *old_name; /* file names shown in headers (may be NULL) */
 	const char *new_name;
 	bool color;           /* ANSI colors in tables (trends only) */
+	/* MUPPY_FORMAT_PROMETHEUS: labels added to every series */
+	const struct muppy_label *labels;
+	size_t nlabels;
 };
 
 /* Prints a diff, and below its rows the change per holder of each type
@@ -302,14 +323,23 @@ int muppy_snapshot_print(FILE *f, const struct muppy_snapshot *s,
 /*
  * OpenMetrics text (Prometheus, node_exporter's textfile collector) for
  * one snapshot: per-type gauges muppy_type_objects and muppy_type_bytes
- * for the limit largest types by bytes (0: all), the rest summed under
- * the type "(other)", then totals, the frozen objects (when known), RSS
- * and the walk time, and "# EOF".
- * Label values are escaped as OpenMetrics requires.  -errno on a write
- * error, -EINVAL for a row without a name.
+ * for the o->limit largest types by bytes (0: all), the rest summed
+ * under the type "(other)", then totals, the frozen objects (when
+ * known), RSS and the walk time, and "# EOF".  Every series is labelled
+ * pid, program (muppy_cmdline_program() of the command line) and with
+ * o->labels, in that order.  Label values are escaped as OpenMetrics
+ * requires.  -errno on a write error, -EINVAL for a row without a name
+ * or a label muppy_prom_label_ok() refuses.
  */
-int muppy_prom_print(FILE *f, const struct muppy_snapshot *s, size_t limit)
-	MUPPY_MUST_CHECK;
+int muppy_prom_print(FILE *f, const struct muppy_snapshot *s,
+		     const struct muppy_print_opts *o) MUPPY_MUST_CHECK;
+/*
+ * Whether name=value may be added to muppy_prom_print()'s series: name
+ * a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with
+ * "__") that is not one of muppy's own (pid, program, type,
+ * implementation, version, executable), value valid UTF-8.
+ */
+bool muppy_prom_label_ok(const char *name, const char *value);
 
 /*
  * Trends across three or more snapshots of one process.  Snapshots are

@@ -189,8 +189,9 @@ static void json_snapshot(struct muppy__out *o, const char *key,
 	muppy__json_string(o, s->python);
 	muppy__out_str(o, ", \"executable\": ");
 	muppy__json_string(o, s->executable);
-	muppy__out_printf(o, ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64
-			  "},\n", s->objects, s->bytes);
+	muppy__out_printf(o, ", \"rss\": %" PRIu64 ", \"objects\": %" PRIu64
+			  ", \"bytes\": %" PRIu64 "},\n", s->rss, s->objects,
+			  s->bytes);
 }
 
 static void json_counts(struct muppy__out *o, int64_t d_count,

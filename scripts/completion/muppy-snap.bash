@@ -31,7 +31,7 @@ _muppy_snap()
 					n = split($i, a, "/"); print a[n]; break } }' |
 			sort -u)" -- "$cur"))
 		return ;;
-	-n | --limit | -t | --timeout | -i | --interval | -c | --count | -p | --pgrep)
+	-n | --limit | -t | --timeout | -i | --interval | -c | --count | -p | --pgrep | --label)
 		return ;;
 	esac
 	$split && return

@@ -159,6 +159,7 @@ static void fixture_init(struct fixture *fx, size_t nrows)
 	fx->old.executable = (char *)"/usr/bin/python3";
 	fx->old.objects = 100;
 	fx->old.bytes = 2048;
+	fx->old.rss = 8192;
 	fx->new = fx->old;
 	fx->new.pid = 31337;
 	fx->new.time_ms = 1000123;
@@ -166,6 +167,7 @@ static void fixture_init(struct fixture *fx, size_t nrows)
 	fx->new.executable = (char *)"/opt/\"q\"/py";
 	fx->new.objects = 130;
 	fx->new.bytes = 3584;
+	fx->new.rss = 12288;
 	memcpy(fx->rows, base_rows, nrows * sizeof(base_rows[0]));
 	fx->d.old = &fx->old;
 	fx->d.new = &fx->new;
@@ -207,12 +209,13 @@ static char *render(const struct muppy_diff *d, enum muppy_format format,
 	"  \"schema\": \"muppy-diff/1\",\n" \
 	"  \"old\": {\"file\": \"old.snap\", \"pid\": 4242, " \
 	"\"time\": \"1970-01-01T00:00:00.000Z\", \"python\": \"3.11.2\", " \
-	"\"executable\": \"/usr/bin/python3\", \"objects\": 100, " \
+	"\"executable\": \"/usr/bin/python3\", \"rss\": 8192, " \
+	"\"objects\": 100, " \
 	"\"bytes\": 2048},\n" \
 	"  \"new\": {\"file\": \"new.snap\", \"pid\": 31337, " \
 	"\"time\": \"1970-01-01T00:16:40.123Z\", \"python\": " \
 	"\"3.12\\\\x01\", \"executable\": \"/opt/\\\"q\\\"/py\", " \
-	"\"objects\": 130, \"bytes\": 3584},\n" \
+	"\"rss\": 12288, \"objects\": 130, \"bytes\": 3584},\n" \
 	"  \"sort\": \"size\",\n"
 #define JSON_ROW1 \
 	"    {\"type\": \"__main__.Leak\", \"d_count\": 30, \"d_bytes\": " \

@@ -332,10 +332,53 @@ static void test_owners_many(void **state)
 	muppy_snapshot_free(s);
 }
 
+/* The program of a command line, as Python reads its options. */
+static void test_program(void **state)
+{
+	static const struct {
+		const char *cmdline, *program;
+	} cases[] = {
+		{ "python3 app.py", "app.py" },
+		{ "/usr/bin/python3.11 -u /srv/web/app.py --port 8080", "app.py" },
+		{ "python3 -m http.server 8000", "http.server" },
+		{ "python3 -mmod x", "mod" },
+		{ "python3 -um mod", "mod" },
+		{ "python3 -B -W ignore -X dev app.py", "app.py" },
+		{ "python3 -Wignore -Xdev app.py", "app.py" },
+		{ "python3 -OO -- -weird.py", "-weird.py" },
+		{ "python3 --check-hash-based-pycs never app.py", "app.py" },
+		{ "python3 -I -c import time; time.sleep(9)", "-c" },
+		{ "python3 -Ic pass", "-c" },
+		{ "python3 - <x", "-" },
+		{ "python3", "python3" },
+		{ "python3 -i", "python3" },
+		{ "python3 -m", "python3" },
+		{ "/usr/bin/python3.14-dbg tests/py/leaker.py", "leaker.py" },
+		{ "/usr/bin/python3 /usr/bin/gunicorn app:app", "gunicorn" },
+		{ "uwsgi --ini /etc/app.ini", "uwsgi" },
+		{ "/usr/bin/gdb -batch", "gdb" },
+		{ "   python3   app.py  ", "app.py" },
+		{ "python3 /srv/my\\x22app.py", "my\\x22app.py" },
+		{ "", "" },
+		{ NULL, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = 99;
+		const char *p = muppy_cmdline_program(cases[i].cmdline, &len);
+
+		assert_non_null(p);
+		assert_int_equal(len, strlen(cases[i].program));
+		assert_memory_equal(p, cases[i].program, len);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new),
+		cmocka_unit_test(test_program),
 		cmocka_unit_test(test_set_raw),
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_finish_twice),

@@ -187,16 +187,25 @@ static void test_sparkline(void **state)
 }
 
 /* Prints through a memory stream; returns the text (free it). */
-static char *prom(const struct muppy_snapshot *s, size_t limit)
+static char *prom_labels(const struct muppy_snapshot *s, size_t limit,
+			 const struct muppy_label *labels, size_t nlabels)
 {
+	struct muppy_print_opts po = { .format = MUPPY_FORMAT_PROMETHEUS,
+				       .limit = limit, .labels = labels,
+				       .nlabels = nlabels };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(muppy_prom_print(f, s, limit), 0);
+	assert_int_equal(muppy_prom_print(f, s, &po), 0);
 	fclose(f);
 	return buf;
+}
+
+static char *prom(const struct muppy_snapshot *s, size_t limit)
+{
+	return prom_labels(s, limit, NULL, 0);
 }
 
 static void test_prom(void **state)
@@ -217,19 +226,19 @@ static void test_prom(void **state)
 	out = prom(&f.s[0], 2);
 	assert_non_null(strstr(out, "# TYPE muppy_type_bytes gauge\n"
 				    "# UNIT muppy_type_bytes bytes\n"));
-	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\","
+	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\",program=\"\","
 				    "type=\"big\"} 800\n"));
 	/* The escaped name's backslash and the quote, escaped again. */
-	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\",type=\"we"
+	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\",program=\"\",type=\"we"
 				    "\\\\x1b\\\"ird\"} 80\n"));
-	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\",type="
+	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\",program=\"\",type="
 				    "\"(other)\"} 8\n"));
 	assert_null(strstr(out, "type=\"small\""));
-	assert_non_null(strstr(out, "muppy_rss_bytes{pid=\"42\"} 4096\n"));
-	assert_non_null(strstr(out, "muppy_walk_seconds{pid=\"42\"} "
+	assert_non_null(strstr(out, "muppy_rss_bytes{pid=\"42\",program=\"\"} 4096\n"));
+	assert_non_null(strstr(out, "muppy_walk_seconds{pid=\"42\",program=\"\"} "
 				    "0.001500\n"));
 	assert_non_null(strstr(out, "muppy_snapshot_timestamp_seconds"
-				    "{pid=\"42\"} 1000.000\n"));
+				    "{pid=\"42\",program=\"\"} 1000.000\n"));
 	assert_int_equal(strcmp(out + strlen(out) - 6, "# EOF\n"), 0);
 	/* Frozen objects only when the snapshot knows them (format 1.1). */
 	assert_null(strstr(out, "muppy_frozen_objects"));
@@ -244,12 +253,12 @@ static void test_prom(void **state)
 				    "# HELP muppy_frozen_objects Objects "
 				    "gc.freeze() moved to the permanent "
 				    "generation (gc.get_freeze_count()).\n"
-				    "muppy_frozen_objects{pid=\"42\"} 12345\n"
+				    "muppy_frozen_objects{pid=\"42\",program=\"\"} 12345\n"
 				    "# TYPE muppy_rss_bytes gauge\n"));
 	free(out);
 	f.s[0].frozen = 0;
 	out = prom(&f.s[0], 0);
-	assert_non_null(strstr(out, "muppy_frozen_objects{pid=\"42\"} 0\n"));
+	assert_non_null(strstr(out, "muppy_frozen_objects{pid=\"42\",program=\"\"} 0\n"));
 	free(out);
 }
 
@@ -308,6 +317,66 @@ static void test_next_command(void **state)
 	muppy_trend_free(t);
 }
 
+static void test_prom_labels(void **state)
+{
+	static const struct series ser[] = { { "big", { 800 } }, { NULL } };
+	static const struct muppy_label labels[] = {
+		{ "job", "web" }, { "app", "a\\b\"c\nd \xc3\xa9" },
+	};
+	struct muppy_print_opts po = { .format = MUPPY_FORMAT_PROMETHEUS };
+	struct fake f;
+	char *out;
+	FILE *null;
+
+	(void)state;
+	fake_init(&f, ser, 1, NULL);
+	f.s[0].cmdline = (char *)"/usr/bin/python3 -u /srv/my\\x22app.py -p 1";
+	f.s[0].implementation = (char *)"cpython";
+	f.s[0].python = (char *)"3.11.2";
+	out = prom_labels(&f.s[0], 0, labels, 2);
+	/* Every series: pid, program, then the labels given, in order. */
+	assert_non_null(strstr(out, "muppy_type_bytes{pid=\"42\",program="
+				    "\"my\\\\x22app.py\",job=\"web\",app=\"a\\\\b"
+				    "\\\"c\\nd \xc3\xa9\",type=\"big\"} 800\n"));
+	assert_non_null(strstr(out, "muppy_rss_bytes{pid=\"42\",program="
+				    "\"my\\\\x22app.py\",job=\"web\",app=\"a\\\\b"
+				    "\\\"c\\nd \xc3\xa9\"} 0\n"));
+	assert_non_null(strstr(out, "muppy_python_info{pid=\"42\",program="
+				    "\"my\\\\x22app.py\",job=\"web\",app=\"a\\\\b"
+				    "\\\"c\\nd \xc3\xa9\",implementation=\"cpython\","
+				    "version=\"3.11.2\",executable="));
+	free(out);
+
+	/* Names of Prometheus, not muppy's own, each value UTF-8. */
+	assert_true(muppy_prom_label_ok("job", ""));
+	assert_true(muppy_prom_label_ok("_a1", "x"));
+	assert_true(muppy_prom_label_ok("A_b", "\xf0\x9f\x98\x80"));
+	assert_false(muppy_prom_label_ok("", "x"));
+	assert_false(muppy_prom_label_ok("1a", "x"));
+	assert_false(muppy_prom_label_ok("a-b", "x"));
+	assert_false(muppy_prom_label_ok("a.b", "x"));
+	assert_false(muppy_prom_label_ok("__name__", "x"));
+	assert_false(muppy_prom_label_ok("__x", "x"));
+	assert_false(muppy_prom_label_ok("pid", "x"));
+	assert_false(muppy_prom_label_ok("program", "x"));
+	assert_false(muppy_prom_label_ok("type", "x"));
+	assert_false(muppy_prom_label_ok("version", "x"));
+	assert_false(muppy_prom_label_ok("implementation", "x"));
+	assert_false(muppy_prom_label_ok("executable", "x"));
+	assert_false(muppy_prom_label_ok("job", "\xff"));
+	assert_false(muppy_prom_label_ok("job", "\xc3"));
+	assert_false(muppy_prom_label_ok("job", "\xed\xa0\x80")); /* surrogate */
+	assert_false(muppy_prom_label_ok("job", "\xc0\xaf")); /* overlong */
+
+	/* The printer refuses what the check refuses. */
+	null = fopen("/dev/null", "w");
+	assert_non_null(null);
+	po.labels = (const struct muppy_label[]){ { "pid", "1" } };
+	po.nlabels = 1;
+	assert_int_equal(muppy_prom_print(null, &f.s[0], &po), -EINVAL);
+	fclose(null);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_next_command),
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_prom_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
