@@ -440,6 +440,7 @@ static int watch(const struct args *a)
 		.user = a->user,
 		.uid = a->uid,
 		.snap = a->snap,
+		.owners_auto = a->owners.automatic,
 		.interval_ms = a->interval_ms,
 		.count = a->count,
 		.output = a->output,

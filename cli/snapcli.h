@@ -98,6 +98,7 @@ struct cli_watch {
 	const char *user;        /* --user, or NULL */
 	uid_t uid;               /* its uid, or CLI_ANY_UID */
 	struct muppy_snap_opts snap;
+	bool owners_auto;        /* --owners=auto: of the trend's top suspect */
 	int interval_ms;
 	unsigned long count;     /* snapshots to take; 0: until stopped */
 	const char *output;      /* -o: every snapshot kept there */

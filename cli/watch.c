@@ -113,16 +113,44 @@ static int keep(struct session *ss, struct muppy_snapshot *s, char *name)
 	return 0;
 }
 
+/*
+ * --owners=auto: once there is a trend (three snapshots), each snapshot
+ * asks who holds its top suspect; the name is copied into *name (freed
+ * by the caller).  false: a plain snapshot.
+ */
+static bool auto_owners(struct session *ss, char **name)
+{
+	struct muppy_trend *t;
+	bool ok = false;
+
+	*name = NULL;
+	if (!ss->w->owners_auto || ss->n < 3 ||
+	    muppy_trend_compute((const struct muppy_snapshot *const *)
+				ss->snaps, ss->n, &t) < 0)
+		return false;
+	if (t->nsuspects)
+		ok = (*name = strdup(t->suspects[0].name)) != NULL;
+	muppy_trend_free(t);
+	return ok;
+}
+
 /* Takes one snapshot; *status gets the exit code of a failure. */
 static int take(struct session *ss, struct muppy_snapshot **out,
 		int *status)
 {
 	const struct cli_watch *w = ss->w;
+	struct muppy_snap_opts o = w->snap;
 	struct muppy_error err = { "" };
 	struct muppy_snap_stats st;
+	char *suspect;
 	int r;
 
-	r = muppy_snap_take(ss->pid, &w->snap, out, &st, &err);
+	if (auto_owners(ss, &suspect)) {
+		o.owners = (const char *const *)&suspect;
+		o.nowners = 1;
+	}
+	r = muppy_snap_take(ss->pid, &o, out, &st, &err);
+	free(suspect);
 	if (r == -EINTR)
 		return r;
 	if (r == -EAGAIN && mono_ns() < ss->ready_by_ns)

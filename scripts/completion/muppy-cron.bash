@@ -15,7 +15,7 @@ _muppy_cron()
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-d -k -m -n -u -h --help' -- "$cur"))
+		COMPREPLY=($(compgen -W '-d -k -m -n -u -O -h --help' -- "$cur"))
 		return
 	fi
 	# NAME: programs and scripts of the running Python processes.

@@ -31,7 +31,10 @@ _muppy_snap()
 					n = split($i, a, "/"); print a[n]; break } }' |
 			sort -u)" -- "$cur"))
 		return ;;
-	-n | --limit | -t | --timeout | -i | --interval | -c | --count | -p | --pgrep | --label)
+	--owners)
+		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
+		return ;;
+	-n | --limit | -t | --timeout | -i | --interval | -c | --count | -p | --pgrep | --label | --paths)
 		return ;;
 	esac
 	$split && return
