@@ -13,42 +13,56 @@
 
 #include "analysis/analysis.h"
 
-static int cmp_stat_name(const void *a, const void *b)
-{
-	const struct muppy_type_stat *x = *(const struct muppy_type_stat *const *)a;
-	const struct muppy_type_stat *y = *(const struct muppy_type_stat *const *)b;
+/* A row of either kind (a type, a holder): what the merge reads. */
+struct named {
+	const char *name;
+	uint64_t count, bytes;
+};
 
-	return strcmp(x->name, y->name);
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name,
+		      ((const struct named *)b)->name);
 }
 
-/* Pointers to s's rows in name order; -EINVAL on a repeated name. */
-static int index_by_name(const struct muppy_snapshot *s,
-			 const struct muppy_type_stat ***out)
+/*
+ * v[0..n) in name order: -EINVAL for a row without a name or a repeated
+ * one, -EOVERFLOW for a value above MUPPY_MAX_VALUE.
+ */
+static int sort_named(struct named *v, size_t n)
 {
-	const struct muppy_type_stat **idx;
-	size_t i;
-
-	idx = calloc(s->ntypes ? s->ntypes : 1, sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
-	for (i = 0; i < s->ntypes; i++) {
-		if (!s->types[i].name || s->types[i].count > MUPPY_MAX_VALUE ||
-		    s->types[i].bytes > MUPPY_MAX_VALUE) {
-			free(idx);
-			return s->types[i].name ? -EOVERFLOW : -EINVAL;
-		}
-		idx[i] = &s->types[i];
-	}
-	if (s->ntypes > 1)
-		qsort(idx, s->ntypes, sizeof(*idx), cmp_stat_name);
-	for (i = 1; i < s->ntypes; i++) {
-		if (!strcmp(idx[i - 1]->name, idx[i]->name)) {
-			free(idx);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].name)
 			return -EINVAL;
-		}
+		if (v[i].count > MUPPY_MAX_VALUE || v[i].bytes > MUPPY_MAX_VALUE)
+			return -EOVERFLOW;
 	}
-	*out = idx;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_named);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i - 1].name, v[i].name))
+			return -EINVAL;
 	return 0;
+}
+
+static struct named *types_named(const struct muppy_snapshot *s)
+{
+	struct named *v = calloc(s->ntypes + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < s->ntypes; i++)
+		v[i] = (struct named){ s->types[i].name, s->types[i].count,
+				       s->types[i].bytes };
+	return v;
+}
+
+static struct named *holders_named(const struct muppy_owners *o)
+{
+	struct named *v = calloc(o->nholders + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < o->nholders; i++)
+		v[i] = (struct named){ o->holders[i].name, o->holders[i].count,
+				       o->holders[i].bytes };
+	return v;
 }
 
 /* new - old for two values in [0, MUPPY_MAX_VALUE]. */
@@ -57,122 +71,62 @@ static int64_t delta(uint64_t old, uint64_t new)
 	return (int64_t)new - (int64_t)old;
 }
 
-static void add_row(struct muppy_diff *d, const struct muppy_type_stat *o,
-		    const struct muppy_type_stat *n)
+/*
+ * The rows of what changed between old[0..no) and new[0..nn), both in
+ * name order, into rows (room for no + nn), a name missing from one side
+ * counting zero there; *nrows gets how many.
+ */
+static void merge_named(const struct named *old, size_t no,
+			const struct named *new, size_t nn,
+			struct muppy_diff_row *rows, size_t *nrows)
 {
-	struct muppy_diff_row *r = &d->rows[d->nrows];
+	static const struct named none;
+	size_t i = 0, j = 0;
 
-	r->name = n ? n->name : o->name;
-	r->old_count = o ? o->count : 0;
-	r->old_bytes = o ? o->bytes : 0;
-	r->new_count = n ? n->count : 0;
-	r->new_bytes = n ? n->bytes : 0;
-	if (r->old_count == r->new_count && r->old_bytes == r->new_bytes)
-		return;
-	r->d_count = delta(r->old_count, r->new_count);
-	r->d_bytes = delta(r->old_bytes, r->new_bytes);
-	d->nrows++;
+	*nrows = 0;
+	while (i < no || j < nn) {
+		int c = i == no ? 1 : j == nn ? -1 :
+			strcmp(old[i].name, new[j].name);
+		const struct named *o = c <= 0 ? &old[i++] : &none;
+		const struct named *n = c >= 0 ? &new[j++] : &none;
+		struct muppy_diff_row *r = &rows[*nrows];
+
+		r->name = n->name ? n->name : o->name;
+		r->old_count = o->count;
+		r->old_bytes = o->bytes;
+		r->new_count = n->count;
+		r->new_bytes = n->bytes;
+		if (r->old_count == r->new_count && r->old_bytes == r->new_bytes)
+			continue;
+		r->d_count = delta(r->old_count, r->new_count);
+		r->d_bytes = delta(r->old_bytes, r->new_bytes);
+		(*nrows)++;
+	}
 }
 
 static int cmp_size(const void *a, const void *b);
 
-static int cmp_holder_name(const void *a, const void *b)
-{
-	const struct muppy_holder *x = *(const struct muppy_holder *const *)a;
-	const struct muppy_holder *y = *(const struct muppy_holder *const *)b;
-
-	return strcmp(x->name, y->name);
-}
-
-/* Pointers to o's holders in name order; -EINVAL on a repeated name. */
-static int index_holders(const struct muppy_owners *o,
-			 const struct muppy_holder ***out)
-{
-	const struct muppy_holder **idx;
-	size_t i;
-
-	idx = calloc(o->nholders ? o->nholders : 1, sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
-	for (i = 0; i < o->nholders; i++) {
-		const struct muppy_holder *h = &o->holders[i];
-
-		if (!h->name || h->count > MUPPY_MAX_VALUE ||
-		    h->bytes > MUPPY_MAX_VALUE) {
-			free(idx);
-			return h->name ? -EOVERFLOW : -EINVAL;
-		}
-		idx[i] = h;
-	}
-	if (o->nholders > 1)
-		qsort(idx, o->nholders, sizeof(*idx), cmp_holder_name);
-	for (i = 1; i < o->nholders; i++) {
-		if (!strcmp(idx[i - 1]->name, idx[i]->name)) {
-			free(idx);
-			return -EINVAL;
-		}
-	}
-	*out = idx;
-	return 0;
-}
-
-static void add_holder_row(struct muppy_owners_diff *od,
-			   const struct muppy_holder *o,
-			   const struct muppy_holder *n)
-{
-	struct muppy_diff_row *r = &od->rows[od->nrows];
-
-	r->name = n ? n->name : o->name;
-	r->old_count = o ? o->count : 0;
-	r->old_bytes = o ? o->bytes : 0;
-	r->new_count = n ? n->count : 0;
-	r->new_bytes = n ? n->bytes : 0;
-	if (r->old_count == r->new_count && r->old_bytes == r->new_bytes)
-		return;
-	r->d_count = delta(r->old_count, r->new_count);
-	r->d_bytes = delta(r->old_bytes, r->new_bytes);
-	od->nrows++;
-}
-
 /* The holders of one type in both snapshots, merged by name. */
 static int diff_holders(struct muppy_owners_diff *od)
 {
-	const struct muppy_owners *old = od->old, *new = od->new;
-	const struct muppy_holder **oi = NULL, **ni = NULL;
-	size_t i = 0, j = 0;
-	int rc;
+	struct named *o = holders_named(od->old), *n = holders_named(od->new);
+	int rc = -ENOMEM;
 
-	od->rows = calloc(old->nholders + new->nholders + 1,
+	od->rows = calloc(od->old->nholders + od->new->nholders + 1,
 			  sizeof(*od->rows));
-	if (!od->rows)
-		return -ENOMEM;
-	rc = index_holders(old, &oi);
-	if (rc)
-		return rc;
-	rc = index_holders(new, &ni);
-	if (rc)
-		goto out_free_old;
-	while (i < old->nholders || j < new->nholders) {
-		int c;
-
-		if (i == old->nholders)
-			c = 1;
-		else if (j == new->nholders)
-			c = -1;
-		else
-			c = strcmp(oi[i]->name, ni[j]->name);
-		if (c < 0)
-			add_holder_row(od, oi[i++], NULL);
-		else if (c > 0)
-			add_holder_row(od, NULL, ni[j++]);
-		else
-			add_holder_row(od, oi[i++], ni[j++]);
+	if (o && n && od->rows) {
+		rc = sort_named(o, od->old->nholders);
+		if (!rc)
+			rc = sort_named(n, od->new->nholders);
 	}
-	if (od->nrows > 1)
-		qsort(od->rows, od->nrows, sizeof(*od->rows), cmp_size);
-	free(ni);
-out_free_old:
-	free(oi);
+	if (!rc) {
+		merge_named(o, od->old->nholders, n, od->new->nholders,
+			    od->rows, &od->nrows);
+		if (od->nrows > 1)
+			qsort(od->rows, od->nrows, sizeof(*od->rows), cmp_size);
+	}
+	free(o);
+	free(n);
 	return rc;
 }
 
@@ -210,10 +164,9 @@ int muppy_diff_compute(const struct muppy_snapshot *old,
 		       const struct muppy_snapshot *new,
 		       struct muppy_diff **out)
 {
-	const struct muppy_type_stat **oi = NULL, **ni = NULL;
+	struct named *o = NULL, *n = NULL;
 	struct muppy_diff *d;
-	size_t i = 0, j = 0;
-	int rc;
+	int rc = -ENOMEM;
 
 	*out = NULL;
 	if (old->objects > MUPPY_MAX_VALUE || old->bytes > MUPPY_MAX_VALUE ||
@@ -229,45 +182,25 @@ int muppy_diff_compute(const struct muppy_snapshot *old,
 	/* At most one row per distinct name; the sum cannot wrap a size_t
 	 * because both arrays exist in memory. */
 	d->rows = calloc(old->ntypes + new->ntypes + 1, sizeof(*d->rows));
-	if (!d->rows) {
-		rc = -ENOMEM;
-		goto out_free_diff;
-	}
-	rc = index_by_name(old, &oi);
+	o = types_named(old);
+	n = types_named(new);
+	if (!d->rows || !o || !n)
+		goto out;
+	rc = sort_named(o, old->ntypes);
+	if (!rc)
+		rc = sort_named(n, new->ntypes);
 	if (rc)
-		goto out_free_diff;
-	rc = index_by_name(new, &ni);
-	if (rc)
-		goto out_free_old_index;
-
-	while (i < old->ntypes || j < new->ntypes) {
-		int c;
-
-		if (i == old->ntypes)
-			c = 1;
-		else if (j == new->ntypes)
-			c = -1;
-		else
-			c = strcmp(oi[i]->name, ni[j]->name);
-		if (c < 0)
-			add_row(d, oi[i++], NULL);
-		else if (c > 0)
-			add_row(d, NULL, ni[j++]);
-		else
-			add_row(d, oi[i++], ni[j++]);
-	}
+		goto out;
+	merge_named(o, old->ntypes, n, new->ntypes, d->rows, &d->nrows);
 	rc = diff_owners(d);
 	if (rc)
-		goto out_free_new_index;
+		goto out;
 	muppy_diff_sort(d, MUPPY_SORT_SIZE);
 	*out = d;
 	d = NULL; /* handed over */
-
-out_free_new_index:
-	free(ni);
-out_free_old_index:
-	free(oi);
-out_free_diff:
+out:
+	free(o);
+	free(n);
 	muppy_diff_free(d);
 	return rc;
 }
