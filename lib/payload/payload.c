@@ -545,6 +545,7 @@ static void summarize(const struct pyapi *api)
 	uint64_t t0;
 	int r;
 
+	pmem_limit();
 	if (!prove(api, &lay))
 		return;
 	if (P.req.owners.ntypes) {
@@ -577,8 +578,11 @@ static void summarize(const struct pyapi *api)
 			fail(MUPPY_ST_INTERNAL, "gc.get_objects() returned a "
 			     "list that could not be read");
 		else
-			fail(MUPPY_ST_NOMEM, "out of memory for the walk's "
-			     "bookkeeping");
+			fail(MUPPY_ST_NOMEM, own ?
+			     "out of memory for the walk's bookkeeping: it "
+			     "keeps below a quarter of the memory available, "
+			     "and --owners needs about 12 bytes an object" :
+			     "out of memory for the walk's bookkeeping");
 		return;
 	}
 	P.reply.objects = res.objects;

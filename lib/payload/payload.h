@@ -252,5 +252,7 @@ HIDDEN void *pmem_alloc(size_t size);
 HIDDEN void *pmem_realloc(void *p, size_t old, size_t size);
 HIDDEN void pmem_free(void *p, size_t size);
 HIDDEN size_t pmem_peak(void);
+/* Caps it all at a quarter of the memory available now (at least 64 MiB). */
+HIDDEN void pmem_limit(void);
 
 #endif
