@@ -30,7 +30,7 @@
 
 #include "owners.h"
 
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
+bool own_grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	size_t c;
 	void *p;
@@ -102,7 +102,7 @@ static int find_modules(struct owners *own)
 	while (mods && api->PyDict_Next(mods, &pos, &k, &v)) {
 		if (!api->PyType_IsSubtype(Py_TYPE(v), api->PyModule_Type))
 			continue;
-		if (!grow((void **)&own->mods, &own->mods_cap, own->nmods,
+		if (!own_grow((void **)&own->mods, &own->mods_cap, own->nmods,
 			  sizeof(*own->mods)))
 			return -ENOMEM;
 		own->mods[own->nmods++] = v;
@@ -167,6 +167,7 @@ void owners_close(struct owners *own)
 	pmem_free(own->groups, own->groups_cap * sizeof(*own->groups));
 	pmem_free(own->gindex, own->gindex_cap * sizeof(*own->gindex));
 	pmem_free(own->hold, own->hold_cap * sizeof(*own->hold));
+	pmem_free(own->frefs, own->frefs_cap * sizeof(*own->frefs));
 	pmem_free(own->chain, MUPPY_OWNERS_STEPS_MAX * sizeof(*own->chain));
 	sbuf_free(&own->gnames);
 	sbuf_free(&own->nb);
@@ -208,7 +209,7 @@ int owners_target(const struct owners *own, PyTypeObject *t)
 
 int owners_edge(struct owners *own, uint32_t holder, PyObject *c, int k)
 {
-	if (!grow((void **)&own->edges, &own->edges_cap, own->nedges,
+	if (!own_grow((void **)&own->edges, &own->edges_cap, own->nedges,
 		  sizeof(*own->edges)))
 		return -ENOMEM;
 	own->edges[own->nedges++] = (struct edge){ c, holder, (uint32_t)k };
@@ -220,7 +221,7 @@ int owners_object(struct owners *own, PyObject *o, int k, uint64_t size,
 {
 	struct target *t = &own->tg[k];
 
-	if (!grow((void **)&own->found, &own->found_cap, own->nfound,
+	if (!own_grow((void **)&own->found, &own->found_cap, own->nfound,
 		  sizeof(*own->found)))
 		return -ENOMEM;
 	own->found[own->nfound++] = o;
@@ -268,8 +269,7 @@ static bool grow_gindex(struct owners *own)
 	return true;
 }
 
-/* The group named own->nb for targets of kind k; NONE on ENOMEM. */
-static uint32_t group_id(struct owners *own, uint32_t k)
+uint32_t own_group(struct owners *own, uint32_t k)
 {
 	const char *name = own->nb.v;
 	size_t len = own->nb.len, j;
@@ -286,7 +286,7 @@ static uint32_t group_id(struct owners *own, uint32_t k)
 		    memcmp(own->gnames.v + gr->off, name, len) == 0)
 			return own->gindex[j] - 1;
 	}
-	if (!grow((void **)&own->groups, &own->groups_cap, own->ngroups,
+	if (!own_grow((void **)&own->groups, &own->groups_cap, own->ngroups,
 		  sizeof(*own->groups)) ||
 	    own->gnames.len + len > UINT32_MAX)
 		return NONE;
@@ -299,9 +299,9 @@ static uint32_t group_id(struct owners *own, uint32_t k)
 	return (uint32_t)own->ngroups++;
 }
 
-static void member(struct owners *own, PyObject *c, uint32_t gid)
+void own_member(struct owners *own, PyObject *c, uint32_t gid)
 {
-	if (gid == NONE || !grow((void **)&own->mem, &own->mem_cap, own->nmem,
+	if (gid == NONE || !own_grow((void **)&own->mem, &own->mem_cap, own->nmem,
 				 sizeof(*own->mem))) {
 		own->failed = true;
 		return;
@@ -490,15 +490,15 @@ static void name_dict(struct owners *own, const struct hinfo *hi)
 			if (hi->ns && own_is_str(own, k)) {
 				own_put_ns(own, hi->ns);
 				own_put_str(own, k);
-				member(own, v, group_id(own, (uint32_t)tk));
+				own_member(own, v, own_group(own, (uint32_t)tk));
 			} else {
 				if (gv[tk] == NONE) {
 					own_put_type(own, Py_TYPE(p));
 					own_put(own, " values");
 					put_of(own, hi);
-					gv[tk] = group_id(own, (uint32_t)tk);
+					gv[tk] = own_group(own, (uint32_t)tk);
 				}
-				member(own, v, gv[tk]);
+				own_member(own, v, gv[tk]);
 			}
 		}
 		if ((tk = target_kind(own, k)) >= 0) {
@@ -507,9 +507,9 @@ static void name_dict(struct owners *own, const struct hinfo *hi)
 				own_put_type(own, Py_TYPE(p));
 				own_put(own, " keys");
 				put_of(own, hi);
-				gk[tk] = group_id(own, (uint32_t)tk);
+				gk[tk] = own_group(own, (uint32_t)tk);
 			}
-			member(own, k, gk[tk]);
+			own_member(own, k, gk[tk]);
 		}
 	}
 }
@@ -533,7 +533,7 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 
 		own->nb.len = 0;
 		if (heap && own_put_attr(own, p, c)) {
-			member(own, c, group_id(own, e[i].k));
+			own_member(own, c, own_group(own, e[i].k));
 			continue;
 		}
 		if (kp == K_DICT)
@@ -554,9 +554,9 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 				own_put_type(own, Py_TYPE(p));
 				own_put(own, " (C)");
 			}
-			same[e[i].k] = group_id(own, e[i].k);
+			same[e[i].k] = own_group(own, e[i].k);
 		}
-		member(own, c, same[e[i].k]);
+		own_member(own, c, same[e[i].k]);
 	}
 	if (kp == K_DICT)
 		name_dict(own, &hi);
@@ -597,9 +597,28 @@ static uint64_t edges_into(const struct owners *own, PyObject *c)
 	return lo - first;
 }
 
+/* Frame references into c, own->frefs sorted by address. */
+static uint64_t frefs_into(const struct owners *own, PyObject *c)
+{
+	size_t lo = 0, hi = own->nfrefs, first;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)own->frefs[mid] < (uintptr_t)c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (first = lo; lo < own->nfrefs && own->frefs[lo] == c; lo++)
+		;
+	return lo - first;
+}
+
 /*
- * Rule 9: targets referred to more often than by edges.  The walk's bits
- * count up to two references, which settles reference counts of 1 and 2
+ * Rule 9: targets referred to more often than by edges and by the local
+ * variables of running functions (ownframes.c).  The walk's bits count
+ * up to two references, which settles reference counts of 1 and 2
  * (every edge holds a reference); only above that are the edges into a
  * target counted, sorted by target the first time.
  */
@@ -611,19 +630,20 @@ static void outside(struct owners *own, bool roots_list)
 	for (int k = 0; k < own->ntargets; k++) {
 		own->nb.len = 0;
 		own_put(own, "outside the object graph");
-		gid[k] = group_id(own, (uint32_t)k);
+		gid[k] = own_group(own, (uint32_t)k);
 	}
 	/* with gc.get_objects()'s list, everything tracked has one more */
 	for (size_t i = 0; i < own->nfound && !roots_list; i++) {
 		PyObject *c = own->found[i];
-		uint64_t refs = refcount(own, c), in;
+		uint64_t refs = refcount(own, c), in, fr;
 
 		if (refs == UINT64_MAX) /* immortal: nobody holds it */
 			continue;
 		if (own->view->counted(own->view->w, c))
 			refs--;
 		in = (uint64_t)own->view->refs(own->view->w, c);
-		if (refs > 2 && in == 2) {
+		fr = own->nfrefs ? frefs_into(own, c) : 0;
+		if (refs > 2 + fr && in == 2) {
 			if (!sorted)
 				psort_by_addr(own->edges, own->nedges,
 					      sizeof(*own->edges),
@@ -631,8 +651,8 @@ static void outside(struct owners *own, bool roots_list)
 			sorted = true;
 			in = edges_into(own, c);
 		}
-		if (refs > in)
-			member(own, c, gid[owners_target(own, Py_TYPE(c))]);
+		if (refs > in + fr)
+			own_member(own, c, gid[owners_target(own, Py_TYPE(c))]);
 	}
 }
 
@@ -701,6 +721,8 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 		name_run(own, own->edges + i, j - i);
 	}
 	paths(own);
+	if (!own->failed)
+		own_frames(own);
 	if (!own->failed)
 		outside(own, roots_list);
 	if (own->failed)

@@ -119,6 +119,9 @@ struct owners {
 	struct kcache kinds[KIND_CACHE];
 	struct tname tname[TNAME_CACHE];
 	int inline_state;       /* 0 not tried, 1 proven, -1 off */
+	PyObject **frefs;       /* targets in frame locals, one per strong
+				   reference, sorted by address */
+	size_t nfrefs, frefs_cap;
 	/* the walk's, during owners_analyze() */
 	const struct walk_view *view;
 	PyObject *const *objs;
@@ -135,6 +138,18 @@ static inline size_t owners_hash(uintptr_t v)
 	return (size_t)v;
 }
 
+/* owners.c */
+HIDDEN bool own_grow(void **v, size_t *cap, size_t n, size_t size);
+/* The group named own->nb for targets of kind k; NONE on ENOMEM. */
+HIDDEN uint32_t own_group(struct owners *own, uint32_t k);
+/* c, a target, is in group gid (own->failed on ENOMEM). */
+HIDDEN void own_member(struct owners *own, PyObject *c, uint32_t gid);
+
+/* ownframes.c: the targets in the local variables of the threads'
+ * running functions, as memberships and in own->frefs.  Needs own->found
+ * sorted by address. */
+HIDDEN void own_frames(struct owners *own);
+
 /* ownname.c */
 HIDDEN enum kind own_kind(struct owners *own, PyObject *o);
 HIDDEN bool own_is_str(const struct owners *own, PyObject *o);
@@ -149,6 +164,10 @@ HIDDEN PyObject *own_ns_by_parent(struct owners *own, uint32_t i);
 HIDDEN void own_put(struct owners *own, const char *s);
 HIDDEN void own_put_type(struct owners *own, PyTypeObject *t);
 HIDDEN void own_put_str(struct owners *own, PyObject *s);
+/* The attribute NAME of instance x, from its __dict__ or its inline
+ * values, if it is an exact str (borrowed), else NULL. */
+HIDDEN PyObject *own_attr_str(struct owners *own, PyObject *x,
+			      const char *name);
 /* "M.", "class K." or "T." for namespace owner ns. */
 HIDDEN void own_put_ns(struct owners *own, PyObject *ns);
 /* "T.attr" for x's slot or inline value c; false when it is neither. */
