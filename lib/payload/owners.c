@@ -616,7 +616,7 @@ static uint64_t frefs_into(const struct owners *own, PyObject *c)
 }
 
 /*
- * Rule 9: targets referred to more often than by edges and by the local
+ * Rule 10: targets referred to more often than by edges and by the local
  * variables of running functions (ownframes.c).  The walk's bits count
  * up to two references, which settles reference counts of 1 and 2
  * (every edge holds a reference); only above that are the edges into a

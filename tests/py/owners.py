@@ -50,9 +50,12 @@ reading is one a C payload that walks tp_traverse can reproduce):
 - "exactly one incoming edge" counts edges (duplicates too); U is then
   the first (in byte order) of that edge's names, without its own
   "of U".  Edges from the reference's own bookkeeping are not edges.
-- Rule 9: a target is "outside the object graph" when its reference
+- Rule 9 (3.7+): the worker thread's local 'mine' holds one target, as
+  the payload names it (local_group()); it is one reference more.
+- Rule 10: a target is "outside the object graph" when its reference
   count (sys.getrefcount, calibrated on an object held by one known
-  reference, minus the reference's own one) is above its incoming edges.
+  reference, minus the reference's own one) is above its incoming edges
+  and its rule 9 references.
 - Paths: roots are the values of sys.modules that are module objects
   (isinstance of ModuleType), in order, all at distance 0.  The length of
   a path is in edges: a step that skips a dict (a module's, a class's,
