@@ -30,7 +30,7 @@
 
 #include "owners.h"
 
-bool own_grow(void **v, size_t *cap, size_t n, size_t size)
+static bool grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	size_t c;
 	void *p;
@@ -102,7 +102,7 @@ static int find_modules(struct owners *own)
 	while (mods && api->PyDict_Next(mods, &pos, &k, &v)) {
 		if (!api->PyType_IsSubtype(Py_TYPE(v), api->PyModule_Type))
 			continue;
-		if (!own_grow((void **)&own->mods, &own->mods_cap, own->nmods,
+		if (!grow((void **)&own->mods, &own->mods_cap, own->nmods,
 			  sizeof(*own->mods)))
 			return -ENOMEM;
 		own->mods[own->nmods++] = v;
@@ -168,6 +168,8 @@ void owners_close(struct owners *own)
 	pmem_free(own->gindex, own->gindex_cap * sizeof(*own->gindex));
 	pmem_free(own->hold, own->hold_cap * sizeof(*own->hold));
 	pmem_free(own->frefs, own->frefs_cap * sizeof(*own->frefs));
+	pmem_free(own->fh, own->fh_cap * sizeof(*own->fh));
+	sbuf_free(&own->fnames);
 	pmem_free(own->chain, MUPPY_OWNERS_STEPS_MAX * sizeof(*own->chain));
 	sbuf_free(&own->gnames);
 	sbuf_free(&own->nb);
@@ -209,7 +211,7 @@ int owners_target(const struct owners *own, PyTypeObject *t)
 
 int owners_edge(struct owners *own, uint32_t holder, PyObject *c, int k)
 {
-	if (!own_grow((void **)&own->edges, &own->edges_cap, own->nedges,
+	if (!grow((void **)&own->edges, &own->edges_cap, own->nedges,
 		  sizeof(*own->edges)))
 		return -ENOMEM;
 	own->edges[own->nedges++] = (struct edge){ c, holder, (uint32_t)k };
@@ -221,7 +223,7 @@ int owners_object(struct owners *own, PyObject *o, int k, uint64_t size,
 {
 	struct target *t = &own->tg[k];
 
-	if (!own_grow((void **)&own->found, &own->found_cap, own->nfound,
+	if (!grow((void **)&own->found, &own->found_cap, own->nfound,
 		  sizeof(*own->found)))
 		return -ENOMEM;
 	own->found[own->nfound++] = o;
@@ -269,7 +271,8 @@ static bool grow_gindex(struct owners *own)
 	return true;
 }
 
-uint32_t own_group(struct owners *own, uint32_t k)
+/* The group named own->nb for targets of kind k; NONE on ENOMEM. */
+static uint32_t group_id(struct owners *own, uint32_t k)
 {
 	const char *name = own->nb.v;
 	size_t len = own->nb.len, j;
@@ -286,7 +289,7 @@ uint32_t own_group(struct owners *own, uint32_t k)
 		    memcmp(own->gnames.v + gr->off, name, len) == 0)
 			return own->gindex[j] - 1;
 	}
-	if (!own_grow((void **)&own->groups, &own->groups_cap, own->ngroups,
+	if (!grow((void **)&own->groups, &own->groups_cap, own->ngroups,
 		  sizeof(*own->groups)) ||
 	    own->gnames.len + len > UINT32_MAX)
 		return NONE;
@@ -299,9 +302,9 @@ uint32_t own_group(struct owners *own, uint32_t k)
 	return (uint32_t)own->ngroups++;
 }
 
-void own_member(struct owners *own, PyObject *c, uint32_t gid)
+static void member(struct owners *own, PyObject *c, uint32_t gid)
 {
-	if (gid == NONE || !own_grow((void **)&own->mem, &own->mem_cap, own->nmem,
+	if (gid == NONE || !grow((void **)&own->mem, &own->mem_cap, own->nmem,
 				 sizeof(*own->mem))) {
 		own->failed = true;
 		return;
@@ -490,15 +493,15 @@ static void name_dict(struct owners *own, const struct hinfo *hi)
 			if (hi->ns && own_is_str(own, k)) {
 				own_put_ns(own, hi->ns);
 				own_put_str(own, k);
-				own_member(own, v, own_group(own, (uint32_t)tk));
+				member(own, v, group_id(own, (uint32_t)tk));
 			} else {
 				if (gv[tk] == NONE) {
 					own_put_type(own, Py_TYPE(p));
 					own_put(own, " values");
 					put_of(own, hi);
-					gv[tk] = own_group(own, (uint32_t)tk);
+					gv[tk] = group_id(own, (uint32_t)tk);
 				}
-				own_member(own, v, gv[tk]);
+				member(own, v, gv[tk]);
 			}
 		}
 		if ((tk = target_kind(own, k)) >= 0) {
@@ -507,9 +510,9 @@ static void name_dict(struct owners *own, const struct hinfo *hi)
 				own_put_type(own, Py_TYPE(p));
 				own_put(own, " keys");
 				put_of(own, hi);
-				gk[tk] = own_group(own, (uint32_t)tk);
+				gk[tk] = group_id(own, (uint32_t)tk);
 			}
-			own_member(own, k, gk[tk]);
+			member(own, k, gk[tk]);
 		}
 	}
 }
@@ -533,7 +536,7 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 
 		own->nb.len = 0;
 		if (heap && own_put_attr(own, p, c)) {
-			own_member(own, c, own_group(own, e[i].k));
+			member(own, c, group_id(own, e[i].k));
 			continue;
 		}
 		if (kp == K_DICT)
@@ -554,9 +557,9 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 				own_put_type(own, Py_TYPE(p));
 				own_put(own, " (C)");
 			}
-			same[e[i].k] = own_group(own, e[i].k);
+			same[e[i].k] = group_id(own, e[i].k);
 		}
-		own_member(own, c, same[e[i].k]);
+		member(own, c, same[e[i].k]);
 	}
 	if (kp == K_DICT)
 		name_dict(own, &hi);
@@ -597,6 +600,32 @@ static uint64_t edges_into(const struct owners *own, PyObject *c)
 	return lo - first;
 }
 
+/* Rule 9: the targets in the threads' frame locals (ownframes.c), and
+ * the references of their own (own->frefs, sorted by address). */
+static void frame_holders(struct owners *own)
+{
+	own_frames(own);
+	for (size_t i = 0; i < own->nfh && !own->failed; i++) {
+		const struct fhold *h = &own->fh[i];
+
+		own->nb.len = 0;
+		if (!sbuf_put(&own->nb, own->fnames.v + h->off, h->len)) {
+			own->failed = true;
+			break;
+		}
+		member(own, h->c, group_id(own, h->k));
+		if (!h->strong)
+			continue;
+		if (!grow((void **)&own->frefs, &own->frefs_cap, own->nfrefs,
+			  sizeof(*own->frefs)))
+			own->failed = true;
+		else
+			own->frefs[own->nfrefs++] = h->c;
+	}
+	if (own->nfrefs)
+		psort_by_addr(own->frefs, own->nfrefs, sizeof(*own->frefs), 0);
+}
+
 /* Frame references into c, own->frefs sorted by address. */
 static uint64_t frefs_into(const struct owners *own, PyObject *c)
 {
@@ -630,7 +659,7 @@ static void outside(struct owners *own, bool roots_list)
 	for (int k = 0; k < own->ntargets; k++) {
 		own->nb.len = 0;
 		own_put(own, "outside the object graph");
-		gid[k] = own_group(own, (uint32_t)k);
+		gid[k] = group_id(own, (uint32_t)k);
 	}
 	/* with gc.get_objects()'s list, everything tracked has one more */
 	for (size_t i = 0; i < own->nfound && !roots_list; i++) {
@@ -652,7 +681,7 @@ static void outside(struct owners *own, bool roots_list)
 			in = edges_into(own, c);
 		}
 		if (refs > in + fr)
-			own_member(own, c, gid[owners_target(own, Py_TYPE(c))]);
+			member(own, c, gid[owners_target(own, Py_TYPE(c))]);
 	}
 }
 
@@ -722,7 +751,7 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	}
 	paths(own);
 	if (!own->failed)
-		own_frames(own);
+		frame_holders(own);
 	if (!own->failed)
 		outside(own, roots_list);
 	if (own->failed)

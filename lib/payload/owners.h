@@ -85,6 +85,14 @@ struct tname {
 	uint32_t off, len;      /* in own->tnames */
 };
 
+/* Target c in a frame local: the holder's name is fnames[off, off+len). */
+struct fhold {
+	PyObject *c;
+	uint32_t k;
+	uint32_t off, len;
+	bool strong;            /* the slot holds a reference of its own */
+};
+
 struct moddict {
 	PyObject *dict, *mod;
 };
@@ -119,6 +127,9 @@ struct owners {
 	struct kcache kinds[KIND_CACHE];
 	struct tname tname[TNAME_CACHE];
 	int inline_state;       /* 0 not tried, 1 proven, -1 off */
+	struct fhold *fh;       /* frame locals holding targets */
+	size_t nfh, fh_cap;
+	struct sbuf fnames;     /* their holders' names */
 	PyObject **frefs;       /* targets in frame locals, one per strong
 				   reference, sorted by address */
 	size_t nfrefs, frefs_cap;
@@ -138,16 +149,9 @@ static inline size_t owners_hash(uintptr_t v)
 	return (size_t)v;
 }
 
-/* owners.c */
-HIDDEN bool own_grow(void **v, size_t *cap, size_t n, size_t size);
-/* The group named own->nb for targets of kind k; NONE on ENOMEM. */
-HIDDEN uint32_t own_group(struct owners *own, uint32_t k);
-/* c, a target, is in group gid (own->failed on ENOMEM). */
-HIDDEN void own_member(struct owners *own, PyObject *c, uint32_t gid);
-
 /* ownframes.c: the targets in the local variables of the threads'
- * running functions, as memberships and in own->frefs.  Needs own->found
- * sorted by address. */
+ * running functions, into own->fh and own->fnames (own->failed on
+ * ENOMEM); sorts own->found by address. */
 HIDDEN void own_frames(struct owners *own);
 
 /* ownname.c */

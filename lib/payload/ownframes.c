@@ -143,7 +143,7 @@ static bool layout_of(const struct owners *own, struct flayout *L)
 	memset(L, 0, sizeof(*L));
 	if (!code || !api->PyInterpreterState_ThreadHead ||
 	    !api->PyThreadState_Next || !api->PyThreadState_UncheckedGet ||
-	    api->free_threaded || m < 7 || m > 15)
+	    api->free_threaded || m < 7 || m > 15 || layout_forced("frames"))
 		return false;
 	if (m <= 10) {
 		PyTypeObject *ft = api->PyFrame_Type;
@@ -335,7 +335,44 @@ static void put_holder(struct fctx *x, PyObject *code, PyObject *var,
 	own_put(own, buf);
 }
 
-/* The slot i of a frame holding raw (tag bits and all): a target? */
+/* The index of t among the types asked for, or -1. */
+static int target_of(const struct owners *own, PyTypeObject *t)
+{
+	for (int i = 0; i < own->ntargets; i++)
+		if (own->tg[i].type == t)
+			return i;
+	return -1;
+}
+
+/* Appends target c, of kind k, held by the name in own->nb. */
+static void hold(struct owners *own, PyObject *c, int k, bool strong)
+{
+	if (own->nfh == own->fh_cap) {
+		size_t cap = own->fh_cap ? own->fh_cap * 2 : 64;
+		struct fhold *v = pmem_realloc(own->fh,
+					       own->fh_cap * sizeof(*v),
+					       cap * sizeof(*v));
+
+		if (!v) {
+			own->failed = true;
+			return;
+		}
+		own->fh = v;
+		own->fh_cap = cap;
+	}
+	if (own->failed || own->fnames.len + own->nb.len > UINT32_MAX ||
+	    !sbuf_put(&own->fnames, own->nb.v, own->nb.len)) {
+		own->failed = true;
+		return;
+	}
+	own->fh[own->nfh++] = (struct fhold){
+		.c = c, .k = (uint32_t)k, .strong = strong,
+		.off = (uint32_t)(own->fnames.len - own->nb.len),
+		.len = (uint32_t)own->nb.len,
+	};
+}
+
+/* A slot of a frame holding raw (tag bits and all): a target? */
 static void slot(struct fctx *x, PyObject *code, PyObject *var,
 		 uintptr_t raw, int *line, void *frame)
 {
@@ -345,7 +382,7 @@ static void slot(struct fctx *x, PyObject *code, PyObject *var,
 
 	if (!c || !found(own, c) || !is_str(own, var))
 		return;
-	k = owners_target(own, Py_TYPE((PyObject *)c));
+	k = target_of(own, Py_TYPE((PyObject *)c));
 	if (k < 0)
 		return;
 	if (*line == 0) {
@@ -362,14 +399,8 @@ static void slot(struct fctx *x, PyObject *code, PyObject *var,
 		}
 	}
 	put_holder(x, code, var, *line);
-	own_member(own, (PyObject *)c, own_group(own, (uint32_t)k));
-	if (!(raw & x->L.tag) && !own->failed) { /* a reference of its own */
-		if (!own_grow((void **)&own->frefs, &own->frefs_cap,
-			      own->nfrefs, sizeof(*own->frefs)))
-			own->failed = true;
-		else
-			own->frefs[own->nfrefs++] = (PyObject *)c;
-	}
+	/* (3.14+: a tag bit set, a borrowed or immortal reference) */
+	hold(own, (PyObject *)c, k, !(raw & x->L.tag));
 }
 
 /* A PyFrameObject (3.7-3.10): locals, cells, free variables. */
@@ -488,6 +519,4 @@ void own_frames(struct owners *own)
 	     ts && !own->failed; ts = api->PyThreadState_Next(ts))
 		if (ts != mine)
 			thread_frames(&x, ts);
-	if (own->nfrefs)
-		psort_by_addr(own->frefs, own->nfrefs, sizeof(*own->frefs), 0);
 }
