@@ -169,6 +169,7 @@ void owners_close(struct owners *own)
 	pmem_free(own->hold, own->hold_cap * sizeof(*own->hold));
 	pmem_free(own->frefs, own->frefs_cap * sizeof(*own->frefs));
 	pmem_free(own->fh, own->fh_cap * sizeof(*own->fh));
+	own_frames_free(own);
 	sbuf_free(&own->fnames);
 	pmem_free(own->chain, MUPPY_OWNERS_STEPS_MAX * sizeof(*own->chain));
 	sbuf_free(&own->gnames);
@@ -539,6 +540,10 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 			member(own, c, group_id(own, e[i].k));
 			continue;
 		}
+		if (kp == K_OTHER && own_frame_edge(own, p, c)) {
+			member(own, c, group_id(own, e[i].k));
+			continue;
+		}
 		if (kp == K_DICT)
 			continue;
 		if (same[e[i].k] == NONE) {
@@ -604,7 +609,6 @@ static uint64_t edges_into(const struct owners *own, PyObject *c)
  * the references of their own (own->frefs, sorted by address). */
 static void frame_holders(struct owners *own)
 {
-	own_frames(own);
 	for (size_t i = 0; i < own->nfh && !own->failed; i++) {
 		const struct fhold *h = &own->fh[i];
 
@@ -743,6 +747,7 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	own->n = n;
 	if (place_by_pass(own) < 0)
 		return -ENOMEM;
+	own_frames(own);
 	for (i = 0; i < own->nedges && !own->failed; i = j) {
 		for (j = i + 1; j < own->nedges &&
 		     own->edges[j].holder == own->edges[i].holder; j++)

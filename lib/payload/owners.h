@@ -127,6 +127,7 @@ struct owners {
 	struct kcache kinds[KIND_CACHE];
 	struct tname tname[TNAME_CACHE];
 	int inline_state;       /* 0 not tried, 1 proven, -1 off */
+	struct fctx *frames;    /* ownframes.c's */
 	struct fhold *fh;       /* frame locals holding targets */
 	size_t nfh, fh_cap;
 	struct sbuf fnames;     /* their holders' names */
@@ -153,6 +154,10 @@ static inline size_t owners_hash(uintptr_t v)
  * running functions, into own->fh and own->fnames (own->failed on
  * ENOMEM); sorts own->found by address. */
 HIDDEN void own_frames(struct owners *own);
+/* After own_frames(): p, a running frame of a thread that is an object
+ * of the graph (3.6-3.10), holds c in a local: its name into own->nb. */
+HIDDEN bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c);
+HIDDEN void own_frames_free(struct owners *own);
 
 /* ownname.c */
 HIDDEN enum kind own_kind(struct owners *own, PyObject *o);

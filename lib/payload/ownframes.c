@@ -8,13 +8,14 @@
  *
  * Frames are found from the thread states of the main interpreter
  * (PyInterpreterState_ThreadHead, PyThreadState_Next), innermost first:
- *   3.7-3.10  PyFrameObjects: PyThreadState.frame, f_back, f_code and
+ *   3.6-3.10  PyFrameObjects: PyThreadState.frame, f_back, f_code and
  *             f_localsplus (the last word of PyFrame_Type's basicsize);
  *             the code's fields from PyCode_Type's member table.  A frame
- *             the walk reached (a generator's, one a traceback holds) is
- *             an object of the graph whose edges are counted already:
- *             skipped.  3.6's running frames are all objects of the graph
- *             ("frame (C)"): nothing is done.
+ *             the walk reached (3.6: every one; later one a traceback
+ *             holds) is an object of the graph whose edges are counted
+ *             already: owners.c names its edges to locals through
+ *             own_frame_edge() instead of "frame (C)", unless it is a
+ *             generator's (f_gen).
  *   3.11-3.12 _PyInterpreterFrame, offsets keyed by version (checked
  *             against each version's pycore_frame.h and the interpreters);
  *   3.13-3.15 the _Py_DebugOffsets at the start of _PyRuntime (cookie
@@ -52,6 +53,13 @@ struct flayout {
 	size_t co_nlp;          /* co_nlocalsplus (int), 3.11, 3.12 */
 	size_t co_names, co_name, co_qual, co_file, co_code;
 	size_t co_nlocals, co_varnames, co_cellvars, co_freevars; /* <3.11 */
+	size_t f_gen;           /* <3.11 */
+};
+
+/* A running frame of a thread that is an object of the graph (3.6-3.10). */
+struct frun {
+	void *f;
+	unsigned long tid;
 };
 
 struct fctx {
@@ -59,6 +67,10 @@ struct fctx {
 	struct flayout L;
 	PyObject *active;       /* threading._active, or NULL */
 	unsigned long tid;      /* of the thread being read */
+	PyObject *want;         /* naming an edge to it (own_frame_edge) */
+	bool named;
+	struct frun *run;       /* sorted by f */
+	size_t nrun, run_cap;
 };
 
 /* PyMemberDef, the same in 3.3 and later. */
@@ -143,20 +155,25 @@ static bool layout_of(const struct owners *own, struct flayout *L)
 	memset(L, 0, sizeof(*L));
 	if (!code || !api->PyInterpreterState_ThreadHead ||
 	    !api->PyThreadState_Next || !api->PyThreadState_UncheckedGet ||
-	    api->free_threaded || m < 7 || m > 15 || layout_forced("frames"))
+	    api->free_threaded || m < 6 || m > 15 || layout_forced("frames"))
 		return false;
 	if (m <= 10) {
 		PyTypeObject *ft = api->PyFrame_Type;
-		static const Py_ssize_t fsize[] = { [7] = 368, [8] = 368,
-						    [9] = 368, [10] = 360 };
+		static const Py_ssize_t fsize[] = { [6] = 384, [7] = 368,
+						    [8] = 368, [9] = 368,
+						    [10] = 360 };
+		static const size_t gen_at[] = { [6] = 112, [7] = 96,
+						 [8] = 96, [9] = 96,
+						 [10] = 88 };
 
 		if (!ft || !api->PyFrame_GetLineNumber ||
 		    ft->tp_basicsize != fsize[m] ||
 		    member_at(ft, "f_code", T_OBJECT_) != 32)
 			return false;
 		*L = (struct flayout){
-			.objects = true, .ts_tid = 176, .ts_frame = 24,
-			.f_prev = 24, .f_code = 32,
+			.objects = true, .ts_tid = m == 6 ? 152 : 176,
+			.ts_frame = 24, .f_prev = 24, .f_code = 32,
+			.f_gen = gen_at[m],
 			.f_locals = (size_t)ft->tp_basicsize - 8,
 			.co_nlocals = member_at(code, "co_nlocals", T_INT_),
 			.co_varnames = member_at(code, "co_varnames",
@@ -385,6 +402,8 @@ static void slot(struct fctx *x, PyObject *code, PyObject *var,
 	k = target_of(own, Py_TYPE((PyObject *)c));
 	if (k < 0)
 		return;
+	if (x->want && (PyObject *)c != x->want)
+		return;
 	if (*line == 0) {
 		*line = -1;
 		if (x->L.objects) {
@@ -397,6 +416,13 @@ static void slot(struct fctx *x, PyObject *code, PyObject *var,
 				*line = own->api->PyCode_Addr2Line(code,
 								   (int)off);
 		}
+	}
+	if (x->want) { /* naming a reference of the graph */
+		if ((PyObject *)c != x->want || x->named)
+			return;
+		x->named = true;
+		put_holder(x, code, var, *line);
+		return;
 	}
 	put_holder(x, code, var, *line);
 	/* (3.14+: a tag bit set, a borrowed or immortal reference) */
@@ -451,6 +477,24 @@ static void interp_frame(struct fctx *x, void *f, PyObject *code)
 	own->api->PyErr_Clear();
 }
 
+static void add_run(struct fctx *x, void *f)
+{
+	if (x->nrun == x->run_cap) {
+		size_t cap = x->run_cap ? x->run_cap * 2 : 64;
+		struct frun *v = pmem_realloc(x->run,
+					      x->run_cap * sizeof(*v),
+					      cap * sizeof(*v));
+
+		if (!v) {
+			x->own->failed = true;
+			return;
+		}
+		x->run = v;
+		x->run_cap = cap;
+	}
+	x->run[x->nrun++] = (struct frun){ f, x->tid };
+}
+
 static void thread_frames(struct fctx *x, void *ts)
 {
 	struct owners *own = x->own;
@@ -462,8 +506,12 @@ static void thread_frames(struct fctx *x, void *ts)
 		if (L->objects) {
 			if (Py_TYPE((PyObject *)f) != own->api->PyFrame_Type)
 				return;
+			/* its references are edges: named by own_frame_edge()
+			 * unless a generator's */
 			if (!own->view->seen(own->view->w, f))
 				frame_object(x, f);
+			else if (!word(f, L->f_gen))
+				add_run(x, f);
 		} else {
 			uintptr_t exe = (uintptr_t)word(f, L->f_code);
 			PyObject *code = (PyObject *)(exe & ~L->tag);
@@ -495,17 +543,25 @@ static void *main_interp(const struct pyapi *api, void *mine)
 void own_frames(struct owners *own)
 {
 	const struct pyapi *api = own->api;
-	struct fctx x = { .own = own };
+	struct fctx *x;
 	void *mine, *interp, *ts;
 	bool listed = false;
 	int n = 0;
 
-	if (!layout_of(own, &x.L) || !own->nfound)
+	x = pmem_alloc(sizeof(*x));
+	if (!x) {
+		own->failed = true;
+		return;
+	}
+	memset(x, 0, sizeof(*x));
+	x->own = own;
+	own->frames = x;
+	if (!layout_of(own, &x->L) || !own->nfound)
 		return;
 	mine = api->PyThreadState_UncheckedGet();
 	interp = mine ? main_interp(api, mine) : NULL;
 	if (!interp ||
-	    *(const unsigned long *)((const char *)mine + x.L.ts_tid) !=
+	    *(const unsigned long *)((const char *)mine + x->L.ts_tid) !=
 	    (unsigned long)pthread_self())
 		return;
 	for (ts = api->PyInterpreterState_ThreadHead(interp);
@@ -514,9 +570,45 @@ void own_frames(struct owners *own)
 	if (!listed)
 		return;
 	psort_by_addr(own->found, own->nfound, sizeof(*own->found), 0);
-	x.active = threading_active(own);
+	x->active = threading_active(own);
 	for (ts = api->PyInterpreterState_ThreadHead(interp);
 	     ts && !own->failed; ts = api->PyThreadState_Next(ts))
 		if (ts != mine)
-			thread_frames(&x, ts);
+			thread_frames(x, ts);
+	if (x->nrun)
+		psort_by_addr(x->run, x->nrun, sizeof(*x->run), 0);
+}
+
+bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c)
+{
+	struct fctx *x = own->frames;
+	size_t lo = 0, hi = x ? x->nrun : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)x->run[mid].f < (uintptr_t)p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!x || lo == x->nrun || x->run[lo].f != (void *)p)
+		return false;
+	x->tid = x->run[lo].tid;
+	x->want = c;
+	x->named = false;
+	frame_object(x, p);
+	x->want = NULL;
+	return x->named;
+}
+
+void own_frames_free(struct owners *own)
+{
+	struct fctx *x = own->frames;
+
+	if (!x)
+		return;
+	pmem_free(x->run, x->run_cap * sizeof(*x->run));
+	pmem_free(x, sizeof(*x));
+	own->frames = NULL;
 }

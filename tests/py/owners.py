@@ -50,8 +50,9 @@ reading is one a C payload that walks tp_traverse can reproduce):
 - "exactly one incoming edge" counts edges (duplicates too); U is then
   the first (in byte order) of that edge's names, without its own
   "of U".  Edges from the reference's own bookkeeping are not edges.
-- Rule 9 (3.7+): the worker thread's local 'mine' holds one target, as
-  the payload names it (local_group()); it is one reference more.
+- Rule 9: the worker thread's local 'mine' holds one target, as the
+  payload names it (local_group()); 3.7+: one reference more, not an
+  edge; 3.6: the running frame is an object, its edge so named.
 - Rule 10: a target is "outside the object graph" when its reference
   count (sys.getrefcount, calibrated on an object held by one known
   reference, minus the reference's own one) is above its incoming edges
@@ -98,8 +99,9 @@ except ImportError:  # then the held-only-by-C case is left out
 
 TYPES = ('__main__.Session', '__main__.Token')
 OUTSIDE = 'outside the object graph'
-# 3.7+: a running frame is no object of the graph; its locals are named
-# (3.6: it is one, named "frame (C)").
+# 3.7+: a running frame is no object of the graph and its locals are
+# references of their own; in 3.6 it is one, and its edge to the local's
+# value is named the same.
 FRAMES = sys.version_info >= (3, 7)
 LOCAL_ID = LOCAL_GROUP = None
 HEAPTYPE = 1 << 9
@@ -579,6 +581,9 @@ def edge_names(g, p, c):
                     return [tname(t) + ' items'], True
     if t is CellType:
         return ['cell'], True
+    if t is types.FrameType and c == LOCAL_ID and \
+            o.f_code is worker.__code__:  # 3.6: a member, nothing made
+        return [LOCAL_GROUP], False
     return [tname(t) + ' (C)'], False
 
 
@@ -724,8 +729,6 @@ EXPECT = {
             '__main__.Session.token': 1,
             '__main__.Slotted.token': 1,
             'list items of __main__.TOKEN_LIST': 1}}}
-if sys.version_info < (3, 7):
-    EXPECT['__main__.Session']['held']['frame (C)'] = 1
 if ctypes is None:
     EXPECT['__main__.Session']['held'][OUTSIDE] -= 1
     EXPECT['__main__.Session']['count'] -= 1
@@ -762,8 +765,7 @@ def main():
     gc.collect()
     gc.disable()
     build()
-    if FRAMES:
-        EXPECT['__main__.Session']['held'][LOCAL_GROUP] = 1
+    EXPECT['__main__.Session']['held'][LOCAL_GROUP] = 1
     inline = inline_ids()
     materialize(inline)
     oracle.settle()
