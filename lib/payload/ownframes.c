@@ -502,7 +502,8 @@ static void thread_frames(struct fctx *x, void *ts)
 	void *f = top_frame(L, ts);
 
 	x->tid = *(const unsigned long *)((const char *)ts + L->ts_tid);
-	for (int depth = 0; f && depth < DEPTH_MAX && !own->failed; depth++) {
+	for (int depth = 0; f && depth < DEPTH_MAX && !own->failed &&
+	     !((uintptr_t)f & 7); depth++) {
 		if (L->objects) {
 			if (Py_TYPE((PyObject *)f) != own->api->PyFrame_Type)
 				return;
@@ -524,6 +525,31 @@ static void thread_frames(struct fctx *x, void *ts)
 		}
 		f = word(f, L->f_prev);
 	}
+}
+
+/*
+ * The payload's own thread state, made by PyGILState_Ensure(), proves
+ * the fields read: its interpreter (interp at 16 in every version), its
+ * thread id, and no frame (running no Python code) but, in 3.15, its
+ * base frame inside itself; in 3.11 and 3.12 its cframe points into
+ * itself (&tstate->root_cframe).
+ */
+static bool own_state_ok(const struct flayout *L, void *mine, void *interp)
+{
+	uintptr_t top;
+
+	if (word(mine, 16) != interp ||
+	    *(const unsigned long *)((const char *)mine + L->ts_tid) !=
+	    (unsigned long)pthread_self())
+		return false;
+	if (L->ts_cframe) {
+		uintptr_t cf = (uintptr_t)word(mine, L->ts_cframe);
+
+		if (cf <= (uintptr_t)mine || cf >= (uintptr_t)mine + 4096)
+			return false;
+	}
+	top = (uintptr_t)top_frame(L, mine);
+	return !top || (top > (uintptr_t)mine && top < (uintptr_t)mine + 4096);
 }
 
 static void *main_interp(const struct pyapi *api, void *mine)
@@ -560,9 +586,7 @@ void own_frames(struct owners *own)
 		return;
 	mine = api->PyThreadState_UncheckedGet();
 	interp = mine ? main_interp(api, mine) : NULL;
-	if (!interp ||
-	    *(const unsigned long *)((const char *)mine + x->L.ts_tid) !=
-	    (unsigned long)pthread_self())
+	if (!interp || !own_state_ok(&x->L, mine, interp))
 		return;
 	for (ts = api->PyInterpreterState_ThreadHead(interp);
 	     ts && n < 100000; ts = api->PyThreadState_Next(ts), n++)
