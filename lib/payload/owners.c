@@ -167,6 +167,10 @@ void owners_close(struct owners *own)
 	pmem_free(own->groups, own->groups_cap * sizeof(*own->groups));
 	pmem_free(own->gindex, own->gindex_cap * sizeof(*own->gindex));
 	pmem_free(own->hold, own->hold_cap * sizeof(*own->hold));
+	pmem_free(own->frefs, own->frefs_cap * sizeof(*own->frefs));
+	pmem_free(own->fh, own->fh_cap * sizeof(*own->fh));
+	own_frames_free(own);
+	sbuf_free(&own->fnames);
 	pmem_free(own->chain, MUPPY_OWNERS_STEPS_MAX * sizeof(*own->chain));
 	sbuf_free(&own->gnames);
 	sbuf_free(&own->nb);
@@ -536,6 +540,10 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 			member(own, c, group_id(own, e[i].k));
 			continue;
 		}
+		if (kp == K_OTHER && own_frame_edge(own, p, c)) {
+			member(own, c, group_id(own, e[i].k));
+			continue;
+		}
 		if (kp == K_DICT)
 			continue;
 		if (same[e[i].k] == NONE) {
@@ -597,9 +605,53 @@ static uint64_t edges_into(const struct owners *own, PyObject *c)
 	return lo - first;
 }
 
+/* Rule 9: the targets in the threads' frame locals (ownframes.c), and
+ * the references of their own (own->frefs, sorted by address). */
+static void frame_holders(struct owners *own)
+{
+	for (size_t i = 0; i < own->nfh && !own->failed; i++) {
+		const struct fhold *h = &own->fh[i];
+
+		own->nb.len = 0;
+		if (!sbuf_put(&own->nb, own->fnames.v + h->off, h->len)) {
+			own->failed = true;
+			break;
+		}
+		member(own, h->c, group_id(own, h->k));
+		if (!h->strong)
+			continue;
+		if (!grow((void **)&own->frefs, &own->frefs_cap, own->nfrefs,
+			  sizeof(*own->frefs)))
+			own->failed = true;
+		else
+			own->frefs[own->nfrefs++] = h->c;
+	}
+	if (own->nfrefs)
+		psort_by_addr(own->frefs, own->nfrefs, sizeof(*own->frefs), 0);
+}
+
+/* Frame references into c, own->frefs sorted by address. */
+static uint64_t frefs_into(const struct owners *own, PyObject *c)
+{
+	size_t lo = 0, hi = own->nfrefs, first;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)own->frefs[mid] < (uintptr_t)c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (first = lo; lo < own->nfrefs && own->frefs[lo] == c; lo++)
+		;
+	return lo - first;
+}
+
 /*
- * Rule 9: targets referred to more often than by edges.  The walk's bits
- * count up to two references, which settles reference counts of 1 and 2
+ * Rule 10: targets referred to more often than by edges and by the local
+ * variables of running functions (ownframes.c).  The walk's bits count
+ * up to two references, which settles reference counts of 1 and 2
  * (every edge holds a reference); only above that are the edges into a
  * target counted, sorted by target the first time.
  */
@@ -616,14 +668,15 @@ static void outside(struct owners *own, bool roots_list)
 	/* with gc.get_objects()'s list, everything tracked has one more */
 	for (size_t i = 0; i < own->nfound && !roots_list; i++) {
 		PyObject *c = own->found[i];
-		uint64_t refs = refcount(own, c), in;
+		uint64_t refs = refcount(own, c), in, fr;
 
 		if (refs == UINT64_MAX) /* immortal: nobody holds it */
 			continue;
 		if (own->view->counted(own->view->w, c))
 			refs--;
 		in = (uint64_t)own->view->refs(own->view->w, c);
-		if (refs > 2 && in == 2) {
+		fr = own->nfrefs ? frefs_into(own, c) : 0;
+		if (refs > 2 + fr && in == 2) {
 			if (!sorted)
 				psort_by_addr(own->edges, own->nedges,
 					      sizeof(*own->edges),
@@ -631,7 +684,7 @@ static void outside(struct owners *own, bool roots_list)
 			sorted = true;
 			in = edges_into(own, c);
 		}
-		if (refs > in)
+		if (refs > in + fr)
 			member(own, c, gid[owners_target(own, Py_TYPE(c))]);
 	}
 }
@@ -694,6 +747,7 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	own->n = n;
 	if (place_by_pass(own) < 0)
 		return -ENOMEM;
+	own_frames(own);
 	for (i = 0; i < own->nedges && !own->failed; i = j) {
 		for (j = i + 1; j < own->nedges &&
 		     own->edges[j].holder == own->edges[i].holder; j++)
@@ -701,6 +755,8 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 		name_run(own, own->edges + i, j - i);
 	}
 	paths(own);
+	if (!own->failed)
+		frame_holders(own);
 	if (!own->failed)
 		outside(own, roots_list);
 	if (own->failed)

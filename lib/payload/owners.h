@@ -85,6 +85,14 @@ struct tname {
 	uint32_t off, len;      /* in own->tnames */
 };
 
+/* Target c in a frame local: the holder's name is fnames[off, off+len). */
+struct fhold {
+	PyObject *c;
+	uint32_t k;
+	uint32_t off, len;
+	bool strong;            /* the slot holds a reference of its own */
+};
+
 struct moddict {
 	PyObject *dict, *mod;
 };
@@ -119,6 +127,13 @@ struct owners {
 	struct kcache kinds[KIND_CACHE];
 	struct tname tname[TNAME_CACHE];
 	int inline_state;       /* 0 not tried, 1 proven, -1 off */
+	struct fctx *frames;    /* ownframes.c's */
+	struct fhold *fh;       /* frame locals holding targets */
+	size_t nfh, fh_cap;
+	struct sbuf fnames;     /* their holders' names */
+	PyObject **frefs;       /* targets in frame locals, one per strong
+				   reference, sorted by address */
+	size_t nfrefs, frefs_cap;
 	/* the walk's, during owners_analyze() */
 	const struct walk_view *view;
 	PyObject *const *objs;
@@ -135,6 +150,15 @@ static inline size_t owners_hash(uintptr_t v)
 	return (size_t)v;
 }
 
+/* ownframes.c: the targets in the local variables of the threads'
+ * running functions, into own->fh and own->fnames (own->failed on
+ * ENOMEM); sorts own->found by address. */
+HIDDEN void own_frames(struct owners *own);
+/* After own_frames(): p, a running frame of a thread that is an object
+ * of the graph (3.6-3.10), holds c in a local: its name into own->nb. */
+HIDDEN bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c);
+HIDDEN void own_frames_free(struct owners *own);
+
 /* ownname.c */
 HIDDEN enum kind own_kind(struct owners *own, PyObject *o);
 HIDDEN bool own_is_str(const struct owners *own, PyObject *o);
@@ -149,6 +173,10 @@ HIDDEN PyObject *own_ns_by_parent(struct owners *own, uint32_t i);
 HIDDEN void own_put(struct owners *own, const char *s);
 HIDDEN void own_put_type(struct owners *own, PyTypeObject *t);
 HIDDEN void own_put_str(struct owners *own, PyObject *s);
+/* The attribute NAME of instance x, from its __dict__ or its inline
+ * values, if it is an exact str (borrowed), else NULL. */
+HIDDEN PyObject *own_attr_str(struct owners *own, PyObject *x,
+			      const char *name);
 /* "M.", "class K." or "T." for namespace owner ns. */
 HIDDEN void own_put_ns(struct owners *own, PyObject *ns);
 /* "T.attr" for x's slot or inline value c; false when it is neither. */

@@ -234,51 +234,95 @@ static bool inline_usable(struct owners *own, PyTypeObject *t)
 	return own->inline_state == 1;
 }
 
-/* The key (an exact str) of x's inline value c, or NULL. */
-static PyObject *inline_key(struct owners *own, PyObject *x, PyObject *c)
+/* x's inline values vals[0..n), value i that of the str key of the
+ * shared keys' entry at ents + 16 * i; false when it has none. */
+static bool inline_vals(struct owners *own, PyObject *x, PyObject ***vals,
+			size_t *n, const char **ents)
 {
 	PyTypeObject *t = Py_TYPE(x);
 	const uint8_t *k;
-	PyObject **vals = NULL;
 	int64_t nent, usable;
-	size_t n = 0;
 
+	*vals = NULL;
+	*n = 0;
 	if (!inline_usable(own, t))
-		return NULL;
+		return false;
 	k = *(const uint8_t **)((char *)t + cached_keys_at[own->minor]);
 	if (!k || k[10] != 2 || k[8] > 30 || k[9] < k[8] || k[9] > k[8] + 3)
-		return NULL;
+		return false;
 	memcpy(&usable, k + 16, 8);
 	memcpy(&nent, k + 24, 8);
 	if (nent <= 0 || usable < 0 || nent + usable > ((int64_t)1 << k[8]))
-		return NULL;
+		return false;
 	if (own->minor == 11) {
-		vals = ((PyObject ***)x)[-4];
-		n = (size_t)nent;
+		*vals = ((PyObject ***)x)[-4];
+		*n = (size_t)nent;
 	} else if (own->minor == 12) {
 		uintptr_t w = ((const uintptr_t *)x)[-3];
 
 		if (w & 1) {
-			vals = (PyObject **)(w + 1);
-			n = (size_t)nent;
+			*vals = (PyObject **)(w + 1);
+			*n = (size_t)nent;
 		}
 	} else if (t->tp_flags & (1UL << 2)) {
 		const uint8_t *v = (const uint8_t *)x + t->tp_basicsize;
 
 		if (v[3]) {
-			vals = (PyObject **)(v + 8);
-			n = v[0] < nent ? v[0] : (size_t)nent;
+			*vals = (PyObject **)(v + 8);
+			*n = v[0] < nent ? v[0] : (size_t)nent;
 		}
 	}
-	for (size_t i = 0; vals && i < n; i++) {
-		PyObject *key;
+	*ents = (const char *)k + 32 + ((size_t)1 << k[9]);
+	return *vals != NULL;
+}
 
+/* The key (an exact str) of x's inline value c, or NULL. */
+static PyObject *inline_key(struct owners *own, PyObject *x, PyObject *c)
+{
+	PyObject **vals, *key;
+	const char *ents;
+	size_t n;
+
+	if (!inline_vals(own, x, &vals, &n, &ents))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
 		if (vals[i] != c)
 			continue;
-		key = *(PyObject **)(k + 32 + ((size_t)1 << k[9]) + 16 * i);
+		key = *(PyObject *const *)(ents + 16 * i);
 		return own_is_str(own, key) ? key : NULL;
 	}
 	return NULL;
+}
+
+/* s is an exact str equal to the ASCII name. */
+static bool str_is(struct owners *own, PyObject *s, const char *name)
+{
+	size_t at = own->nb.len, len = strlen(name);
+	bool eq;
+
+	if (!own_is_str(own, s) || !names_str(own->api, &own->nb, s))
+		return false;
+	eq = own->nb.len - at == len && memcmp(own->nb.v + at, name, len) == 0;
+	own->nb.len = at;
+	return eq;
+}
+
+PyObject *own_attr_str(struct owners *own, PyObject *x, const char *name)
+{
+	PyObject *d = own_dict_of(own, x), **vals, *v = NULL;
+	const char *ents;
+	size_t n;
+
+	if (d) {
+		v = own->api->PyDict_GetItemString(d, name);
+		own->api->PyErr_Clear();
+	} else if (inline_vals(own, x, &vals, &n, &ents)) {
+		for (size_t i = 0; i < n && !v; i++)
+			if (vals[i] && str_is(own, *(PyObject *const *)
+					      (ents + 16 * i), name))
+				v = vals[i];
+	}
+	return own_is_str(own, v) ? v : NULL;
 }
 
 /* --- names ------------------------------------------------------------ */

@@ -81,6 +81,16 @@ struct pyapi {
 	PyTypeObject *PyCell_Type;
 	PyTypeObject *PyModule_Type;
 	PyTypeObject *PyMemberDescr_Type;
+	/* for ownframes.c only; NULL where missing (then no frame locals) */
+	void *(*PyInterpreterState_Main)(void);          /* 3.8+ */
+	void *(*PyInterpreterState_ThreadHead)(void *);
+	void *(*PyThreadState_Next)(void *);
+	int (*PyCode_Addr2Line)(PyObject *, int);
+	int (*PyFrame_GetLineNumber)(PyObject *);
+	unsigned long (*PyLong_AsUnsignedLong)(PyObject *);
+	PyTypeObject *PyCode_Type;
+	PyTypeObject *PyFrame_Type;
+	const char *PyRuntime;           /* _PyRuntime: _Py_DebugOffsets first */
 	bool free_threaded;              /* Py_GIL_DISABLED build */
 	uintptr_t core_lo, core_hi;      /* the interpreter's own code */
 	uintptr_t img_lo, img_hi;        /* and all of its object file */
@@ -206,6 +216,7 @@ struct walk_view {
 	int (*refs)(void *w, PyObject *o);       /* references into o from
 						    objects of the walk: 0, 1,
 						    2 for more */
+	bool (*seen)(void *w, PyObject *o);      /* an object of the walk */
 };
 /* With the GIL, before the walk: NULL when none are asked for or on
  * ENOMEM (*nomem set). */

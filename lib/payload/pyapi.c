@@ -160,6 +160,15 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyCell_Type, "PyCell_Type");
 	GET(PyModule_Type, "PyModule_Type");
 	GET(PyMemberDescr_Type, "PyMemberDescr_Type");
+	GET(PyInterpreterState_Main, "PyInterpreterState_Main");
+	GET(PyInterpreterState_ThreadHead, "PyInterpreterState_ThreadHead");
+	GET(PyThreadState_Next, "PyThreadState_Next");
+	GET(PyCode_Addr2Line, "PyCode_Addr2Line");
+	GET(PyFrame_GetLineNumber, "PyFrame_GetLineNumber");
+	GET(PyLong_AsUnsignedLong, "PyLong_AsUnsignedLong");
+	GET(PyCode_Type, "PyCode_Type");
+	GET(PyFrame_Type, "PyFrame_Type");
+	GET(PyRuntime, "_PyRuntime");
 	/* Only free-threaded builds (3.13t) have the shared refcount API. */
 	api->free_threaded = dlsym(h, "_Py_DecRefShared") != NULL;
 	if (h != RTLD_DEFAULT)

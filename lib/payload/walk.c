@@ -624,6 +624,17 @@ static int view_refs(void *arg, PyObject *o)
 	return !(b[1] & m) ? 0 : b[2] & m ? 2 : 1;
 }
 
+/* o is an object of the walk (owners mode). */
+static bool view_seen(void *arg, PyObject *o)
+{
+	struct walk *w = arg;
+	uintptr_t a = (uintptr_t)o;
+	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
+
+	return c && (c->bits[(bit >> 3) * 3] & (1u << (bit & 7)));
+}
+
 int walk_heap(const struct pyapi *api, const struct layout *lay,
 	      const struct gc_roots *roots, struct owners *own,
 	      struct walk_result *res)
@@ -633,7 +644,7 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 	struct walk_view view = {
 		.w = &w, .size = view_size, .traverse = view_traverse,
 		.counted = view_counted,
-		.refs = view_refs,
+		.refs = view_refs, .seen = view_seen,
 	};
 	int r = -ENOMEM;
 

@@ -50,9 +50,13 @@ reading is one a C payload that walks tp_traverse can reproduce):
 - "exactly one incoming edge" counts edges (duplicates too); U is then
   the first (in byte order) of that edge's names, without its own
   "of U".  Edges from the reference's own bookkeeping are not edges.
-- Rule 9: a target is "outside the object graph" when its reference
+- Rule 9: the worker thread's local 'mine' holds one target, as the
+  payload names it (local_group()); 3.7+: one reference more, not an
+  edge; 3.6: the running frame is an object, its edge so named.
+- Rule 10: a target is "outside the object graph" when its reference
   count (sys.getrefcount, calibrated on an object held by one known
-  reference, minus the reference's own one) is above its incoming edges.
+  reference, minus the reference's own one) is above its incoming edges
+  and its rule 9 references.
 - Paths: roots are the values of sys.modules that are module objects
   (isinstance of ModuleType), in order, all at distance 0.  The length of
   a path is in edges: a step that skips a dict (a module's, a class's,
@@ -95,6 +99,11 @@ except ImportError:  # then the held-only-by-C case is left out
 
 TYPES = ('__main__.Session', '__main__.Token')
 OUTSIDE = 'outside the object graph'
+# 3.7+: a running frame is no object of the graph and its locals are
+# references of their own; in 3.6 it is one, and its edge to the local's
+# value is named the same.
+FRAMES = sys.version_info >= (3, 7)
+LOCAL_ID = LOCAL_GROUP = None
 HEAPTYPE = 1 << 9
 MANAGED_DICT = 1 << 4  # 3.11+
 V311 = sys.version_info >= (3, 11)
@@ -154,10 +163,32 @@ def lookup(i):
 
 
 def worker(started, block):
+    global LOCAL_ID
     mine = Session('thread-local')  # only this frame's local
+    LOCAL_ID = id(mine)
     started.set()
-    block.wait()
+    block.wait()  # the worker waits here (local_line)
     return mine
+
+
+def local_line():
+    """The line where worker() waits, from the source: asking the
+    running frame for it (sys._current_frames()) would make the frame
+    objects of 3.11+, objects the snapshot would then see."""
+    with open(worker.__code__.co_filename) as f:
+        for n, text in enumerate(f, 1):
+            if text.strip().startswith('block.wait()  # the worker waits'):
+                return n
+    raise SystemExit('owners.py: no waiting line in the source')
+
+
+def local_group():
+    """The holder of worker()'s local: its thread (by name), function
+    (qualified name 3.11+, which is the same here), variable, file and
+    line."""
+    return "thread '%s' %s() local 'mine' (%s:%d)" % (
+        THREAD.name, worker.__name__,
+        os.path.basename(worker.__code__.co_filename), local_line())
 
 
 def make_cycle():
@@ -181,7 +212,7 @@ CAFE = 'caf\u00e9'
 def build():
     global SESSIONS, SESSION_LIST, SESSION_SET, SESSION_TUPLE, CURRENT
     global HOLDER, INLINE, SLOTTED, GETTER, QUEUE, TOKENS, TOKEN_LIST
-    global NESTED, STATIC_ID, THREAD, BLOCK, FILLER
+    global NESTED, STATIC_ID, THREAD, BLOCK, FILLER, LOCAL_GROUP
     SESSIONS = {'u1': Session('u1'), 'u2': Session('u2'),
                 'u3': Session('u3')}
     shared = Session('shared')
@@ -223,6 +254,7 @@ def build():
     THREAD.daemon = True
     THREAD.start()
     started.wait()
+    LOCAL_GROUP = local_group()
     del started, shared
     # Wait until the worker sleeps in BLOCK.wait(), its waiter lock in
     # the condition's list, so that the heap no longer changes.
@@ -421,7 +453,10 @@ def compute(ignore, inline):
             mine = set()
             for p in ref_into.get(i, ()):
                 mine.update(group_names(g, p, i))
-            excess = rc[i] - indeg.get(i, 0)
+            local = 1 if FRAMES and i == LOCAL_ID else 0
+            if local:
+                mine.add(LOCAL_GROUP)
+            excess = rc[i] - indeg.get(i, 0) - local
             if excess > 0:
                 mine.add(OUTSIDE)
             elif excess < 0:
@@ -546,6 +581,9 @@ def edge_names(g, p, c):
                     return [tname(t) + ' items'], True
     if t is CellType:
         return ['cell'], True
+    if t is types.FrameType and c == LOCAL_ID and \
+            o.f_code is worker.__code__:  # 3.6: a member, nothing made
+        return [LOCAL_GROUP], False
     return [tname(t) + ' (C)'], False
 
 
@@ -682,9 +720,8 @@ EXPECT = {
             # only in 3.6
             ('functools._lru_list_elem (C)' if sys.version_info < (3, 7)
              else 'functools._lru_cache_wrapper (C)'): 2,
-            # the Session held by C, and the thread's local: a running
-            # frame is an object of the graph only in 3.6
-            OUTSIDE: 1 if sys.version_info < (3, 7) else 2}},
+            # the Session held by C (the thread's local: see main())
+            OUTSIDE: 1}},
     '__main__.Token': {
         'count': 5, 'shared': 0, 'unreachable': 0,
         'held': {
@@ -692,8 +729,6 @@ EXPECT = {
             '__main__.Session.token': 1,
             '__main__.Slotted.token': 1,
             'list items of __main__.TOKEN_LIST': 1}}}
-if sys.version_info < (3, 7):
-    EXPECT['__main__.Session']['held']['frame (C)'] = 1
 if ctypes is None:
     EXPECT['__main__.Session']['held'][OUTSIDE] -= 1
     EXPECT['__main__.Session']['count'] -= 1
@@ -730,6 +765,7 @@ def main():
     gc.collect()
     gc.disable()
     build()
+    EXPECT['__main__.Session']['held'][LOCAL_GROUP] = 1
     inline = inline_ids()
     materialize(inline)
     oracle.settle()
