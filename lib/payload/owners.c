@@ -216,6 +216,8 @@ int owners_edge(struct owners *own, uint32_t holder, PyObject *c, int k)
 		  sizeof(*own->edges)))
 		return -ENOMEM;
 	own->edges[own->nedges++] = (struct edge){ c, holder, (uint32_t)k };
+	pmem_ahead(own->edges, own->nedges * sizeof(*own->edges),
+		   sizeof(*own->edges), own->edges_cap * sizeof(*own->edges));
 	return 0;
 }
 
@@ -227,7 +229,9 @@ int owners_object(struct owners *own, PyObject *o, int k, uint64_t size,
 	if (!grow((void **)&own->found, &own->found_cap, own->nfound,
 		  sizeof(*own->found)))
 		return -ENOMEM;
-	own->found[own->nfound++] = o;
+	own->found[own->nfound++] = (struct tobj){ o, size };
+	pmem_ahead(own->found, own->nfound * sizeof(*own->found),
+		   sizeof(*own->found), own->found_cap * sizeof(*own->found));
 	t->count++;
 	if (size != UINT64_MAX)
 		t->bytes += size;
@@ -311,9 +315,10 @@ static void member(struct owners *own, PyObject *c, uint32_t gid)
 		return;
 	}
 	own->mem[own->nmem].c = c;
-	own->mem[own->nmem].size = own->view->size(own->view->w, c);
 	own->mem[own->nmem].gid = gid;
 	own->nmem++;
+	pmem_ahead(own->mem, own->nmem * sizeof(*own->mem),
+		   sizeof(*own->mem), own->mem_cap * sizeof(*own->mem));
 }
 
 static int target_kind(const struct owners *own, PyObject *c)
@@ -667,7 +672,7 @@ static void outside(struct owners *own, bool roots_list)
 	}
 	/* with gc.get_objects()'s list, everything tracked has one more */
 	for (size_t i = 0; i < own->nfound && !roots_list; i++) {
-		PyObject *c = own->found[i];
+		PyObject *c = own->found[i].o;
 		uint64_t refs = refcount(own, c), in, fr;
 
 		if (refs == UINT64_MAX) /* immortal: nobody holds it */
@@ -747,6 +752,9 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	own->n = n;
 	if (place_by_pass(own) < 0)
 		return -ENOMEM;
+	/* by address: for the frames, owners_later() and the sums */
+	psort_by_addr(own->found, own->nfound, sizeof(*own->found),
+		      offsetof(struct tobj, o));
 	own_frames(own);
 	for (i = 0; i < own->nedges && !own->failed; i = j) {
 		for (j = i + 1; j < own->nedges &&
@@ -791,22 +799,24 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 
 void owners_later(struct owners *own, PyObject *o, uint64_t size)
 {
-	size_t lo = 0, hi = own->nmem;
+	size_t lo = 0, hi = own->nfound;
 	int k = owners_target(own, Py_TYPE(o));
 
 	if (k < 0)
 		return;
-	own->tg[k].bytes += size;
-	while (lo < hi) { /* the memberships are sorted by target */
+	while (lo < hi) { /* sorted by owners_analyze() */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((uintptr_t)own->mem[mid].c < (uintptr_t)o)
+		if ((uintptr_t)own->found[mid].o < (uintptr_t)o)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < own->nmem && own->mem[lo].c == o; lo++)
-		own->mem[lo].size = size;
+	if (lo < own->nfound && own->found[lo].o == o &&
+	    own->found[lo].size == UINT64_MAX) {
+		own->found[lo].size = size;
+		own->tg[k].bytes += size;
+	}
 }
 
 /* --- the reply --------------------------------------------------------- */
@@ -827,14 +837,22 @@ static int cmp_group(const void *a, const void *b, void *ctx)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Memberships and objects are both sorted by address. */
 static void sum_groups(struct owners *own)
 {
+	size_t t = 0;
+
 	for (size_t i = 0; i < own->nmem; i++) {
 		struct group *g = &own->groups[own->mem[i].gid];
+		PyObject *c = own->mem[i].c;
 
+		while (t < own->nfound &&
+		       (uintptr_t)own->found[t].o < (uintptr_t)c)
+			t++;
 		g->count++;
-		if (own->mem[i].size != UINT64_MAX)
-			g->bytes += own->mem[i].size;
+		if (t < own->nfound && own->found[t].o == c &&
+		    own->found[t].size != UINT64_MAX)
+			g->bytes += own->found[t].size;
 	}
 }
 

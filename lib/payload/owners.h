@@ -27,11 +27,16 @@ struct edge {
 	uint32_t k;             /* which type asked for */
 };
 
-/* c, of size bytes (UINT64_MAX until owners_later()), belongs to group
- * gid. */
+/* An object of a type asked for, and its size (UINT64_MAX until
+ * owners_later()). */
+struct tobj {
+	PyObject *o;
+	uint64_t size;
+};
+
+/* c belongs to group gid. */
 struct member {
 	PyObject *c;
-	uint64_t size;
 	uint32_t gid;
 } __attribute__((packed));
 
@@ -109,7 +114,7 @@ struct owners {
 	PyTypeObject *deque;
 	struct edge *edges;
 	size_t nedges, edges_cap;
-	PyObject **found;       /* every object of the types asked for */
+	struct tobj *found;     /* every object of the types asked for */
 	size_t nfound, found_cap;
 	struct member *mem;
 	size_t nmem, mem_cap;

@@ -301,12 +301,12 @@ static bool found(const struct owners *own, uintptr_t c)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((uintptr_t)own->found[mid] < c)
+		if ((uintptr_t)own->found[mid].o < c)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < own->nfound && (uintptr_t)own->found[lo] == c;
+	return lo < own->nfound && (uintptr_t)own->found[lo].o == c;
 }
 
 /* "thread 'NAME' FUNC() local 'VAR' (FILE:LINE)" into own->nb. */
@@ -593,7 +593,6 @@ void own_frames(struct owners *own)
 		listed |= ts == mine;
 	if (!listed)
 		return;
-	psort_by_addr(own->found, own->nfound, sizeof(*own->found), 0);
 	x->active = threading_active(own);
 	for (ts = api->PyInterpreterState_ThreadHead(interp);
 	     ts && !own->failed; ts = api->PyThreadState_Next(ts))

@@ -209,7 +209,6 @@ struct walk_view;
 /* How the walk sizes and traverses objects, for owners.c. */
 struct walk_view {
 	void *w;
-	uint64_t (*size)(void *w, PyObject *o);  /* UINT64_MAX: after the walk */
 	void (*traverse)(void *w, PyObject *o, visitproc visit, void *arg);
 	bool (*counted)(void *w, PyObject *o);   /* an object the walk holds a
 						    reference to */
@@ -260,6 +259,13 @@ HIDDEN void psort_by_addr(void *base, size_t n, size_t size, size_t off);
 
 /* Bookkeeping memory: mmap-backed, all of it returned by pmem_release. */
 HIDDEN void *pmem_alloc(size_t size);
+/* The same, its pages all there (it will be written through). */
+HIDDEN void *pmem_alloc_filled(size_t size);
+/* An array of elements of elem bytes filled from the front, used of
+ * capacity bytes: from 4 MiB on, at each 2 MiB boundary the next 2 MiB
+ * come in at once, not a page fault each. */
+HIDDEN void pmem_ahead(void *base, size_t used, size_t elem,
+		       size_t capacity);
 HIDDEN void *pmem_realloc(void *p, size_t old, size_t size);
 HIDDEN void pmem_free(void *p, size_t size);
 HIDDEN size_t pmem_peak(void);

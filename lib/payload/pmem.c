@@ -64,7 +64,7 @@ static size_t round_up(size_t size)
 	return (size + 4095) & ~(size_t)4095;
 }
 
-void *pmem_alloc(size_t size)
+static void *map(size_t size, int flags)
 {
 	void *p;
 
@@ -72,13 +72,36 @@ void *pmem_alloc(size_t size)
 	if (over(size))
 		return NULL;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | flags, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	in_use += size;
 	if (in_use > peak)
 		peak = in_use;
 	return p;
+}
+
+void *pmem_alloc(size_t size)
+{
+	return map(size, 0);
+}
+
+/* Page faults are dear in a virtual machine: memory that will be
+ * written at once comes in with its pages. */
+void *pmem_alloc_filled(size_t size)
+{
+	return map(size, MAP_POPULATE);
+}
+
+void pmem_ahead(void *base, size_t used, size_t elem, size_t capacity)
+{
+	const size_t step = (size_t)2 << 20;
+	size_t at = used / step * step;
+
+	/* small arrays fault in page by page: what they waste counts */
+	if (used % step < elem && at < capacity && at >= 2 * step)
+		madvise((char *)base + at, capacity - at < step ?
+			capacity - at : step, MADV_POPULATE_WRITE);
 }
 
 void *pmem_realloc(void *p, size_t old, size_t size)

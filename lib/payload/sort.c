@@ -9,7 +9,8 @@
 
 #include "payload.h"
 
-static uintptr_t key_at(const char *base, size_t i, size_t size, size_t off)
+static inline uintptr_t key_at(const char *base, size_t i, size_t size,
+			       size_t off)
 {
 	uintptr_t k;
 
@@ -69,21 +70,16 @@ static int cmp_key(const void *a, const void *b, void *ctx)
 /*
  * Stable LSD radix sort, a byte a pass, of n elements of size bytes by
  * the address at byte off of each; passes over bytes that are the same
- * in every key are skipped.  Without memory for the copy it heapsorts.
+ * in every key are skipped.  Inlined for each element size used, so that
+ * the copies are plain moves.
  */
-void psort_by_addr(void *base, size_t n, size_t size, size_t off)
+static inline __attribute__((always_inline)) void
+radix(char *base, char *tmp, size_t n, const size_t size, const size_t off)
 {
-	char *a = base, *b;
+	char *a = base, *b = tmp;
 	size_t count[256];
 	uintptr_t all_or = 0, all_and = ~(uintptr_t)0;
 
-	if (n < 2)
-		return;
-	b = n > 64 ? pmem_alloc(n * size) : NULL;
-	if (!b) {
-		psort(base, n, size, cmp_key, &off);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t k = key_at(a, i, size, off);
 
@@ -114,10 +110,27 @@ void psort_by_addr(void *base, size_t n, size_t size, size_t off)
 		a = b;
 		b = t;
 	}
-	if (a != base) { /* an odd number of passes: the result is in b's */
+	if (a != base) /* an odd number of passes: the result is in tmp */
 		memcpy(base, a, n * size);
-		pmem_free(a, n * size);
-	} else {
-		pmem_free(b, n * size);
+}
+
+/* Without memory for the copy it heapsorts. */
+void psort_by_addr(void *base, size_t n, size_t size, size_t off)
+{
+	char *tmp;
+
+	if (n < 2)
+		return;
+	tmp = n > 64 ? pmem_alloc_filled(n * size) : NULL;
+	if (!tmp) {
+		psort(base, n, size, cmp_key, &off);
+		return;
 	}
+	if (size == 16 && off == 0)
+		radix(base, tmp, n, 16, 0);
+	else if (size == 12 && off == 0)
+		radix(base, tmp, n, 12, 0);
+	else
+		radix(base, tmp, n, size, off);
+	pmem_free(tmp, n * size);
 }

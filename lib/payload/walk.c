@@ -115,6 +115,8 @@ static int push(struct ptr_stack *s, PyObject *o)
 		s->cap = cap;
 	}
 	s->v[s->n++] = o;
+	pmem_ahead(s->v, s->n * sizeof(*s->v), sizeof(*s->v),
+		   s->cap * sizeof(*s->v));
 	return 0;
 }
 
@@ -133,7 +135,11 @@ static uint8_t *new_bitmap(struct walk *w)
 			w->slabs = v;
 			w->slab_cap = cap;
 		}
-		slab = pmem_alloc((size_t)SLAB_BITMAPS * BITMAP_BYTES *
+		/* past the first slabs the heap is large: filled at once */
+		slab = w->nslabs >= 4 ?
+		       pmem_alloc_filled((size_t)SLAB_BITMAPS * BITMAP_BYTES *
+					 w->stride) :
+		       pmem_alloc((size_t)SLAB_BITMAPS * BITMAP_BYTES *
 				  w->stride);
 		if (!slab)
 			return NULL;
@@ -223,6 +229,8 @@ static int enqueue(struct walk *w, PyObject *o, uint32_t parent)
 		w->par_cap = cap;
 	}
 	w->par[w->todo.n] = parent;
+	pmem_ahead(w->par, (w->todo.n + 1) * sizeof(*w->par), sizeof(*w->par),
+		   w->par_cap * sizeof(*w->par));
 	return push(&w->todo, o);
 }
 
@@ -573,19 +581,6 @@ static int walk_roots(struct walk *w, const struct gc_roots *roots)
 }
 
 /* The views of the walk that owners.c needs. */
-static uint64_t view_size(void *arg, PyObject *o)
-{
-	struct walk *w = arg;
-	size_t row = row_of(w, Py_TYPE(o));
-	struct tinfo *ti;
-
-	if (row == SIZE_MAX)
-		return 0;
-	ti = &w->info[row];
-	return ti->size.kind == SK_LATER ? UINT64_MAX :
-	       sizer_size(&w->sizer, &ti->size, o);
-}
-
 static void view_traverse(void *arg, PyObject *o, visitproc fn, void *fnarg)
 {
 	struct walk *w = arg;
@@ -642,8 +637,7 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 	struct walk w = { .api = api, .res = res, .own = own,
 			  .stride = own ? 3 : 1 };
 	struct walk_view view = {
-		.w = &w, .size = view_size, .traverse = view_traverse,
-		.counted = view_counted,
+		.w = &w, .traverse = view_traverse, .counted = view_counted,
 		.refs = view_refs, .seen = view_seen,
 	};
 	int r = -ENOMEM;
