@@ -201,15 +201,15 @@ static int check_types(pid_t pid, uint32_t ntypes, struct muppy_error *err)
  * bytes of the records so far, this one's included.  0 or -EMSGSIZE.
  */
 static int check_rec(pid_t pid, const struct answer_rec *rec,
-		     uint64_t *total, struct muppy_error *err)
+		     const char *what, uint64_t *total, struct muppy_error *err)
 {
 	static const char why[] = "(a hostile or broken process)";
 
 	*total += sizeof(*rec) + (uint64_t)rec->len;
 	if (rec->len > MUPPY_ANSWER_NAME_MAX)
-		muppy_error_set(err, "process %d: its answer has a type name "
+		muppy_error_set(err, "process %d: its answer has a %s name "
 				"of %" PRIu32 " bytes, more than the %u KiB "
-				"muppy-snap takes %s", (int)pid, rec->len,
+				"muppy-snap takes %s", (int)pid, what, rec->len,
 				MUPPY_ANSWER_NAME_MAX >> 10, why);
 	else if (*total > MUPPY_ANSWER_BYTES_MAX)
 		muppy_error_set(err, "process %d: its answer is over the %u "
@@ -275,7 +275,7 @@ static int read_rows(struct src *in, pid_t pid, const struct muppy_reply *rep,
 
 		r = src_read(in, &rec, sizeof(rec));
 		if (r == 0)
-			r = check_rec(pid, &rec, total, err);
+			r = check_rec(pid, &rec, "type", total, err);
 		if (r == 0)
 			r = src_take(in, &name, &cap, rec.len);
 		if (r == 0)
@@ -377,7 +377,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 
 			r = src_read(in, &h, sizeof(h));
 			if (r == 0)
-				r = check_rec(pid, &h, total, err);
+				r = check_rec(pid, &h, "holder", total, err);
 			if (r == 0 && h.count > rec.count)
 				r = too_much(pid, "a holder of more objects "
 					     "than the type has", err);
