@@ -294,9 +294,10 @@ static int too_much(pid_t pid, const char *what, struct muppy_error *err)
 	return -EMSGSIZE;
 }
 
-/* One path of an owners section. */
+/* One path of an owners section; *all counts the steps of the answer's
+ * paths so far, this one's included. */
 static int read_path(struct src *in, pid_t pid, struct muppy_owners *own,
-		     uint64_t *total, struct muppy_error *err)
+		     uint64_t *total, uint64_t *all, struct muppy_error *err)
 {
 	struct __attribute__((packed)) { uint64_t id; uint32_t nsteps; } h;
 	char **steps = NULL;
@@ -305,6 +306,9 @@ static int read_path(struct src *in, pid_t pid, struct muppy_owners *own,
 
 	if (r == 0 && (h.nsteps < 2 || h.nsteps > MUPPY_OWNERS_STEPS_MAX))
 		r = too_much(pid, "a path of a bad length", err);
+	if (r == 0 && (*all += h.nsteps) > MUPPY_OWNERS_ALL_STEPS_MAX)
+		r = too_much(pid, "paths of more steps in all than muppy-snap "
+			     "takes", err);
 	*total += sizeof(h);
 	if (r == 0 && (!(steps = calloc(h.nsteps, sizeof(*steps))) ||
 		       !(lens = calloc(h.nsteps, sizeof(*lens)))))
@@ -338,6 +342,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 		       const struct muppy_snap_opts *o, struct muppy_snapshot *s,
 		       uint64_t *total, struct muppy_error *err)
 {
+	uint64_t all = 0;
 	char *name = NULL;
 	size_t cap = 0;
 	int r = 0;
@@ -388,7 +393,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 							    h.count, h.bytes);
 		}
 		for (uint32_t j = 0; r == 0 && j < rec.npaths; j++)
-			r = read_path(in, pid, own, total, err);
+			r = read_path(in, pid, own, total, &all, err);
 	}
 	free(name);
 	return r;

@@ -388,7 +388,9 @@ static bool names_put(const void *data, size_t len)
  *   steps         one path of 4294967295 steps;
  *   holder-count  one holder of 2 objects, of a type that has 1;
  *   holder-name   one holder whose name is 128 MiB long, and all there;
- *   sections      (the real sections) one section fewer than types asked.
+ *   sections      (the real sections) one section fewer than types asked;
+ *   paths         (every section) the paths asked for, each of 10000
+ *                 empty steps: 64 MiB with 16 types and --paths=100.
  */
 static bool hostile(const char *how)
 {
@@ -450,6 +452,23 @@ static void hostile_owners(size_t at)
 
 	if (hostile("sections") && P.reply.nowners) {
 		P.reply.nowners--;
+		return;
+	}
+	if (hostile("paths")) { /* every path as asked, 10000 empty steps */
+		rec.npaths = P.req.owners.paths;
+		path.n = MUPPY_OWNERS_STEPS_MAX;
+		P.out.len = at;
+		for (uint32_t k = 0; ok && k < P.reply.nowners; k++) {
+			ok = names_put(&rec, sizeof(rec));
+			for (uint32_t i = 0; ok && i < rec.npaths; i++) {
+				static const char zeros[4 * MUPPY_OWNERS_STEPS_MAX];
+
+				ok = names_put(&path, sizeof(path)) &&
+				     names_put(zeros, sizeof(zeros));
+			}
+		}
+		if (!ok)
+			fail(MUPPY_ST_NOMEM, "out of memory");
 		return;
 	}
 	if (hostile("holders"))
