@@ -206,6 +206,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				argp_error(state, "invalid --owners type '%s' "
 					   "(expected a name as snapshots write "
 					   "it, escaped)", a->owners.names[i]);
+		/* escaped names are canonical: one spelling a type */
+		for (size_t i = 0; i < a->owners.n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(a->owners.names[i],
+					    a->owners.names[j]))
+					argp_error(state, "invalid --owners "
+						   "value: '%s' named twice",
+						   a->owners.names[i]);
 		a->snap.owners = a->owners.names;
 		a->snap.nowners = a->owners.n;
 		break;

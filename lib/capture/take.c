@@ -561,6 +561,14 @@ static int owners_check(const struct muppy_snap_opts *o,
 			return -EINVAL;
 		}
 		total += len + 1;
+		/* canonical (muppy_unescape took it): one spelling a type;
+		 * a type asked twice would get a second, empty section */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(o->owners[i], o->owners[j])) {
+				muppy_error_set(err, "--owners: '%s' is named "
+						"twice", o->owners[i]);
+				return -EINVAL;
+			}
 	}
 	if (total > MUPPY_OWNERS_NAMES_MAX) {
 		muppy_error_set(err, "--owners: the type names are longer than "
