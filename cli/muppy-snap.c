@@ -233,14 +233,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (a->owners.n || a->owners.automatic ||
 		    cli_parse_owners(arg, &a->owners) < 0)
 			argp_error(state, "invalid --owners value (expected "
-				   "auto, or 1 to %d type names separated by "
-				   "commas, given once)", MUPPY_OWNERS_MAX);
+				   "auto, or 1 to %d type names, none empty, "
+				   "separated by commas, given once)",
+				   MUPPY_OWNERS_MAX);
 		for (size_t i = 0; i < a->owners.n; i++)
 			if (!muppy_is_escaped(a->owners.names[i],
 					      strlen(a->owners.names[i])))
 				argp_error(state, "invalid --owners type '%s' "
 					   "(expected a name as snapshots write "
 					   "it, escaped)", a->owners.names[i]);
+		/* escaped names are canonical: one spelling a type */
+		for (size_t i = 0; i < a->owners.n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(a->owners.names[i],
+					    a->owners.names[j]))
+					argp_error(state, "invalid --owners "
+						   "value: '%s' named twice",
+						   a->owners.names[i]);
 		a->snap.owners = a->owners.names;
 		a->snap.nowners = a->owners.n;
 		break;

@@ -100,19 +100,20 @@ bool cli_stdlib_type(const char *name)
 
 int cli_parse_owners(char *arg, struct cli_owners *o)
 {
-	char *save = NULL;
-
 	if (strcmp(arg, "auto") == 0) {
 		o->automatic = true;
 		return 0;
 	}
-	for (char *t = strtok_r(arg, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (o->n == MUPPY_OWNERS_MAX)
+	/* not strtok: "a,,b" names an empty type, never two */
+	for (char *t = arg, *comma; t; t = comma) {
+		comma = strchr(t, ',');
+		if (comma)
+			*comma++ = '\0';
+		if (!*t || o->n == MUPPY_OWNERS_MAX)
 			return -1;
 		o->names[o->n++] = t;
 	}
-	return o->n ? 0 : -1;
+	return 0;
 }
 
 size_t cli_owners_pick(const struct muppy_snapshot *s, char **names,

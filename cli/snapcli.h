@@ -79,8 +79,8 @@ struct cli_owners {
 	size_t n;
 	bool automatic;          /* --owners=auto */
 };
-/* Parses "auto" or TYPE[,TYPE...] (arg is cut up); -1 when empty or
- * more than MUPPY_OWNERS_MAX. */
+/* Parses "auto" or TYPE[,TYPE...] (arg is cut up); -1 when a name is
+ * empty or there are more than MUPPY_OWNERS_MAX. */
 int cli_parse_owners(char *arg, struct cli_owners *o);
 /* Whether a type, as the rows name it, is built in or of the standard
  * library (by its top-level module). */

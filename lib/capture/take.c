@@ -201,15 +201,15 @@ static int check_types(pid_t pid, uint32_t ntypes, struct muppy_error *err)
  * bytes of the records so far, this one's included.  0 or -EMSGSIZE.
  */
 static int check_rec(pid_t pid, const struct answer_rec *rec,
-		     uint64_t *total, struct muppy_error *err)
+		     const char *what, uint64_t *total, struct muppy_error *err)
 {
 	static const char why[] = "(a hostile or broken process)";
 
 	*total += sizeof(*rec) + (uint64_t)rec->len;
 	if (rec->len > MUPPY_ANSWER_NAME_MAX)
-		muppy_error_set(err, "process %d: its answer has a type name "
+		muppy_error_set(err, "process %d: its answer has a %s name "
 				"of %" PRIu32 " bytes, more than the %u KiB "
-				"muppy-snap takes %s", (int)pid, rec->len,
+				"muppy-snap takes %s", (int)pid, what, rec->len,
 				MUPPY_ANSWER_NAME_MAX >> 10, why);
 	else if (*total > MUPPY_ANSWER_BYTES_MAX)
 		muppy_error_set(err, "process %d: its answer is over the %u "
@@ -275,7 +275,7 @@ static int read_rows(struct src *in, pid_t pid, const struct muppy_reply *rep,
 
 		r = src_read(in, &rec, sizeof(rec));
 		if (r == 0)
-			r = check_rec(pid, &rec, total, err);
+			r = check_rec(pid, &rec, "type", total, err);
 		if (r == 0)
 			r = src_take(in, &name, &cap, rec.len);
 		if (r == 0)
@@ -294,9 +294,10 @@ static int too_much(pid_t pid, const char *what, struct muppy_error *err)
 	return -EMSGSIZE;
 }
 
-/* One path of an owners section. */
+/* One path of an owners section; *all counts the steps of the answer's
+ * paths so far, this one's included. */
 static int read_path(struct src *in, pid_t pid, struct muppy_owners *own,
-		     uint64_t *total, struct muppy_error *err)
+		     uint64_t *total, uint64_t *all, struct muppy_error *err)
 {
 	struct __attribute__((packed)) { uint64_t id; uint32_t nsteps; } h;
 	char **steps = NULL;
@@ -305,6 +306,9 @@ static int read_path(struct src *in, pid_t pid, struct muppy_owners *own,
 
 	if (r == 0 && (h.nsteps < 2 || h.nsteps > MUPPY_OWNERS_STEPS_MAX))
 		r = too_much(pid, "a path of a bad length", err);
+	if (r == 0 && (*all += h.nsteps) > MUPPY_OWNERS_ALL_STEPS_MAX)
+		r = too_much(pid, "paths of more steps in all than muppy-snap "
+			     "takes", err);
 	*total += sizeof(h);
 	if (r == 0 && (!(steps = calloc(h.nsteps, sizeof(*steps))) ||
 		       !(lens = calloc(h.nsteps, sizeof(*lens)))))
@@ -338,6 +342,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 		       const struct muppy_snap_opts *o, struct muppy_snapshot *s,
 		       uint64_t *total, struct muppy_error *err)
 {
+	uint64_t all = 0;
 	char *name = NULL;
 	size_t cap = 0;
 	int r = 0;
@@ -377,7 +382,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 
 			r = src_read(in, &h, sizeof(h));
 			if (r == 0)
-				r = check_rec(pid, &h, total, err);
+				r = check_rec(pid, &h, "holder", total, err);
 			if (r == 0 && h.count > rec.count)
 				r = too_much(pid, "a holder of more objects "
 					     "than the type has", err);
@@ -388,7 +393,7 @@ static int read_owners(struct src *in, pid_t pid, const struct muppy_reply *rep,
 							    h.count, h.bytes);
 		}
 		for (uint32_t j = 0; r == 0 && j < rec.npaths; j++)
-			r = read_path(in, pid, own, total, err);
+			r = read_path(in, pid, own, total, &all, err);
 	}
 	free(name);
 	return r;
@@ -556,6 +561,14 @@ static int owners_check(const struct muppy_snap_opts *o,
 			return -EINVAL;
 		}
 		total += len + 1;
+		/* canonical (muppy_unescape took it): one spelling a type;
+		 * a type asked twice would get a second, empty section */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(o->owners[i], o->owners[j])) {
+				muppy_error_set(err, "--owners: '%s' is named "
+						"twice", o->owners[i]);
+				return -EINVAL;
+			}
 	}
 	if (total > MUPPY_OWNERS_NAMES_MAX) {
 		muppy_error_set(err, "--owners: the type names are longer than "

@@ -719,7 +719,8 @@ static void paths(struct owners *own)
 			     j != NONE && n < MUPPY_OWNERS_STEPS_MAX;
 			     j = own->par[j])
 				chain[n++] = own->objs[j];
-			if (n < 2 || n == MUPPY_OWNERS_STEPS_MAX)
+			if (n < 2 || n == MUPPY_OWNERS_STEPS_MAX ||
+			    own->steps + n > MUPPY_OWNERS_ALL_STEPS_MAX)
 				continue;
 			for (size_t a = 0, b = n - 1; a < b; a++, b--) {
 				PyObject *o = chain[a];
@@ -735,6 +736,7 @@ static void paths(struct owners *own)
 			}
 			nsteps = own_put_path(own, chain, n, &t->paths);
 			memcpy(t->paths.v + at + 8, &nsteps, 4);
+			own->steps += nsteps;
 			t->npaths++;
 		}
 	}

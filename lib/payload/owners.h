@@ -128,6 +128,7 @@ struct owners {
 	struct hinfo *hold;     /* open addressing by p */
 	size_t hold_cap, nhold;
 	PyObject **chain;       /* a path being named */
+	size_t steps;           /* in the paths so far */
 	struct slotinfo slots[SLOT_CACHE];
 	struct kcache kinds[KIND_CACHE];
 	struct tname tname[TNAME_CACHE];

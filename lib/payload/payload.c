@@ -381,7 +381,16 @@ static bool names_put(const void *data, size_t len)
  *   name     the first type's name is 128 MiB long, and all there;
  *   flood    (own thread) 1000 types of 1 MiB names each, streamed;
  *   message  a refusal whose text has terminal escapes, bidi and
- *            zero-width characters.
+ *            zero-width characters;
+ * and, when owners were asked for (tests/reliability/hostile-owners.test),
+ * the owners sections are replaced by a first one that claims
+ *   holders       4294967295 holders;
+ *   steps         one path of 4294967295 steps;
+ *   holder-count  one holder of 2 objects, of a type that has 1;
+ *   holder-name   one holder whose name is 128 MiB long, and all there;
+ *   sections      (the real sections) one section fewer than types asked;
+ *   paths         (every section) the paths asked for, each of 10000
+ *                 empty steps: 64 MiB with 16 types and --paths=100.
  */
 static bool hostile(const char *how)
 {
@@ -432,7 +441,62 @@ static bool hostile_flood(void)
 }
 #define HOSTILE_NAME(st) (hostile("name") && P.reply.ntypes == 0 && \
 			  hostile_record(names_put, 128u << 20))
+
+/* The owners sections, from offset at of P.out on, made hostile. */
+static void hostile_owners(size_t at)
+{
+	struct muppy_owners_rec rec = { .count = 1, .bytes = 8 };
+	struct __attribute__((packed)) { uint64_t id; uint32_t n; } path = {
+		1, UINT32_MAX };
+	bool ok = true;
+
+	if (hostile("sections") && P.reply.nowners) {
+		P.reply.nowners--;
+		return;
+	}
+	if (hostile("paths")) { /* every path as asked, 10000 empty steps */
+		rec.npaths = P.req.owners.paths;
+		path.n = MUPPY_OWNERS_STEPS_MAX;
+		P.out.len = at;
+		for (uint32_t k = 0; ok && k < P.reply.nowners; k++) {
+			ok = names_put(&rec, sizeof(rec));
+			for (uint32_t i = 0; ok && i < rec.npaths; i++) {
+				static const char zeros[4 * MUPPY_OWNERS_STEPS_MAX];
+
+				ok = names_put(&path, sizeof(path)) &&
+				     names_put(zeros, sizeof(zeros));
+			}
+		}
+		if (!ok)
+			fail(MUPPY_ST_NOMEM, "out of memory");
+		return;
+	}
+	if (hostile("holders"))
+		rec.nholders = UINT32_MAX;
+	else if (hostile("steps"))
+		rec.npaths = 1;
+	else if (hostile("holder-count") || hostile("holder-name"))
+		rec.nholders = 1;
+	else
+		return;
+	P.out.len = at;
+	ok = names_put(&rec, sizeof(rec));
+	if (hostile("steps"))
+		ok = ok && names_put(&path, sizeof(path));
+	if (hostile("holder-count")) {
+		uint64_t two = 2, bytes = 8;
+		uint32_t len = 1;
+
+		ok = ok && names_put(&two, 8) && names_put(&bytes, 8) &&
+		     names_put(&len, 4) && names_put("x", 1);
+	}
+	if (hostile("holder-name"))
+		ok = ok && hostile_record(names_put, 128u << 20);
+	if (!ok)
+		fail(MUPPY_ST_NOMEM, "out of memory");
+}
 #else
+#define hostile_owners(at) ((void)(at))
 static void hostile_reply(void)
 {
 }
@@ -597,11 +661,15 @@ static void summarize(const struct pyapi *api)
 	}
 	walk_result_free(&res);
 	if (own && P.reply.status == MUPPY_ST_OK) {
+		size_t at = P.out.len;
+
 		r = owners_put(own, &P.out);
 		if (r < 0)
 			fail(MUPPY_ST_NOMEM, "out of memory for the owners");
 		else
 			P.reply.nowners = (uint32_t)r;
+		if (r >= 0)
+			hostile_owners(at);
 	}
 	owners_close(own);
 }

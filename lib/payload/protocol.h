@@ -110,13 +110,17 @@ enum muppy_gil {
  *                nsteps x { uint32_t len; char text[len]; } }
  * with the same limits as the type records (their bytes count towards
  * MUPPY_ANSWER_BYTES_MAX), and at most MUPPY_OWNERS_HOLDERS_MAX holders,
- * paths as asked, MUPPY_OWNERS_STEPS_MAX steps a path.
+ * paths as asked, MUPPY_OWNERS_STEPS_MAX steps a path and
+ * MUPPY_OWNERS_ALL_STEPS_MAX steps in all the paths of the answer (each
+ * step is a string muppy-snap keeps: 64 MiB of empty steps would cost it
+ * ten times as much; the payload leaves out the paths beyond).
  */
 #define MUPPY_OWNERS_TYPES_MAX 16u
 #define MUPPY_OWNERS_NAMES_MAX 4096u
 #define MUPPY_OWNERS_PATHS_MAX 100u
 #define MUPPY_OWNERS_HOLDERS_MAX 100000u
 #define MUPPY_OWNERS_STEPS_MAX 10000u
+#define MUPPY_OWNERS_ALL_STEPS_MAX 200000u
 
 struct muppy_owners_req {
 	uint32_t ntypes;  /* 0: no owners asked for */

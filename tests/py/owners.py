@@ -1,6 +1,6 @@
 """A victim for muppy-snap --owners (issue #12) with its own reference.
 
-usage: owners.py REF_JSON [READY_FILE]
+usage: owners.py REF_JSON [READY_FILE [HOLD_SECONDS]]
 
 It builds known holders of __main__.Session and __main__.Token objects,
 computes in-process what --owners must report for both types (the rules
@@ -9,6 +9,11 @@ of muppy-snap(1)), writes it to REF_JSON (written beside and renamed into
 place), then writes its pid to READY_FILE (the same way, as
 tests/py/victim.py does) and prints "ready" on standard output; then it
 sleeps until killed, keeping every object alive and the heap unchanged.
+With HOLD_SECONDS its main thread first keeps the GIL that long, blocked
+in libc's sleep() called through ctypes.PyDLL (ctypes is imported before
+the reference is computed), so that muppy-snap walks the heap on that
+thread (muppy_payload_here), as it must on a thread that holds the GIL in
+a system call.
 tests/py/owners_check.py judges a snapshot against REF_JSON.  It
 computes its reference twice (the second must equal the first, or the
 first left something behind that a snapshot would see) and checks it
@@ -762,6 +767,8 @@ def write_file(path, text):
 def main():
     ref_path = sys.argv[1]
     ready = sys.argv[2] if len(sys.argv) > 2 else None
+    if len(sys.argv) > 3:
+        import ctypes  # noqa: F401  (before the reference)
     gc.collect()
     gc.disable()
     build()
@@ -799,5 +806,7 @@ def main():
 
 
 main()
+if len(sys.argv) > 3:
+    sys.modules['ctypes'].PyDLL(None).sleep(int(sys.argv[3]))
 while True:
     time.sleep(3600)
