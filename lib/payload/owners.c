@@ -124,7 +124,8 @@ static int find_modules(struct owners *own)
 }
 
 struct owners *owners_open(const struct pyapi *api, const struct layout *lay,
-			   const struct muppy_owners_req *req, bool *nomem)
+			   const struct muppy_owners_req *req, bool here,
+			   bool *nomem)
 {
 	struct owners *own;
 
@@ -142,6 +143,7 @@ struct owners *owners_open(const struct pyapi *api, const struct layout *lay,
 	memset(own, 0, sizeof(*own));
 	own->api = api;
 	own->minor = lay->minor;
+	own->here = here;
 	own->want_paths = req->paths > MUPPY_OWNERS_PATHS_MAX ?
 			  MUPPY_OWNERS_PATHS_MAX : req->paths;
 	parse_names(own, req);

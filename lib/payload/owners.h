@@ -133,6 +133,7 @@ struct owners {
 	struct kcache kinds[KIND_CACHE];
 	struct tname tname[TNAME_CACHE];
 	int inline_state;       /* 0 not tried, 1 proven, -1 off */
+	bool here;              /* on a thread of the process (owners_open) */
 	struct fctx *frames;    /* ownframes.c's */
 	struct fhold *fh;       /* frame locals holding targets */
 	size_t nfh, fh_cap;

@@ -534,7 +534,8 @@ static void thread_frames(struct fctx *x, void *ts)
  * base frame inside itself; in 3.11 and 3.12 its cframe points into
  * itself (&tstate->root_cframe).
  */
-static bool own_state_ok(const struct flayout *L, void *mine, void *interp)
+static bool own_state_ok(const struct flayout *L, void *mine, void *interp,
+			 bool here)
 {
 	uintptr_t top;
 
@@ -542,6 +543,10 @@ static bool own_state_ok(const struct flayout *L, void *mine, void *interp)
 	    *(const unsigned long *)((const char *)mine + L->ts_tid) !=
 	    (unsigned long)pthread_self())
 		return false;
+	/* on a thread of the process, its frames are real ones: each is
+	 * checked as any other thread's (its code object) */
+	if (here)
+		return true;
 	if (L->ts_cframe) {
 		uintptr_t cf = (uintptr_t)word(mine, L->ts_cframe);
 
@@ -586,7 +591,7 @@ void own_frames(struct owners *own)
 		return;
 	mine = api->PyThreadState_UncheckedGet();
 	interp = mine ? main_interp(api, mine) : NULL;
-	if (!interp || !own_state_ok(&x->L, mine, interp))
+	if (!interp || !own_state_ok(&x->L, mine, interp, own->here))
 		return;
 	for (ts = api->PyInterpreterState_ThreadHead(interp);
 	     ts && n < 100000; ts = api->PyThreadState_Next(ts), n++)
@@ -596,7 +601,7 @@ void own_frames(struct owners *own)
 	x->active = threading_active(own);
 	for (ts = api->PyInterpreterState_ThreadHead(interp);
 	     ts && !own->failed; ts = api->PyThreadState_Next(ts))
-		if (ts != mine)
+		if (ts != mine || own->here)
 			thread_frames(x, ts);
 	if (x->nrun)
 		psort_by_addr(x->run, x->nrun, sizeof(*x->run), 0);

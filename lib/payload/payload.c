@@ -40,6 +40,7 @@ HIDDEN struct payload_state {
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC, from req.timeout_ns */
 	struct muppy_reply reply;
 	struct sbuf out;     /* records sent after the reply */
+	bool here;           /* walking on the GIL holder's thread */
 } muppy_p;
 #define P muppy_p
 
@@ -268,6 +269,7 @@ void muppy_payload_here(struct muppy_here_io *io)
 	P.reply.tid = (int32_t)gettid();
 	P.req.flags = io->flags & ~(uint32_t)MUPPY_REQ_GC;
 	P.req.owners = io->owners;
+	P.here = true;
 	P.deadline_ns = now_ns() + io->timeout_ns;
 	set_version(api);
 	t0 = now_ns();
@@ -613,7 +615,7 @@ static void summarize(const struct pyapi *api)
 	if (!prove(api, &lay))
 		return;
 	if (P.req.owners.ntypes) {
-		own = owners_open(api, &lay, &P.req.owners, &nomem);
+		own = owners_open(api, &lay, &P.req.owners, P.here, &nomem);
 		if (!own) {
 			fail(nomem ? MUPPY_ST_NOMEM : MUPPY_ST_UNSUPPORTED,
 			     nomem ? "out of memory" : "--owners needs parts "
@@ -633,7 +635,7 @@ static void summarize(const struct pyapi *api)
 	P.reply.interpreters = count_interpreters(api);
 	if (roots.frozen && !roots.frozen_walked)
 		P.reply.flags |= MUPPY_RF_FROZEN_MISSED;
-	r = walk_heap(api, &lay, &roots, own, &res);
+	r = walk_heap(api, &lay, &roots, own, abandoned, &res);
 	gcroots_close(api, &roots);
 	P.reply.walk_ns = now_ns() - t0;
 	if (r < 0) {
@@ -641,6 +643,8 @@ static void summarize(const struct pyapi *api)
 		if (r == -EFAULT)
 			fail(MUPPY_ST_INTERNAL, "gc.get_objects() returned a "
 			     "list that could not be read");
+		else if (r == -ETIMEDOUT)
+			fail(MUPPY_ST_TIMEOUT, "muppy-snap stopped waiting");
 		else
 			fail(MUPPY_ST_NOMEM, own ?
 			     "out of memory for the walk's bookkeeping: it "

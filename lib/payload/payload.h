@@ -177,11 +177,12 @@ HIDDEN void gcroots_close(const struct pyapi *api, struct gc_roots *r);
  * Walks every GC-tracked object and everything reachable from them through
  * tp_traverse, once each (not the roots list itself).  Called with the GIL
  * held, between gcroots_open() and gcroots_close().  Returns 0, -ENOMEM,
- * or -EFAULT when the roots list cannot be read.
+ * -EFAULT when the roots list cannot be read, or -ETIMEDOUT when stop(),
+ * asked every 65536 objects, says to.
  */
 HIDDEN int walk_heap(const struct pyapi *api, const struct layout *lay,
 		     const struct gc_roots *roots, struct owners *own,
-		     struct walk_result *res);
+		     bool (*stop)(void), struct walk_result *res);
 HIDDEN void walk_result_free(struct walk_result *res);
 
 /* A growable byte buffer in bookkeeping memory (names.c). */
@@ -218,11 +219,12 @@ struct walk_view {
 	bool (*seen)(void *w, PyObject *o);      /* an object of the walk */
 };
 /* With the GIL, before the walk: NULL when none are asked for or on
- * ENOMEM (*nomem set). */
+ * ENOMEM (*nomem set).  here: the walk runs on a Python thread that held
+ * the GIL (muppy_payload_here), whose own frames are the process's. */
 HIDDEN struct owners *owners_open(const struct pyapi *api,
 				  const struct layout *lay,
 				  const struct muppy_owners_req *req,
-				  bool *nomem);
+				  bool here, bool *nomem);
 HIDDEN void owners_close(struct owners *own);
 /* The module objects of sys.modules, the roots of the paths. */
 HIDDEN size_t owners_modules(const struct owners *own, PyObject ***mods);

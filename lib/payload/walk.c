@@ -90,6 +90,8 @@ struct walk {
 	size_t head;                /* next in todo to walk */
 	uint32_t cur;               /* index of the object walked now */
 	bool from_modules;          /* walking what modules reach */
+	bool (*stop)(void);         /* asked every 65536 objects walked */
+	uint64_t walked;
 	unsigned stride;            /* bytes of bits a byte of seen bits */
 };
 
@@ -441,6 +443,8 @@ static int walk_one(struct walk *w, PyObject *o)
 
 	if (row == SIZE_MAX || count(w, o, row, w->cur, false) < 0)
 		return -ENOMEM;
+	if ((++w->walked & 0xffff) == 0 && w->stop && w->stop())
+		return -ETIMEDOUT;
 	ti = &w->info[row];
 	if (traversable(ti, o)) {
 		ti->trav(o, w->own ? visit_owned : visit, w);
@@ -632,10 +636,10 @@ static bool view_seen(void *arg, PyObject *o)
 
 int walk_heap(const struct pyapi *api, const struct layout *lay,
 	      const struct gc_roots *roots, struct owners *own,
-	      struct walk_result *res)
+	      bool (*stop)(void), struct walk_result *res)
 {
 	struct walk w = { .api = api, .res = res, .own = own,
-			  .stride = own ? 3 : 1 };
+			  .stride = own ? 3 : 1, .stop = stop };
 	struct walk_view view = {
 		.w = &w, .traverse = view_traverse, .counted = view_counted,
 		.refs = view_refs, .seen = view_seen,
