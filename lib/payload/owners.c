@@ -61,15 +61,6 @@ static PyObject *module_dict_item(const struct pyapi *api, PyObject *mods,
 	return v;
 }
 
-static int cmp_moddict(const void *a, const void *b, void *ctx)
-{
-	(void)ctx;
-	uintptr_t x = (uintptr_t)((const struct moddict *)a)->dict;
-	uintptr_t y = (uintptr_t)((const struct moddict *)b)->dict;
-
-	return x < y ? -1 : x > y;
-}
-
 static void parse_names(struct owners *own, const struct muppy_owners_req *req)
 {
 	size_t off = 0;
@@ -115,8 +106,8 @@ static int find_modules(struct owners *own)
 		own->moddicts[i].dict = api->PyModule_GetDict(own->mods[i]);
 	}
 	api->PyErr_Clear();
-	psort(own->moddicts, own->nmods, sizeof(*own->moddicts), cmp_moddict,
-	      NULL);
+	psort_by_addr(own->moddicts, own->nmods, sizeof(*own->moddicts),
+		      offsetof(struct moddict, dict));
 	v = mods ? module_dict_item(api, mods, "_collections", "deque") : NULL;
 	if (v && (Py_TYPE(v)->tp_flags & Py_TPFLAGS_TYPE_SUBCLASS))
 		own->deque = (PyTypeObject *)v;
@@ -597,19 +588,12 @@ static uint64_t refcount(const struct owners *own, PyObject *o)
 /* Edges into c, the edges sorted by target. */
 static uint64_t edges_into(const struct owners *own, PyObject *c)
 {
-	size_t lo = 0, hi = own->nedges, first;
+	size_t first = pfind_by_addr(own->edges, own->nedges,
+				     sizeof(*own->edges), (uintptr_t)c), i;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((uintptr_t)own->edges[mid].c < (uintptr_t)c)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (first = lo; lo < own->nedges && own->edges[lo].c == c; lo++)
+	for (i = first; i < own->nedges && own->edges[i].c == c; i++)
 		;
-	return lo - first;
+	return i - first;
 }
 
 /* Rule 9: the targets in the threads' frame locals (ownframes.c), and
@@ -803,19 +787,13 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 
 void owners_later(struct owners *own, PyObject *o, uint64_t size)
 {
-	size_t lo = 0, hi = own->nfound;
 	int k = owners_target(own, Py_TYPE(o));
+	size_t lo;
 
 	if (k < 0)
 		return;
-	while (lo < hi) { /* sorted by owners_analyze() */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((uintptr_t)own->found[mid].o < (uintptr_t)o)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = pfind_by_addr(own->found, own->nfound, sizeof(*own->found),
+			   (uintptr_t)o); /* sorted by owners_analyze() */
 	if (lo < own->nfound && own->found[lo].o == o &&
 	    own->found[lo].size == UINT64_MAX) {
 		own->found[lo].size = size;

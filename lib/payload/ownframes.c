@@ -296,17 +296,10 @@ static bool is_tuple(const struct owners *own, PyObject *t)
 /* c is one of the targets the walk found (own->found sorted). */
 static bool found(const struct owners *own, uintptr_t c)
 {
-	size_t lo = 0, hi = own->nfound;
+	size_t i = pfind_by_addr(own->found, own->nfound,
+				 sizeof(*own->found), c);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((uintptr_t)own->found[mid].o < c)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < own->nfound && (uintptr_t)own->found[lo].o == c;
+	return i < own->nfound && (uintptr_t)own->found[i].o == c;
 }
 
 /* "thread 'NAME' FUNC() local 'VAR' (FILE:LINE)" into own->nb. */
@@ -610,16 +603,9 @@ void own_frames(struct owners *own)
 bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c)
 {
 	struct fctx *x = own->frames;
-	size_t lo = 0, hi = x ? x->nrun : 0;
+	size_t lo = x ? pfind_by_addr(x->run, x->nrun, sizeof(*x->run),
+				      (uintptr_t)p) : 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((uintptr_t)x->run[mid].f < (uintptr_t)p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!x || lo == x->nrun || x->run[lo].f != (void *)p)
 		return false;
 	x->tid = x->run[lo].tid;

@@ -103,16 +103,9 @@ PyObject *own_dict_of(const struct owners *own, PyObject *o)
 
 PyObject *own_module_of(const struct owners *own, PyObject *d)
 {
-	size_t lo = 0, hi = own->nmods;
+	size_t lo = pfind_by_addr(own->moddicts, own->nmods,
+				  sizeof(*own->moddicts), (uintptr_t)d);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((uintptr_t)own->moddicts[mid].dict < (uintptr_t)d)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < own->nmods && own->moddicts[lo].dict == d ?
 	       own->moddicts[lo].mod : NULL;
 }

@@ -258,6 +258,10 @@ HIDDEN int owners_put(struct owners *own, struct sbuf *out);
 HIDDEN void psort(void *base, size_t n, size_t size,
 		  int (*cmp)(const void *, const void *, void *), void *ctx);
 HIDDEN void psort_by_addr(void *base, size_t n, size_t size, size_t off);
+/* In n elements sorted by the address they start with, the first whose
+ * address is at least key (n if none). */
+HIDDEN size_t pfind_by_addr(const void *base, size_t n, size_t size,
+			    uintptr_t key);
 
 /* Bookkeeping memory: mmap-backed, all of it returned by pmem_release. */
 HIDDEN void *pmem_alloc(size_t size);

@@ -114,6 +114,22 @@ radix(char *base, char *tmp, size_t n, const size_t size, const size_t off)
 		memcpy(base, a, n * size);
 }
 
+size_t pfind_by_addr(const void *base, size_t n, size_t size,
+		     uintptr_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_at(base, mid, size, 0) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Without memory for the copy it heapsorts. */
 void psort_by_addr(void *base, size_t n, size_t size, size_t off)
 {
