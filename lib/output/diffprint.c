@@ -154,6 +154,17 @@ static void print_table(struct muppy__out *o, const struct muppy_diff *d,
 	muppy__cells_row(o, width, cell, NCOLS, "total");
 }
 
+/* The six numbers of a row and its name, tab-separated, a line. */
+static void tsv_row(struct muppy__out *o, const struct muppy_diff_row *r)
+{
+	muppy__out_printf(o, "%" PRId64 "\t%" PRId64 "\t%" PRIu64 "\t%" PRIu64
+			  "\t%" PRIu64 "\t%" PRIu64 "\t", r->d_count,
+			  r->d_bytes, r->old_count, r->old_bytes, r->new_count,
+			  r->new_bytes);
+	muppy__out_str(o, r->name);
+	muppy__out_str(o, "\n");
+}
+
 /* TSV: exact integers, one header line, no totals. */
 static void print_tsv(struct muppy__out *o, const struct muppy_diff *d,
 		      const struct muppy_print_opts *opts)
@@ -162,16 +173,8 @@ static void print_tsv(struct muppy__out *o, const struct muppy_diff *d,
 
 	muppy__out_str(o, "d_count\td_bytes\told_count\told_bytes\t"
 			  "new_count\tnew_bytes\ttype\n");
-	for (i = 0; i < shown; i++) {
-		const struct muppy_diff_row *r = &d->rows[i];
-
-		muppy__out_printf(o, "%" PRId64 "\t%" PRId64 "\t%" PRIu64
-				  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t",
-				  r->d_count, r->d_bytes, r->old_count,
-				  r->old_bytes, r->new_count, r->new_bytes);
-		muppy__out_str(o, r->name);
-		muppy__out_str(o, "\n");
-	}
+	for (i = 0; i < shown; i++)
+		tsv_row(o, &d->rows[i]);
 }
 
 /* JSON, schema "muppy-diff/1" (see muppy-diff(1)). */
@@ -263,16 +266,10 @@ static void diff_tsv(struct muppy__out *o, const struct muppy_owners_diff *od)
 	size_t i;
 
 	for (i = 0; i < od->nrows; i++) {
-		const struct muppy_diff_row *r = &od->rows[i];
-
 		muppy__out_str(o, "held\t");
 		muppy__out_str(o, od->new->type);
-		muppy__out_printf(o, "\t%" PRId64 "\t%" PRId64 "\t%" PRIu64
-				  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t",
-				  r->d_count, r->d_bytes, r->old_count,
-				  r->old_bytes, r->new_count, r->new_bytes);
-		muppy__out_str(o, r->name);
-		muppy__out_str(o, "\n");
+		muppy__out_str(o, "\t");
+		tsv_row(o, &od->rows[i]);
 	}
 }
 

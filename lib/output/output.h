@@ -23,6 +23,10 @@ struct muppy__out {
 void muppy__out_init(struct muppy__out *o, FILE *f);
 void muppy__out_write(struct muppy__out *o, const char *s, size_t len);
 void muppy__out_str(struct muppy__out *o, const char *s);
+/* len bytes of s, each byte for which rep() gives a string written as
+ * that string instead. */
+void muppy__out_replaced(struct muppy__out *o, const char *s, size_t len,
+			 const char *(*rep)(char c));
 void muppy__out_printf(struct muppy__out *o, const char *fmt, ...)
 	MUPPY_PRINTF(2, 3);
 /* Writes s in width columns, right-aligned unless left. */
@@ -71,6 +75,9 @@ void muppy__format_signed(char *buf, size_t size, int64_t v);
  * table, tsv or json (there as members after "hidden"); -ENOMEM. */
 int muppy__owners_print(struct muppy__out *o, const struct muppy_snapshot *s,
 			enum muppy_format format) MUPPY_MUST_CHECK;
+/* ,\n "held_by": [...] of n holders, one a line. */
+void muppy__json_held_by(struct muppy__out *o, const struct muppy_holder **h,
+			 size_t n);
 /* Between the steps of a path in tables (UTF-8, as the table's Δ is). */
 #define MUPPY__ARROW " \xe2\x86\x92 "
 

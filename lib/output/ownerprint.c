@@ -127,6 +127,20 @@ static void tsv_owners(struct muppy__out *o, const struct muppy_owners *ow,
 	}
 }
 
+void muppy__json_held_by(struct muppy__out *o, const struct muppy_holder **h,
+			 size_t n)
+{
+	muppy__out_str(o, ",\n     \"held_by\": [");
+	for (size_t i = 0; i < n; i++) {
+		muppy__out_str(o, i ? ",\n      {\"holder\": " :
+				      "\n      {\"holder\": ");
+		muppy__json_string(o, h[i]->name);
+		muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %"
+				  PRIu64 "}", h[i]->count, h[i]->bytes);
+	}
+	muppy__out_str(o, "]");
+}
+
 /* One member of "owners": the type, then one holder and one path a line. */
 static void json_owners(struct muppy__out *o, const struct muppy_owners *ow,
 			const struct muppy_holder **h)
@@ -137,16 +151,10 @@ static void json_owners(struct muppy__out *o, const struct muppy_owners *ow,
 	muppy__json_string(o, ow->type);
 	muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %" PRIu64
 			  ", \"shared\": %" PRIu64 ", \"unreachable\": %"
-			  PRIu64 ",\n     \"held_by\": [", ow->count,
-			  ow->bytes, ow->shared, ow->unreachable);
-	for (i = 0; i < ow->nholders; i++) {
-		muppy__out_str(o, i ? ",\n      {\"holder\": " :
-				      "\n      {\"holder\": ");
-		muppy__json_string(o, h[i]->name);
-		muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %"
-				  PRIu64 "}", h[i]->count, h[i]->bytes);
-	}
-	muppy__out_str(o, "],\n     \"paths\": [");
+			  PRIu64, ow->count, ow->bytes, ow->shared,
+			  ow->unreachable);
+	muppy__json_held_by(o, h, ow->nholders);
+	muppy__out_str(o, ",\n     \"paths\": [");
 	for (i = 0; i < ow->npaths; i++) {
 		muppy__out_printf(o, "%s{\"id\": %" PRIu64 ", \"steps\": [",
 				  i ? ",\n      " : "\n      ", ow->paths[i].id);

@@ -19,22 +19,15 @@
 
 /* A label value: \ " and newline escaped; muppy names have no newline,
  * but the writer does not rely on it. */
+static const char *label_rep(char c)
+{
+	return c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : NULL;
+}
+
 static void out_label_n(struct muppy__out *o, const char *s, size_t len)
 {
-	const char *run = s, *end = s + len;
-
 	muppy__out_str(o, "\"");
-	for (; s < end; s++) {
-		const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" :
-				  *s == '\n' ? "\\n" : NULL;
-
-		if (!rep)
-			continue;
-		muppy__out_write(o, run, (size_t)(s - run));
-		muppy__out_str(o, rep);
-		run = s + 1;
-	}
-	muppy__out_write(o, run, (size_t)(end - run));
+	muppy__out_replaced(o, s, len, label_rep);
 	muppy__out_str(o, "\"");
 }
 

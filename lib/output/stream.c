@@ -36,6 +36,23 @@ void muppy__out_str(struct muppy__out *o, const char *s)
 	muppy__out_write(o, s, strlen(s));
 }
 
+void muppy__out_replaced(struct muppy__out *o, const char *s, size_t len,
+			 const char *(*rep)(char c))
+{
+	const char *run = s, *end = s + len;
+
+	for (; s < end; s++) {
+		const char *r = rep(*s);
+
+		if (!r)
+			continue;
+		muppy__out_write(o, run, (size_t)(s - run));
+		muppy__out_str(o, r);
+		run = s + 1;
+	}
+	muppy__out_write(o, run, (size_t)(end - run));
+}
+
 void muppy__out_printf(struct muppy__out *o, const char *fmt, ...)
 {
 	va_list ap;

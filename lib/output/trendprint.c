@@ -435,19 +435,10 @@ static void json_measures(struct muppy__out *o, const struct muppy_trend *t,
 static int json_holders(struct muppy__out *o, const struct muppy_owners *ow)
 {
 	const struct muppy_holder **h = muppy__holders_sorted(ow);
-	size_t i;
 
 	if (!h)
 		return -ENOMEM;
-	muppy__out_str(o, ",\n     \"held_by\": [");
-	for (i = 0; i < ow->nholders; i++) {
-		muppy__out_str(o, i ? ",\n      {\"holder\": " :
-				      "\n      {\"holder\": ");
-		muppy__json_string(o, h[i]->name);
-		muppy__out_printf(o, ", \"count\": %" PRIu64 ", \"bytes\": %"
-				  PRIu64 "}", h[i]->count, h[i]->bytes);
-	}
-	muppy__out_str(o, "]");
+	muppy__json_held_by(o, h, ow->nholders);
 	free(h);
 	return 0;
 }

@@ -51,22 +51,15 @@ static const char *const shapes[] = {
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
 
 /* Text for XML: the escaped name is printable; &, <, >, " and ' remain. */
+static const char *xml_rep(char c)
+{
+	return c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" :
+	       c == '"' ? "&quot;" : c == '\'' ? "&apos;" : NULL;
+}
+
 static void out_xml(struct muppy__out *o, const char *s, size_t len)
 {
-	const char *run = s, *end = s + len;
-
-	for (; s < end; s++) {
-		const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
-				  *s == '>' ? "&gt;" : *s == '"' ? "&quot;" :
-				  *s == '\'' ? "&apos;" : NULL;
-
-		if (!rep)
-			continue;
-		muppy__out_write(o, run, (size_t)(s - run));
-		muppy__out_str(o, rep);
-		run = s + 1;
-	}
-	muppy__out_write(o, run, (size_t)(end - run));
+	muppy__out_replaced(o, s, len, xml_rep);
 }
 
 /* The name in at most max characters: cut with an ellipsis (U+2026). */
