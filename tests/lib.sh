@@ -18,9 +18,17 @@ DATA="$SRCDIR/tests/data"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/muppy-test.XXXXXX")
 _victims=
+_at_exit=
+
+# at_exit CMD: CMD (one shell word list, run by eval) runs on exit,
+# before the victims are killed and $T removed, without changing the
+# test's exit status.
+at_exit() { _at_exit="$_at_exit
+$1"; }
 
 _cleanup() {
 	_rc=$?
+	[ -z "$_at_exit" ] || eval "$_at_exit" || true
 	# a test that passed all it could run, but not all of it, is a skip
 	if [ "$_rc" = 0 ] && [ -s "$T/.skipped" ]; then _rc=77; fi
 	for _p in $_victims; do
