@@ -156,6 +156,7 @@ void owners_close(struct owners *own)
 	pmem_free(own->moddicts, (own->nmods + 1) * sizeof(*own->moddicts));
 	pmem_free(own->edges, own->edges_cap * sizeof(*own->edges));
 	pmem_free(own->found, own->found_cap * sizeof(*own->found));
+	pmem_free(own->lost, own->nlost * sizeof(*own->lost));
 	pmem_free(own->mem, own->mem_cap * sizeof(*own->mem));
 	pmem_free(own->groups, own->groups_cap * sizeof(*own->groups));
 	pmem_free(own->gindex, own->gindex_cap * sizeof(*own->gindex));
@@ -228,11 +229,14 @@ int owners_object(struct owners *own, PyObject *o, int k, uint64_t size,
 	t->count++;
 	if (size != UINT64_MAX)
 		t->bytes += size;
-	if (!from_modules)
+	if (!from_modules) {
 		t->unreachable++;
-	else if (t->nsamples < own->want_paths && index != NONE)
+		return 0;
+	}
+	own->nfound_mod = own->nfound;
+	if (t->nsamples < own->want_paths && index != NONE)
 		t->samples[t->nsamples++] = (struct sample){
-			index, leaf ? o : NULL };
+			.idx = index, .leaf = leaf ? o : NULL };
 	return 0;
 }
 
@@ -465,12 +469,23 @@ static void holder_info(struct owners *own, uint32_t h, struct hinfo *hi)
 		place(own, h, hi);
 }
 
-/* " of U" for a holder placed in hi: when one reference leads to it. */
+static uint64_t refcount(const struct owners *own, PyObject *o);
+
+/* " of U" for a holder placed in hi: when one reference leads to it,
+ * from an object of the graph or from a local of a thread's frame. */
 static void put_of(struct owners *own, const struct hinfo *hi)
 {
+	size_t at = own->nb.len;
+
 	if (hi->refs == 1 && hi->ref != NONE) {
 		own_put(own, " of ");
 		own_put_up(own, hi->ref, hi->p);
+	} else if (hi->refs == 0 &&
+		   refcount(own, hi->p) ==
+		   (own->view->counted(own->view->w, hi->p) ? 2u : 1u)) {
+		own_put(own, " of ");
+		if (!own_frame_root(own, hi->p))
+			own->nb.len = at;
 	}
 }
 
@@ -680,6 +695,192 @@ static void outside(struct owners *own, bool roots_list)
 	}
 }
 
+/* --- the second roots ---------------------------------------------------- */
+
+/*
+ * When a type has fewer paths than asked for and objects that no module
+ * reaches: a second breadth-first search over the objects no module
+ * reaches (those of the queue past own->nmod, and the targets among them
+ * that are in no queue: own->lost), from every second root at once: an
+ * object referred to more often than those objects do (held by a C
+ * reference, a thread's frame, the C stack) or immortal.  Their par[]
+ * is rewritten with the new tree (the naming that used it is done).  The
+ * bookkeeping (16 to 24 bytes an object searched) is best effort: when
+ * it cannot be had, or time is up, there are only the paths found.
+ */
+#define REACHED UINT32_MAX
+
+struct deep {
+	struct owners *own;
+	uint32_t *map;          /* open addressing by address: node + 1 */
+	size_t cap;
+	uint32_t *cnt;          /* references in; REACHED once reached */
+	uint32_t *q;            /* the queue's nodes in BFS order */
+	size_t nq, m, nodes;    /* nodes [0, m): the queue's objects */
+	uint32_t cur;
+	uint64_t visits;
+	bool stop;
+};
+
+static PyObject *deep_obj(const struct deep *d, uint32_t j)
+{
+	return j < d->m ? d->own->objs[d->own->nmod + j] :
+	       d->own->lost[j - d->m];
+}
+
+static uint32_t deep_find(const struct deep *d, PyObject *o)
+{
+	for (size_t h = owners_hash((uintptr_t)o) & (d->cap - 1); d->map[h];
+	     h = (h + 1) & (d->cap - 1))
+		if (deep_obj(d, d->map[h] - 1) == o)
+			return d->map[h] - 1;
+	return NONE;
+}
+
+/* Node j joins the map unless its object is in already (a target of
+ * the queue is also in own->lost). */
+static void deep_add(struct deep *d, uint32_t j)
+{
+	PyObject *o = deep_obj(d, j);
+	size_t h;
+
+	for (h = owners_hash((uintptr_t)o) & (d->cap - 1); d->map[h];
+	     h = (h + 1) & (d->cap - 1))
+		if (deep_obj(d, d->map[h] - 1) == o) {
+			d->cnt[j] = REACHED; /* never a node of its own */
+			return;
+		}
+	d->map[h] = j + 1;
+}
+
+static bool deep_time(struct deep *d)
+{
+	if ((++d->visits & 0xffff) == 0 && d->own->view->stop &&
+	    d->own->view->stop())
+		d->stop = true;
+	return d->stop;
+}
+
+static int deep_count(PyObject *o, void *arg)
+{
+	struct deep *d = arg;
+	uint32_t j = o ? deep_find(d, o) : NONE;
+
+	if (j != NONE && d->cnt[j] < REACHED - 1)
+		d->cnt[j]++;
+	return 0;
+}
+
+/* Samples still wanted, of all types. */
+static uint32_t deep_wanted(const struct owners *own)
+{
+	uint32_t n = 0;
+
+	for (int k = 0; k < own->ntargets; k++)
+		if (own->tg[k].unreachable &&
+		    own->tg[k].nsamples < own->want_paths)
+			n += own->want_paths - own->tg[k].nsamples;
+	return n;
+}
+
+/* Node j reached from the queue index parent (NONE: a root). */
+static void deep_reach(struct deep *d, uint32_t j, uint32_t parent)
+{
+	struct owners *own = d->own;
+	PyObject *o = deep_obj(d, j);
+	int k = owners_target(own, Py_TYPE(o));
+	struct target *t;
+
+	d->cnt[j] = REACHED;
+	if (j < d->m) {
+		own->par[own->nmod + j] = parent;
+		d->q[d->nq++] = j;
+	}
+	if (k < 0 || (t = &own->tg[k])->nsamples >= own->want_paths)
+		return;
+	t->samples[t->nsamples++] = j < d->m ?
+		(struct sample){ .idx = (uint32_t)own->nmod + j, .deep = true } :
+		(struct sample){ .idx = parent, .deep = true, .leaf = o };
+}
+
+static int deep_visit(PyObject *o, void *arg)
+{
+	struct deep *d = arg;
+	uint32_t j = o ? deep_find(d, o) : NONE;
+
+	if (j != NONE && d->cnt[j] != REACHED)
+		deep_reach(d, j, (uint32_t)d->own->nmod + d->cur);
+	return 0;
+}
+
+static void deep_search(struct deep *d)
+{
+	struct owners *own = d->own;
+	uint64_t refs;
+	uint32_t j;
+
+	for (j = 0; j < d->nodes; j++)
+		deep_add(d, j);
+	for (j = 0; j < d->m && !deep_time(d); j++)
+		own->view->traverse(own->view->w, deep_obj(d, j), deep_count,
+				    d);
+	for (j = 0; j < d->nodes && !d->stop; j++) {
+		PyObject *o = deep_obj(d, j);
+
+		refs = refcount(own, o);
+		if (refs != UINT64_MAX && own->view->counted(own->view->w, o))
+			refs--;
+		if (d->cnt[j] != REACHED && refs > d->cnt[j])
+			deep_reach(d, j, NONE);
+	}
+	for (size_t i = 0; i < d->nq && deep_wanted(own) && !deep_time(d);
+	     i++) {
+		d->cur = d->q[i];
+		own->view->traverse(own->view->w, deep_obj(d, d->cur),
+				    deep_visit, d);
+	}
+	own->api->PyErr_Clear();
+}
+
+static void deep_paths(struct owners *own)
+{
+	struct deep d = { .own = own };
+	size_t cap = 16;
+
+	if (!own->lost || !deep_wanted(own) || own->n < own->nmod)
+		return;
+	d.m = own->n - own->nmod;
+	d.nodes = d.m + own->nlost;
+	if (d.nodes >= NONE / 2)
+		return;
+	while (cap < d.nodes * 2)
+		cap *= 2;
+	d.cap = cap;
+	d.map = pmem_alloc(cap * sizeof(*d.map));
+	d.cnt = pmem_alloc(d.nodes * sizeof(*d.cnt));
+	d.q = pmem_alloc((d.m + 1) * sizeof(*d.q));
+	if (d.map && d.cnt && d.q) {
+		memset(d.map, 0, cap * sizeof(*d.map));
+		memset(d.cnt, 0, d.nodes * sizeof(*d.cnt));
+		deep_search(&d);
+	}
+	pmem_free(d.map, cap * sizeof(*d.map));
+	pmem_free(d.cnt, d.nodes * sizeof(*d.cnt));
+	pmem_free(d.q, (d.m + 1) * sizeof(*d.q));
+}
+
+/* The targets no module reaches, kept before own->found is sorted,
+ * when a search from the second roots may be needed. */
+static void keep_lost(struct owners *own, bool roots_list)
+{
+	own->nlost = own->nfound - own->nfound_mod;
+	if (roots_list || !own->nlost || !deep_wanted(own))
+		return;
+	own->lost = pmem_alloc(own->nlost * sizeof(*own->lost));
+	for (size_t i = 0; own->lost && i < own->nlost; i++)
+		own->lost[i] = own->found[own->nfound_mod + i].o;
+}
+
 static void paths(struct owners *own)
 {
 	if (!own->chain) {
@@ -705,8 +906,9 @@ static void paths(struct owners *own)
 			     j != NONE && n < MUPPY_OWNERS_STEPS_MAX;
 			     j = own->par[j])
 				chain[n++] = own->objs[j];
-			if (n < 2 || n == MUPPY_OWNERS_STEPS_MAX ||
-			    own->steps + n > MUPPY_OWNERS_ALL_STEPS_MAX)
+			if (n < (t->samples[s].deep ? 1u : 2u) ||
+			    n == MUPPY_OWNERS_STEPS_MAX ||
+			    own->steps + n + 1 > MUPPY_OWNERS_ALL_STEPS_MAX)
 				continue;
 			for (size_t a = 0, b = n - 1; a < b; a++, b--) {
 				PyObject *o = chain[a];
@@ -720,7 +922,8 @@ static void paths(struct owners *own)
 				own->failed = true;
 				break;
 			}
-			nsteps = own_put_path(own, chain, n, &t->paths);
+			nsteps = own_put_path(own, chain, n, t->samples[s].deep,
+					      &t->paths);
 			memcpy(t->paths.v + at + 8, &nsteps, 4);
 			own->steps += nsteps;
 			t->npaths++;
@@ -729,7 +932,7 @@ static void paths(struct owners *own)
 }
 
 int owners_analyze(struct owners *own, const struct walk_view *v,
-		   PyObject *const *objs, const uint32_t *par, size_t n,
+		   PyObject *const *objs, uint32_t *par, size_t n, size_t nmod,
 		   bool roots_list)
 {
 	size_t i, j, m;
@@ -738,8 +941,10 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	own->objs = objs;
 	own->par = par;
 	own->n = n;
+	own->nmod = nmod;
 	if (place_by_pass(own) < 0)
 		return -ENOMEM;
+	keep_lost(own, roots_list);
 	/* by address: for the frames, owners_later() and the sums */
 	psort_by_addr(own->found, own->nfound, sizeof(*own->found),
 		      offsetof(struct tobj, o));
@@ -750,6 +955,7 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 			;
 		name_run(own, own->edges + i, j - i);
 	}
+	deep_paths(own);
 	paths(own);
 	if (!own->failed)
 		frame_holders(own);

@@ -57,9 +57,11 @@ struct hinfo {
 };
 
 /* A path to draw: from the object at BFS index idx (and then leaf, an
- * object that refers to nothing, when not NULL). */
+ * object that refers to nothing, when not NULL); deep: from a second
+ * root, not a module. */
 struct sample {
 	uint32_t idx;
+	bool deep;
 	PyObject *leaf;
 };
 
@@ -116,6 +118,9 @@ struct owners {
 	size_t nedges, edges_cap;
 	struct tobj *found;     /* every object of the types asked for */
 	size_t nfound, found_cap;
+	size_t nfound_mod;      /* the first of them, reached from modules */
+	PyObject **lost;        /* the others, until found is sorted */
+	size_t nlost;
 	struct member *mem;
 	size_t nmem, mem_cap;
 	struct group *groups;
@@ -144,8 +149,8 @@ struct owners {
 	/* the walk's, during owners_analyze() */
 	const struct walk_view *view;
 	PyObject *const *objs;
-	const uint32_t *par;
-	size_t n;
+	uint32_t *par;
+	size_t n, nmod;
 	bool failed;
 };
 
@@ -164,6 +169,13 @@ HIDDEN void own_frames(struct owners *own);
 /* After own_frames(): p, a running frame of a thread that is an object
  * of the graph (3.6-3.10), holds c in a local: its name into own->nb. */
 HIDDEN bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c);
+/* After own_frames(): p is a running frame of a thread that is an object
+ * of the graph, whose edges own_frame_edge() names. */
+HIDDEN bool own_frame_running(const struct owners *own, PyObject *p);
+/* After own_frames(): the first local variable of a thread's running
+ * frame (threads in their list's order, innermost frame first) that
+ * holds c, named into own->nb; false when none does. */
+HIDDEN bool own_frame_root(struct owners *own, PyObject *c);
 HIDDEN void own_frames_free(struct owners *own);
 
 /* ownname.c */
@@ -192,8 +204,9 @@ HIDDEN bool own_put_attr(struct owners *own, PyObject *x, PyObject *c);
  * (rules 1-4 and 8, or 5-7 without their "of" part). */
 HIDDEN void own_put_up(struct owners *own, uint32_t q, PyObject *p);
 /* The steps of a path through chain[0..n), the root first, appended as
- * records to b; false on ENOMEM. */
+ * records to b, and how many (own->failed on ENOMEM); deep: chain[0]
+ * is a second root, named by a step of its own first. */
 HIDDEN uint32_t own_put_path(struct owners *own, PyObject *const *chain,
-			     size_t n, struct sbuf *b);
+			     size_t n, bool deep, struct sbuf *b);
 
 #endif

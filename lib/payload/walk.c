@@ -642,8 +642,9 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 			  .stride = own ? 3 : 1, .stop = stop };
 	struct walk_view view = {
 		.w = &w, .traverse = view_traverse, .counted = view_counted,
-		.refs = view_refs, .seen = view_seen,
+		.refs = view_refs, .seen = view_seen, .stop = stop,
 	};
+	size_t nmod;
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
@@ -653,11 +654,12 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 	if (grow_types(&w) < 0)
 		goto out;
 	r = own ? walk_modules(&w) : 0;
+	nmod = w.todo.n;
 	if (r == 0)
 		r = walk_roots(&w, roots);
 	if (r == 0 && own)
 		r = owners_analyze(own, &view, w.todo.v, w.par, w.todo.n,
-				   roots->list != NULL);
+				   nmod, roots->list != NULL);
 out:
 	size_later(&w); /* also drops the references after a failure */
 	sizer_fini(&w.sizer);
