@@ -156,7 +156,7 @@ void owners_close(struct owners *own)
 	pmem_free(own->moddicts, (own->nmods + 1) * sizeof(*own->moddicts));
 	pmem_free(own->edges, own->edges_cap * sizeof(*own->edges));
 	pmem_free(own->found, own->found_cap * sizeof(*own->found));
-	pmem_free(own->lost, own->nlost * sizeof(*own->lost));
+	pmem_free(own->dn, own->dn_cap * sizeof(*own->dn));
 	pmem_free(own->mem, own->mem_cap * sizeof(*own->mem));
 	pmem_free(own->groups, own->groups_cap * sizeof(*own->groups));
 	pmem_free(own->gindex, own->gindex_cap * sizeof(*own->gindex));
@@ -233,7 +233,6 @@ int owners_object(struct owners *own, PyObject *o, int k, uint64_t size,
 		t->unreachable++;
 		return 0;
 	}
-	own->nfound_mod = own->nfound;
 	if (t->nsamples < own->want_paths && index != NONE)
 		t->samples[t->nsamples++] = (struct sample){
 			.idx = index, .leaf = leaf ? o : NULL };
@@ -699,77 +698,22 @@ static void outside(struct owners *own, bool roots_list)
 
 /*
  * When a type has fewer paths than asked for and objects that no module
- * reaches: a second breadth-first search over the objects no module
- * reaches (those of the queue past own->nmod, and the targets among them
- * that are in no queue: own->lost), from every second root at once: an
- * object referred to more often than those objects do (held by a C
- * reference, a thread's frame, the C stack) or immortal.  Their par[]
- * is rewritten with the new tree (the naming that used it is done).  The
- * bookkeeping (16 to 24 bytes an object searched) is best effort: when
- * it cannot be had, or time is up, there are only the paths found.
+ * reaches: a breadth-first search over the objects no module reaches
+ * (the walk's "lost" bits, cleared here as the search gets to them),
+ * first from the values of the threads' locals (ownframes.c), then, for
+ * what those do not reach, from the objects referred to more often than
+ * the objects of the graph do (held by C code or the C stack) or
+ * immortal.  It stops once every type has its paths, on the walk's
+ * deadline, or when its memory (12 bytes an object it got to) cannot be
+ * had: then there are only the paths found.
  */
-#define REACHED UINT32_MAX
 
 struct deep {
 	struct owners *own;
-	uint32_t *map;          /* open addressing by address: node + 1 */
-	size_t cap;
-	uint32_t *cnt;          /* references in; REACHED once reached */
-	uint32_t *q;            /* the queue's nodes in BFS order */
-	size_t nq, m, nodes;    /* nodes [0, m): the queue's objects */
 	uint32_t cur;
 	uint64_t visits;
-	bool stop;
+	bool full;              /* out of memory or time */
 };
-
-static PyObject *deep_obj(const struct deep *d, uint32_t j)
-{
-	return j < d->m ? d->own->objs[d->own->nmod + j] :
-	       d->own->lost[j - d->m];
-}
-
-static uint32_t deep_find(const struct deep *d, PyObject *o)
-{
-	for (size_t h = owners_hash((uintptr_t)o) & (d->cap - 1); d->map[h];
-	     h = (h + 1) & (d->cap - 1))
-		if (deep_obj(d, d->map[h] - 1) == o)
-			return d->map[h] - 1;
-	return NONE;
-}
-
-/* Node j joins the map unless its object is in already (a target of
- * the queue is also in own->lost). */
-static void deep_add(struct deep *d, uint32_t j)
-{
-	PyObject *o = deep_obj(d, j);
-	size_t h;
-
-	for (h = owners_hash((uintptr_t)o) & (d->cap - 1); d->map[h];
-	     h = (h + 1) & (d->cap - 1))
-		if (deep_obj(d, d->map[h] - 1) == o) {
-			d->cnt[j] = REACHED; /* never a node of its own */
-			return;
-		}
-	d->map[h] = j + 1;
-}
-
-static bool deep_time(struct deep *d)
-{
-	if ((++d->visits & 0xffff) == 0 && d->own->view->stop &&
-	    d->own->view->stop())
-		d->stop = true;
-	return d->stop;
-}
-
-static int deep_count(PyObject *o, void *arg)
-{
-	struct deep *d = arg;
-	uint32_t j = o ? deep_find(d, o) : NONE;
-
-	if (j != NONE && d->cnt[j] < REACHED - 1)
-		d->cnt[j]++;
-	return 0;
-}
 
 /* Samples still wanted, of all types. */
 static uint32_t deep_wanted(const struct owners *own)
@@ -783,102 +727,108 @@ static uint32_t deep_wanted(const struct owners *own)
 	return n;
 }
 
-/* Node j reached from the queue index parent (NONE: a root). */
-static void deep_reach(struct deep *d, uint32_t j, uint32_t parent)
+/* o, just taken, joins the search from node parent; 1 once no more
+ * samples are wanted (which stops a traversal). */
+static int deep_add(struct deep *d, PyObject *o, uint32_t parent)
 {
 	struct owners *own = d->own;
-	PyObject *o = deep_obj(d, j);
 	int k = owners_target(own, Py_TYPE(o));
 	struct target *t;
 
-	d->cnt[j] = REACHED;
-	if (j < d->m) {
-		own->par[own->nmod + j] = parent;
-		d->q[d->nq++] = j;
+	if (!grow((void **)&own->dn, &own->dn_cap, own->ndn,
+		  sizeof(*own->dn)) || own->ndn >= NONE) {
+		d->full = true;
+		return 1;
 	}
-	if (k < 0 || (t = &own->tg[k])->nsamples >= own->want_paths)
-		return;
-	t->samples[t->nsamples++] = j < d->m ?
-		(struct sample){ .idx = (uint32_t)own->nmod + j, .deep = true } :
-		(struct sample){ .idx = parent, .deep = true, .leaf = o };
+	own->dn[own->ndn] = (struct dnode){ o, parent };
+	if (k >= 0 && (t = &own->tg[k])->nsamples < own->want_paths)
+		t->samples[t->nsamples++] = (struct sample){
+			.idx = (uint32_t)own->ndn, .deep = true };
+	own->ndn++;
+	return deep_wanted(own) ? 0 : 1;
 }
 
 static int deep_visit(PyObject *o, void *arg)
 {
 	struct deep *d = arg;
-	uint32_t j = o ? deep_find(d, o) : NONE;
 
-	if (j != NONE && d->cnt[j] != REACHED)
-		deep_reach(d, j, (uint32_t)d->own->nmod + d->cur);
-	return 0;
+	if (!o || !d->own->view->take_lost(d->own->view->w, o))
+		return 0;
+	return deep_add(d, o, d->cur);
 }
 
-static void deep_search(struct deep *d)
+/* Goes on breadth first from node *at. */
+static void deep_bfs(struct deep *d, size_t *at)
 {
 	struct owners *own = d->own;
-	uint64_t refs;
-	uint32_t j;
 
-	for (j = 0; j < d->nodes; j++)
-		deep_add(d, j);
-	for (j = 0; j < d->m && !deep_time(d); j++)
-		own->view->traverse(own->view->w, deep_obj(d, j), deep_count,
+	for (; *at < own->ndn && !d->full && deep_wanted(own); (*at)++) {
+		if ((++d->visits & 0xffff) == 0 && own->view->stop &&
+		    own->view->stop()) {
+			d->full = true;
+			break;
+		}
+		d->cur = (uint32_t)*at;
+		own->view->traverse(own->view->w, own->dn[*at].o, deep_visit,
 				    d);
-	for (j = 0; j < d->nodes && !d->stop; j++) {
-		PyObject *o = deep_obj(d, j);
+	}
+}
 
-		refs = refcount(own, o);
-		if (refs != UINT64_MAX && own->view->counted(own->view->w, o))
-			refs--;
-		if (d->cnt[j] != REACHED && refs > d->cnt[j])
-			deep_reach(d, j, NONE);
-	}
-	for (size_t i = 0; i < d->nq && deep_wanted(own) && !deep_time(d);
-	     i++) {
-		d->cur = d->q[i];
-		own->view->traverse(own->view->w, deep_obj(d, d->cur),
-				    deep_visit, d);
-	}
-	own->api->PyErr_Clear();
+/* Held from outside the graph: a reference count above the references
+ * from objects of the graph (the walk's bits: none, one, or more, then
+ * counted by a pass; out of memory, "more" are not roots). */
+static bool held_outside(struct owners *own, PyObject *o)
+{
+	uint64_t refs = refcount(own, o);
+	int in;
+
+	if (refs == UINT64_MAX)
+		return true;
+	if (own->view->counted(own->view->w, o))
+		refs--;
+	in = own->view->refs(own->view->w, o);
+	return in < 2 ? refs > (uint64_t)in : false;
 }
 
 static void deep_paths(struct owners *own)
 {
 	struct deep d = { .own = own };
-	size_t cap = 16;
+	size_t at = 0;
 
-	if (!own->lost || !deep_wanted(own) || own->n < own->nmod)
+	if (!own->deep_ok || !deep_wanted(own))
 		return;
-	d.m = own->n - own->nmod;
-	d.nodes = d.m + own->nlost;
-	if (d.nodes >= NONE / 2)
-		return;
-	while (cap < d.nodes * 2)
-		cap *= 2;
-	d.cap = cap;
-	d.map = pmem_alloc(cap * sizeof(*d.map));
-	d.cnt = pmem_alloc(d.nodes * sizeof(*d.cnt));
-	d.q = pmem_alloc((d.m + 1) * sizeof(*d.q));
-	if (d.map && d.cnt && d.q) {
-		memset(d.map, 0, cap * sizeof(*d.map));
-		memset(d.cnt, 0, d.nodes * sizeof(*d.cnt));
-		deep_search(&d);
+	/* the threads' locals */
+	for (size_t i = 0; !d.full && i < own_frame_nslots(own); i++) {
+		PyObject *o = own_frame_slot(own, i);
+
+		if (own->view->take_lost(own->view->w, o) &&
+		    deep_add(&d, o, NONE))
+			break;
 	}
-	pmem_free(d.map, cap * sizeof(*d.map));
-	pmem_free(d.cnt, d.nodes * sizeof(*d.cnt));
-	pmem_free(d.q, (d.m + 1) * sizeof(*d.q));
-}
+	deep_bfs(&d, &at);
+	/* held from outside: the objects of the queue, then the targets
+	 * that are in none */
+	for (size_t i = own->nmod; i < own->n && !d.full && deep_wanted(own);
+	     i++) {
+		PyObject *o = own->objs[i];
 
-/* The targets no module reaches, kept before own->found is sorted,
- * when a search from the second roots may be needed. */
-static void keep_lost(struct owners *own, bool roots_list)
-{
-	own->nlost = own->nfound - own->nfound_mod;
-	if (roots_list || !own->nlost || !deep_wanted(own))
-		return;
-	own->lost = pmem_alloc(own->nlost * sizeof(*own->lost));
-	for (size_t i = 0; own->lost && i < own->nlost; i++)
-		own->lost[i] = own->found[own->nfound_mod + i].o;
+		if (held_outside(own, o) &&
+		    own->view->take_lost(own->view->w, o)) {
+			deep_add(&d, o, NONE);
+			deep_bfs(&d, &at);
+		}
+	}
+	for (size_t i = 0; i < own->nfound && !d.full && deep_wanted(own);
+	     i++) {
+		PyObject *o = own->found[i].o;
+
+		if (held_outside(own, o) &&
+		    own->view->take_lost(own->view->w, o)) {
+			deep_add(&d, o, NONE);
+			deep_bfs(&d, &at);
+		}
+	}
+	own->api->PyErr_Clear();
 }
 
 static void paths(struct owners *own)
@@ -904,8 +854,10 @@ static void paths(struct owners *own)
 				chain[n++] = t->samples[s].leaf;
 			for (uint32_t j = t->samples[s].idx;
 			     j != NONE && n < MUPPY_OWNERS_STEPS_MAX;
-			     j = own->par[j])
-				chain[n++] = own->objs[j];
+			     j = t->samples[s].deep ? own->dn[j].parent :
+						      own->par[j])
+				chain[n++] = t->samples[s].deep ?
+					     own->dn[j].o : own->objs[j];
 			if (n < (t->samples[s].deep ? 1u : 2u) ||
 			    n == MUPPY_OWNERS_STEPS_MAX ||
 			    own->steps + n + 1 > MUPPY_OWNERS_ALL_STEPS_MAX)
@@ -932,7 +884,8 @@ static void paths(struct owners *own)
 }
 
 int owners_analyze(struct owners *own, const struct walk_view *v,
-		   PyObject *const *objs, uint32_t *par, size_t n, size_t nmod,
+		   PyObject *const *objs, const uint32_t *par, size_t n,
+		   size_t nmod,
 		   bool roots_list)
 {
 	size_t i, j, m;
@@ -944,7 +897,7 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	own->nmod = nmod;
 	if (place_by_pass(own) < 0)
 		return -ENOMEM;
-	keep_lost(own, roots_list);
+	own->deep_ok = !roots_list;
 	/* by address: for the frames, owners_later() and the sums */
 	psort_by_addr(own->found, own->nfound, sizeof(*own->found),
 		      offsetof(struct tobj, o));

@@ -100,6 +100,12 @@ struct fhold {
 	bool strong;            /* the slot holds a reference of its own */
 };
 
+/* An object the search from the second roots got to. */
+struct dnode {
+	PyObject *o;
+	uint32_t parent;        /* index in own->dn, NONE for a root */
+} __attribute__((packed));
+
 struct moddict {
 	PyObject *dict, *mod;
 };
@@ -118,9 +124,9 @@ struct owners {
 	size_t nedges, edges_cap;
 	struct tobj *found;     /* every object of the types asked for */
 	size_t nfound, found_cap;
-	size_t nfound_mod;      /* the first of them, reached from modules */
-	PyObject **lost;        /* the others, until found is sorted */
-	size_t nlost;
+	struct dnode *dn;       /* the search from the second roots */
+	size_t ndn, dn_cap;
+	bool deep_ok;           /* the walk's references can be counted */
 	struct member *mem;
 	size_t nmem, mem_cap;
 	struct group *groups;
@@ -149,7 +155,7 @@ struct owners {
 	/* the walk's, during owners_analyze() */
 	const struct walk_view *view;
 	PyObject *const *objs;
-	uint32_t *par;
+	const uint32_t *par;
 	size_t n, nmod;
 	bool failed;
 };
@@ -176,6 +182,10 @@ HIDDEN bool own_frame_running(const struct owners *own, PyObject *p);
  * frame (threads in their list's order, innermost frame first) that
  * holds c, named into own->nb; false when none does. */
 HIDDEN bool own_frame_root(struct owners *own, PyObject *c);
+/* After own_frames(): the values of the locals of the threads' running
+ * frames, by address. */
+HIDDEN size_t own_frame_nslots(const struct owners *own);
+HIDDEN PyObject *own_frame_slot(const struct owners *own, size_t i);
 HIDDEN void own_frames_free(struct owners *own);
 
 /* ownname.c */

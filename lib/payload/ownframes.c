@@ -651,6 +651,16 @@ bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c)
 	return x->named;
 }
 
+size_t own_frame_nslots(const struct owners *own)
+{
+	return own->frames ? own->frames->nslots : 0;
+}
+
+PyObject *own_frame_slot(const struct owners *own, size_t i)
+{
+	return own->frames->slots[i].c;
+}
+
 bool own_frame_running(const struct owners *own, PyObject *p)
 {
 	const struct fctx *x = own->frames;
