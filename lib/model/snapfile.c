@@ -867,6 +867,36 @@ static int check_duplicates(struct parser *p)
 		    p->row_line[first]);
 }
 
+/* Each owners section counts at most what its type's row does (less
+ * when two types have that name: the owners are of the first), and 0 0
+ * without a row. */
+static int check_owners_rows(struct parser *p)
+{
+	const struct muppy_snapshot *s = p->s;
+	char q[256];
+
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct muppy_owners *o = &s->owners[i];
+		uint64_t count = 0, bytes = 0;
+
+		for (size_t t = 0; t < s->ntypes; t++)
+			if (strcmp(s->types[t].name, o->type) == 0) {
+				count = s->types[t].count;
+				bytes = s->types[t].bytes;
+				break;
+			}
+		if (o->count > count || o->bytes > bytes)
+			return fail(p, p->owners_line[i],
+				    "owners of '%s': %" PRIu64 " objects of %"
+				    PRIu64 " bytes, more than its row's %"
+				    PRIu64 " and %" PRIu64,
+				    show(q, sizeof(q), o->type,
+					 strlen(o->type)),
+				    o->count, o->bytes, count, bytes);
+	}
+	return 0;
+}
+
 static int parse_end(struct parser *p)
 {
 	const struct muppy_snapshot *s = p->s;
@@ -882,6 +912,8 @@ static int parse_end(struct parser *p)
 			return rc;
 	}
 	rc = check_duplicates(p);
+	if (rc == 0)
+		rc = check_owners_rows(p);
 	if (rc < 0)
 		return rc;
 	if (s->objects != p->sum_count)
