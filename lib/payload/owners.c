@@ -488,6 +488,22 @@ static void put_of(struct owners *own, const struct hinfo *hi)
 	}
 }
 
+/* " 'VAR' of function F" for a cell placed in hi, when its one
+ * reference is from a closure tuple that a function alone holds. */
+static bool closure_of(struct owners *own, const struct hinfo *hi)
+{
+	uint32_t q = hi->ref;
+	PyObject *tuple;
+
+	if (hi->refs != 1 || q == NONE)
+		return false;
+	tuple = own->objs[q];
+	if (own_kind(own, tuple) != K_TUPLE ||
+	    own->view->refs(own->view->w, tuple) != 1 || own->par[q] == NONE)
+		return false;
+	return own_closure_name(own, own->objs[own->par[q]], tuple, hi->p);
+}
+
 /* --- naming the edges --------------------------------------------------- */
 
 /* A dict holder: its entries, one group per key in a namespace. */
@@ -568,7 +584,8 @@ static void name_run(struct owners *own, const struct edge *e, size_t n)
 				break;
 			case K_CELL:
 				own_put(own, "cell");
-				put_of(own, &hi);
+				if (!closure_of(own, &hi))
+					put_of(own, &hi);
 				break;
 			default:
 				own_put_type(own, Py_TYPE(p));

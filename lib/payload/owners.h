@@ -186,6 +186,10 @@ HIDDEN bool own_frame_root(struct owners *own, PyObject *c);
  * frames, by address. */
 HIDDEN size_t own_frame_nslots(const struct owners *own);
 HIDDEN PyObject *own_frame_slot(const struct owners *own, size_t i);
+/* After own_frames(): " 'VAR' of function M.FUNC" into own->nb when
+ * cell is a cell of the closure tuple of function fn; else false. */
+HIDDEN bool own_closure_name(struct owners *own, PyObject *fn,
+			     PyObject *tuple, PyObject *cell);
 HIDDEN void own_frames_free(struct owners *own);
 
 /* ownname.c */

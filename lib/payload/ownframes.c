@@ -82,6 +82,7 @@ struct fctx {
 	size_t nrun, run_cap;
 	struct fslot *slots;    /* sorted by c, stably */
 	size_t nslots, slots_cap;
+	bool code_ok;           /* L's code fields are proven */
 };
 
 /* PyMemberDef, the same in 3.3 and later. */
@@ -613,7 +614,10 @@ void own_frames(struct owners *own)
 	memset(x, 0, sizeof(*x));
 	x->own = own;
 	own->frames = x;
-	if (!layout_of(own, &x->L) || !own->nfound)
+	if (!layout_of(own, &x->L))
+		return;
+	x->code_ok = true;
+	if (!own->nfound)
 		return;
 	mine = api->PyThreadState_UncheckedGet();
 	interp = mine ? main_interp(api, mine) : NULL;
@@ -649,6 +653,82 @@ bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c)
 	frame_object(x, p);
 	x->want = NULL;
 	return x->named;
+}
+
+/* The name of free variable i of code, whose closure has n cells: in
+ * 3.6-3.10 co_freevars; from 3.11 the last co_nfreevars of
+ * co_localsplusnames, their kinds (co_localspluskinds, right after it)
+ * marked free (0x80). */
+static PyObject *free_name(struct fctx *x, PyObject *code, Py_ssize_t i,
+			   Py_ssize_t n)
+{
+	const struct pyapi *api = x->own->api;
+	const struct flayout *L = &x->L;
+	PyObject *names, *kinds;
+	Py_ssize_t first;
+	size_t nfree_at = x->own->minor == 11 ? 92 : 88;
+	char *k;
+	Py_ssize_t klen;
+
+	if (L->objects) {
+		names = word(code, L->co_freevars);
+		return is_tuple(x->own, names) && Py_SIZE(names) == n ?
+		       api->PyTuple_GetItem(names, i) : NULL;
+	}
+	/* 3.11+: names at 96 and kinds at 104 (pycore_code.h) */
+	if (L->co_names != 96 || !api->PyBytes_Type ||
+	    (size_t)api->PyCode_Type->tp_basicsize < nfree_at + 4 ||
+	    *(const int *)((const char *)code + nfree_at) != n)
+		return NULL;
+	names = word(code, 96);
+	kinds = word(code, 104);
+	if (!is_tuple(x->own, names) || Py_SIZE(names) < n || !kinds ||
+	    Py_TYPE(kinds) != api->PyBytes_Type ||
+	    api->PyBytes_AsStringAndSize(kinds, &k, &klen) < 0 ||
+	    klen != Py_SIZE(names))
+		return NULL;
+	first = Py_SIZE(names) - n;
+	if (!((uint8_t)k[first + i] & 0x80))
+		return NULL;
+	return api->PyTuple_GetItem(names, first + i);
+}
+
+bool own_closure_name(struct owners *own, PyObject *fn, PyObject *tuple,
+		      PyObject *cell)
+{
+	const struct pyapi *api = own->api;
+	struct fctx *x = own->frames;
+	PyObject *code, *var, *mod, *func;
+	Py_ssize_t i, n;
+
+	if (!x || !x->code_ok || !api->PyFunction_Type ||
+	    !api->PyFunction_GetCode || !api->PyFunction_GetClosure ||
+	    !api->PyFunction_GetModule ||
+	    Py_TYPE(fn) != api->PyFunction_Type ||
+	    api->PyFunction_GetClosure(fn) != tuple ||
+	    Py_TYPE(tuple) != api->PyTuple_Type)
+		return false;
+	n = Py_SIZE(tuple);
+	for (i = 0; i < n && api->PyTuple_GetItem(tuple, i) != cell; i++)
+		;
+	code = api->PyFunction_GetCode(fn);
+	if (i == n || !code || Py_TYPE(code) != api->PyCode_Type)
+		return false;
+	var = free_name(x, code, i, n);
+	func = word(code, x->L.co_qual ? x->L.co_qual : x->L.co_name);
+	api->PyErr_Clear();
+	if (!is_str(own, var) || !is_str(own, func))
+		return false;
+	own_put(own, " '");
+	own_put_str(own, var);
+	own_put(own, "' of function ");
+	mod = api->PyFunction_GetModule(fn);
+	if (is_str(own, mod)) {
+		own_put_str(own, mod);
+		own_put(own, ".");
+	}
+	own_put_str(own, func);
+	return true;
 }
 
 size_t own_frame_nslots(const struct owners *own)

@@ -90,6 +90,12 @@ struct pyapi {
 	unsigned long (*PyLong_AsUnsignedLong)(PyObject *);
 	PyTypeObject *PyCode_Type;
 	PyTypeObject *PyFrame_Type;
+	/* closures (ownframes.c) */
+	PyTypeObject *PyFunction_Type;
+	PyTypeObject *PyBytes_Type;
+	PyObject *(*PyFunction_GetCode)(PyObject *);
+	PyObject *(*PyFunction_GetClosure)(PyObject *);
+	PyObject *(*PyFunction_GetModule)(PyObject *);
 	const char *PyRuntime;           /* _PyRuntime: _Py_DebugOffsets first */
 	bool free_threaded;              /* Py_GIL_DISABLED build */
 	uintptr_t core_lo, core_hi;      /* the interpreter's own code */

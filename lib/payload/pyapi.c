@@ -168,6 +168,11 @@ bool pyapi_resolve(struct pyapi *api, char *why, size_t whylen)
 	GET(PyLong_AsUnsignedLong, "PyLong_AsUnsignedLong");
 	GET(PyCode_Type, "PyCode_Type");
 	GET(PyFrame_Type, "PyFrame_Type");
+	GET(PyFunction_Type, "PyFunction_Type");
+	GET(PyBytes_Type, "PyBytes_Type");
+	GET(PyFunction_GetCode, "PyFunction_GetCode");
+	GET(PyFunction_GetClosure, "PyFunction_GetClosure");
+	GET(PyFunction_GetModule, "PyFunction_GetModule");
 	GET(PyRuntime, "_PyRuntime");
 	/* Only free-threaded builds (3.13t) have the shared refcount API. */
 	api->free_threaded = dlsym(h, "_Py_DecRefShared") != NULL;
