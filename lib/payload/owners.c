@@ -823,28 +823,25 @@ static void deep_paths(struct owners *own)
 			break;
 	}
 	deep_bfs(&d, &at);
-	/* held from outside: the objects of the queue, then the targets
-	 * that are in none */
+	/* then from all that is held from outside at once: the objects of
+	 * the queue, and the targets that are in none */
 	for (size_t i = own->nmod; i < own->n && !d.full && deep_wanted(own);
 	     i++) {
 		PyObject *o = own->objs[i];
 
 		if (held_outside(own, o) &&
-		    own->view->take_lost(own->view->w, o)) {
+		    own->view->take_lost(own->view->w, o))
 			deep_add(&d, o, NONE);
-			deep_bfs(&d, &at);
-		}
 	}
 	for (size_t i = 0; i < own->nfound && !d.full && deep_wanted(own);
 	     i++) {
 		PyObject *o = own->found[i].o;
 
 		if (held_outside(own, o) &&
-		    own->view->take_lost(own->view->w, o)) {
+		    own->view->take_lost(own->view->w, o))
 			deep_add(&d, o, NONE);
-			deep_bfs(&d, &at);
-		}
 	}
+	deep_bfs(&d, &at);
 	own->api->PyErr_Clear();
 }
 
