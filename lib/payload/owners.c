@@ -156,6 +156,7 @@ void owners_close(struct owners *own)
 	pmem_free(own->moddicts, (own->nmods + 1) * sizeof(*own->moddicts));
 	pmem_free(own->edges, own->edges_cap * sizeof(*own->edges));
 	pmem_free(own->found, own->found_cap * sizeof(*own->found));
+	pmem_free(own->dn, own->dn_cap * sizeof(*own->dn));
 	pmem_free(own->mem, own->mem_cap * sizeof(*own->mem));
 	pmem_free(own->groups, own->groups_cap * sizeof(*own->groups));
 	pmem_free(own->gindex, own->gindex_cap * sizeof(*own->gindex));
@@ -228,11 +229,13 @@ int owners_object(struct owners *own, PyObject *o, int k, uint64_t size,
 	t->count++;
 	if (size != UINT64_MAX)
 		t->bytes += size;
-	if (!from_modules)
+	if (!from_modules) {
 		t->unreachable++;
-	else if (t->nsamples < own->want_paths && index != NONE)
+		return 0;
+	}
+	if (t->nsamples < own->want_paths && index != NONE)
 		t->samples[t->nsamples++] = (struct sample){
-			index, leaf ? o : NULL };
+			.idx = index, .leaf = leaf ? o : NULL };
 	return 0;
 }
 
@@ -465,12 +468,23 @@ static void holder_info(struct owners *own, uint32_t h, struct hinfo *hi)
 		place(own, h, hi);
 }
 
-/* " of U" for a holder placed in hi: when one reference leads to it. */
+static uint64_t refcount(const struct owners *own, PyObject *o);
+
+/* " of U" for a holder placed in hi: when one reference leads to it,
+ * from an object of the graph or from a local of a thread's frame. */
 static void put_of(struct owners *own, const struct hinfo *hi)
 {
+	size_t at = own->nb.len;
+
 	if (hi->refs == 1 && hi->ref != NONE) {
 		own_put(own, " of ");
 		own_put_up(own, hi->ref, hi->p);
+	} else if (hi->refs == 0 &&
+		   refcount(own, hi->p) ==
+		   (own->view->counted(own->view->w, hi->p) ? 2u : 1u)) {
+		own_put(own, " of ");
+		if (!own_frame_root(own, hi->p))
+			own->nb.len = at;
 	}
 }
 
@@ -680,6 +694,143 @@ static void outside(struct owners *own, bool roots_list)
 	}
 }
 
+/* --- the second roots ---------------------------------------------------- */
+
+/*
+ * When a type has fewer paths than asked for and objects that no module
+ * reaches: a breadth-first search over the objects no module reaches
+ * (the walk's "lost" bits, cleared here as the search gets to them),
+ * first from the values of the threads' locals (ownframes.c), then, for
+ * what those do not reach, from the objects referred to more often than
+ * the objects of the graph do (held by C code or the C stack) or
+ * immortal.  It stops once every type has its paths, on the walk's
+ * deadline, or when its memory (12 bytes an object it got to) cannot be
+ * had: then there are only the paths found.
+ */
+
+struct deep {
+	struct owners *own;
+	uint32_t cur;
+	uint64_t visits;
+	bool full;              /* out of memory or time */
+};
+
+/* Samples still wanted, of all types. */
+static uint32_t deep_wanted(const struct owners *own)
+{
+	uint32_t n = 0;
+
+	for (int k = 0; k < own->ntargets; k++)
+		if (own->tg[k].unreachable &&
+		    own->tg[k].nsamples < own->want_paths)
+			n += own->want_paths - own->tg[k].nsamples;
+	return n;
+}
+
+/* o, just taken, joins the search from node parent; 1 once no more
+ * samples are wanted (which stops a traversal). */
+static int deep_add(struct deep *d, PyObject *o, uint32_t parent)
+{
+	struct owners *own = d->own;
+	int k = owners_target(own, Py_TYPE(o));
+	struct target *t;
+
+	if (!grow((void **)&own->dn, &own->dn_cap, own->ndn,
+		  sizeof(*own->dn)) || own->ndn >= NONE) {
+		d->full = true;
+		return 1;
+	}
+	own->dn[own->ndn] = (struct dnode){ o, parent };
+	if (k >= 0 && (t = &own->tg[k])->nsamples < own->want_paths)
+		t->samples[t->nsamples++] = (struct sample){
+			.idx = (uint32_t)own->ndn, .deep = true };
+	own->ndn++;
+	return deep_wanted(own) ? 0 : 1;
+}
+
+static int deep_visit(PyObject *o, void *arg)
+{
+	struct deep *d = arg;
+
+	if (!o || !d->own->view->take_lost(d->own->view->w, o))
+		return 0;
+	return deep_add(d, o, d->cur);
+}
+
+/* Goes on breadth first from node *at. */
+static void deep_bfs(struct deep *d, size_t *at)
+{
+	struct owners *own = d->own;
+
+	for (; *at < own->ndn && !d->full && deep_wanted(own); (*at)++) {
+		if ((++d->visits & 0xffff) == 0 && own->view->stop &&
+		    own->view->stop()) {
+			d->full = true;
+			break;
+		}
+		d->cur = (uint32_t)*at;
+		own->view->traverse(own->view->w, own->dn[*at].o, deep_visit,
+				    d);
+	}
+}
+
+/* Held from outside the graph: a reference count above the references
+ * from objects of the graph (the walk's bits: none, one, or more, then
+ * counted by a pass; out of memory, "more" are not roots). */
+static bool held_outside(struct owners *own, PyObject *o)
+{
+	uint64_t refs = refcount(own, o);
+	int in;
+
+	if (refs == UINT64_MAX)
+		return true;
+	if (own->view->counted(own->view->w, o))
+		refs--;
+	in = own->view->refs(own->view->w, o);
+	return in < 2 ? refs > (uint64_t)in : false;
+}
+
+static void deep_paths(struct owners *own)
+{
+	struct deep d = { .own = own };
+	size_t at = 0;
+
+	if (!own->deep_ok || !deep_wanted(own))
+		return;
+	/* the threads' locals */
+	for (size_t i = 0; !d.full && i < own_frame_nslots(own); i++) {
+		PyObject *o = own_frame_slot(own, i);
+
+		if (own->view->take_lost(own->view->w, o) &&
+		    deep_add(&d, o, NONE))
+			break;
+	}
+	deep_bfs(&d, &at);
+	/* held from outside: the objects of the queue, then the targets
+	 * that are in none */
+	for (size_t i = own->nmod; i < own->n && !d.full && deep_wanted(own);
+	     i++) {
+		PyObject *o = own->objs[i];
+
+		if (held_outside(own, o) &&
+		    own->view->take_lost(own->view->w, o)) {
+			deep_add(&d, o, NONE);
+			deep_bfs(&d, &at);
+		}
+	}
+	for (size_t i = 0; i < own->nfound && !d.full && deep_wanted(own);
+	     i++) {
+		PyObject *o = own->found[i].o;
+
+		if (held_outside(own, o) &&
+		    own->view->take_lost(own->view->w, o)) {
+			deep_add(&d, o, NONE);
+			deep_bfs(&d, &at);
+		}
+	}
+	own->api->PyErr_Clear();
+}
+
 static void paths(struct owners *own)
 {
 	if (!own->chain) {
@@ -703,10 +854,13 @@ static void paths(struct owners *own)
 				chain[n++] = t->samples[s].leaf;
 			for (uint32_t j = t->samples[s].idx;
 			     j != NONE && n < MUPPY_OWNERS_STEPS_MAX;
-			     j = own->par[j])
-				chain[n++] = own->objs[j];
-			if (n < 2 || n == MUPPY_OWNERS_STEPS_MAX ||
-			    own->steps + n > MUPPY_OWNERS_ALL_STEPS_MAX)
+			     j = t->samples[s].deep ? own->dn[j].parent :
+						      own->par[j])
+				chain[n++] = t->samples[s].deep ?
+					     own->dn[j].o : own->objs[j];
+			if (n < (t->samples[s].deep ? 1u : 2u) ||
+			    n == MUPPY_OWNERS_STEPS_MAX ||
+			    own->steps + n + 1 > MUPPY_OWNERS_ALL_STEPS_MAX)
 				continue;
 			for (size_t a = 0, b = n - 1; a < b; a++, b--) {
 				PyObject *o = chain[a];
@@ -720,7 +874,8 @@ static void paths(struct owners *own)
 				own->failed = true;
 				break;
 			}
-			nsteps = own_put_path(own, chain, n, &t->paths);
+			nsteps = own_put_path(own, chain, n, t->samples[s].deep,
+					      &t->paths);
 			memcpy(t->paths.v + at + 8, &nsteps, 4);
 			own->steps += nsteps;
 			t->npaths++;
@@ -730,6 +885,7 @@ static void paths(struct owners *own)
 
 int owners_analyze(struct owners *own, const struct walk_view *v,
 		   PyObject *const *objs, const uint32_t *par, size_t n,
+		   size_t nmod,
 		   bool roots_list)
 {
 	size_t i, j, m;
@@ -738,8 +894,10 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 	own->objs = objs;
 	own->par = par;
 	own->n = n;
+	own->nmod = nmod;
 	if (place_by_pass(own) < 0)
 		return -ENOMEM;
+	own->deep_ok = !roots_list;
 	/* by address: for the frames, owners_later() and the sums */
 	psort_by_addr(own->found, own->nfound, sizeof(*own->found),
 		      offsetof(struct tobj, o));
@@ -750,6 +908,7 @@ int owners_analyze(struct owners *own, const struct walk_view *v,
 			;
 		name_run(own, own->edges + i, j - i);
 	}
+	deep_paths(own);
 	paths(own);
 	if (!own->failed)
 		frame_holders(own);

@@ -57,9 +57,11 @@ struct hinfo {
 };
 
 /* A path to draw: from the object at BFS index idx (and then leaf, an
- * object that refers to nothing, when not NULL). */
+ * object that refers to nothing, when not NULL); deep: from a second
+ * root, not a module. */
 struct sample {
 	uint32_t idx;
+	bool deep;
 	PyObject *leaf;
 };
 
@@ -98,6 +100,12 @@ struct fhold {
 	bool strong;            /* the slot holds a reference of its own */
 };
 
+/* An object the search from the second roots got to. */
+struct dnode {
+	PyObject *o;
+	uint32_t parent;        /* index in own->dn, NONE for a root */
+} __attribute__((packed));
+
 struct moddict {
 	PyObject *dict, *mod;
 };
@@ -116,6 +124,9 @@ struct owners {
 	size_t nedges, edges_cap;
 	struct tobj *found;     /* every object of the types asked for */
 	size_t nfound, found_cap;
+	struct dnode *dn;       /* the search from the second roots */
+	size_t ndn, dn_cap;
+	bool deep_ok;           /* the walk's references can be counted */
 	struct member *mem;
 	size_t nmem, mem_cap;
 	struct group *groups;
@@ -145,7 +156,7 @@ struct owners {
 	const struct walk_view *view;
 	PyObject *const *objs;
 	const uint32_t *par;
-	size_t n;
+	size_t n, nmod;
 	bool failed;
 };
 
@@ -164,6 +175,17 @@ HIDDEN void own_frames(struct owners *own);
 /* After own_frames(): p, a running frame of a thread that is an object
  * of the graph (3.6-3.10), holds c in a local: its name into own->nb. */
 HIDDEN bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c);
+/* After own_frames(): p is a running frame of a thread that is an object
+ * of the graph, whose edges own_frame_edge() names. */
+HIDDEN bool own_frame_running(const struct owners *own, PyObject *p);
+/* After own_frames(): the first local variable of a thread's running
+ * frame (threads in their list's order, innermost frame first) that
+ * holds c, named into own->nb; false when none does. */
+HIDDEN bool own_frame_root(struct owners *own, PyObject *c);
+/* After own_frames(): the values of the locals of the threads' running
+ * frames, by address. */
+HIDDEN size_t own_frame_nslots(const struct owners *own);
+HIDDEN PyObject *own_frame_slot(const struct owners *own, size_t i);
 HIDDEN void own_frames_free(struct owners *own);
 
 /* ownname.c */
@@ -192,8 +214,9 @@ HIDDEN bool own_put_attr(struct owners *own, PyObject *x, PyObject *c);
  * (rules 1-4 and 8, or 5-7 without their "of" part). */
 HIDDEN void own_put_up(struct owners *own, uint32_t q, PyObject *p);
 /* The steps of a path through chain[0..n), the root first, appended as
- * records to b; false on ENOMEM. */
+ * records to b, and how many (own->failed on ENOMEM); deep: chain[0]
+ * is a second root, named by a step of its own first. */
 HIDDEN uint32_t own_put_path(struct owners *own, PyObject *const *chain,
-			     size_t n, struct sbuf *b);
+			     size_t n, bool deep, struct sbuf *b);
 
 #endif

@@ -42,6 +42,7 @@
 
 #define DEPTH_MAX 100000        /* frames of one thread */
 #define LOCALS_MAX 65536        /* slots of one frame */
+#define SLOTS_KEPT (1u << 20)   /* locals remembered, of all frames */
 
 struct flayout {
 	bool objects;           /* PyFrameObjects (3.7-3.10) */
@@ -62,6 +63,14 @@ struct frun {
 	unsigned long tid;
 };
 
+/* A local of a frame the thread owns that holds c (own_frame_root). */
+struct fslot {
+	PyObject *c;
+	void *f;
+	PyObject *code, *var;
+	unsigned long tid;
+};
+
 struct fctx {
 	struct owners *own;
 	struct flayout L;
@@ -71,6 +80,8 @@ struct fctx {
 	bool named;
 	struct frun *run;       /* sorted by f */
 	size_t nrun, run_cap;
+	struct fslot *slots;    /* sorted by c, stably */
+	size_t nslots, slots_cap;
 };
 
 /* PyMemberDef, the same in 3.3 and later. */
@@ -313,7 +324,6 @@ static void put_holder(struct fctx *x, PyObject *code, PyObject *var,
 	size_t at;
 	char buf[24];
 
-	own->nb.len = 0;
 	put_thread(x);
 	own_put(own, " ");
 	if (is_str(own, func))
@@ -382,7 +392,41 @@ static void hold(struct owners *own, PyObject *c, int k, bool strong)
 	};
 }
 
-/* A slot of a frame holding raw (tag bits and all): a target? */
+/* The line frame is at, running code. */
+static int frame_line(struct fctx *x, PyObject *code, void *frame)
+{
+	intptr_t off;
+
+	if (x->L.objects)
+		return x->own->api->PyFrame_GetLineNumber(frame);
+	off = (intptr_t)word(frame, x->L.f_instr) -
+	      (intptr_t)((char *)code + x->L.co_code);
+	return off >= 0 && off < Py_SIZE(code) * 2 ?
+	       x->own->api->PyCode_Addr2Line(code, (int)off) : -1;
+}
+
+/* Remembers that the local var of frame holds c (at most SLOTS_KEPT). */
+static void keep_slot(struct fctx *x, PyObject *c, void *frame,
+		      PyObject *code, PyObject *var)
+{
+	if (x->nslots == x->slots_cap) {
+		size_t cap = x->slots_cap ? x->slots_cap * 2 : 256;
+		struct fslot *v;
+
+		if (cap > SLOTS_KEPT)
+			return;
+		v = pmem_realloc(x->slots, x->slots_cap * sizeof(*v),
+				 cap * sizeof(*v));
+		if (!v)
+			return; /* then such a root is named "outside" */
+		x->slots = v;
+		x->slots_cap = cap;
+	}
+	x->slots[x->nslots++] = (struct fslot){ c, frame, code, var, x->tid };
+}
+
+/* A slot of a frame holding raw (tag bits and all): remembered, and a
+ * target?  Or, naming one reference, the target asked for (x->want)? */
 static void slot(struct fctx *x, PyObject *code, PyObject *var,
 		 uintptr_t raw, int *line, void *frame)
 {
@@ -390,33 +434,22 @@ static void slot(struct fctx *x, PyObject *code, PyObject *var,
 	uintptr_t c = raw & ~x->L.tag;
 	int k;
 
-	if (!c || !found(own, c) || !is_str(own, var))
+	if (!c || !is_str(own, var))
 		return;
-	k = target_of(own, Py_TYPE((PyObject *)c));
-	if (k < 0)
-		return;
-	if (x->want && (PyObject *)c != x->want)
-		return;
-	if (*line == 0) {
-		*line = -1;
-		if (x->L.objects) {
-			*line = own->api->PyFrame_GetLineNumber(frame);
-		} else {
-			intptr_t off = (intptr_t)word(frame, x->L.f_instr) -
-				       (intptr_t)((char *)code + x->L.co_code);
-
-			if (off >= 0 && off < Py_SIZE(code) * 2)
-				*line = own->api->PyCode_Addr2Line(code,
-								   (int)off);
-		}
-	}
-	if (x->want) { /* naming a reference of the graph */
+	if (x->want) {
 		if ((PyObject *)c != x->want || x->named)
 			return;
+		put_holder(x, code, var, frame_line(x, code, frame));
 		x->named = true;
-		put_holder(x, code, var, *line);
 		return;
 	}
+	keep_slot(x, (PyObject *)c, frame, code, var);
+	if (!found(own, c) ||
+	    (k = target_of(own, Py_TYPE((PyObject *)c))) < 0)
+		return;
+	if (*line == 0)
+		*line = frame_line(x, code, frame);
+	own->nb.len = 0;
 	put_holder(x, code, var, *line);
 	/* (3.14+: a tag bit set, a borrowed or immortal reference) */
 	hold(own, (PyObject *)c, k, !(raw & x->L.tag));
@@ -598,6 +631,8 @@ void own_frames(struct owners *own)
 			thread_frames(x, ts);
 	if (x->nrun)
 		psort_by_addr(x->run, x->nrun, sizeof(*x->run), 0);
+	if (x->nslots)
+		psort_by_addr(x->slots, x->nslots, sizeof(*x->slots), 0);
 }
 
 bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c)
@@ -616,6 +651,40 @@ bool own_frame_edge(struct owners *own, PyObject *p, PyObject *c)
 	return x->named;
 }
 
+size_t own_frame_nslots(const struct owners *own)
+{
+	return own->frames ? own->frames->nslots : 0;
+}
+
+PyObject *own_frame_slot(const struct owners *own, size_t i)
+{
+	return own->frames->slots[i].c;
+}
+
+bool own_frame_running(const struct owners *own, PyObject *p)
+{
+	const struct fctx *x = own->frames;
+	size_t lo = x ? pfind_by_addr(x->run, x->nrun, sizeof(*x->run),
+				      (uintptr_t)p) : 0;
+
+	return x && lo < x->nrun && x->run[lo].f == (void *)p;
+}
+
+bool own_frame_root(struct owners *own, PyObject *c)
+{
+	struct fctx *x = own->frames;
+	size_t i = x ? pfind_by_addr(x->slots, x->nslots, sizeof(*x->slots),
+				     (uintptr_t)c) : 0;
+	const struct fslot *s;
+
+	if (!x || i == x->nslots || x->slots[i].c != c)
+		return false;
+	s = &x->slots[i];
+	x->tid = s->tid;
+	put_holder(x, s->code, s->var, frame_line(x, s->code, s->f));
+	return true;
+}
+
 void own_frames_free(struct owners *own)
 {
 	struct fctx *x = own->frames;
@@ -623,6 +692,7 @@ void own_frames_free(struct owners *own)
 	if (!x)
 		return;
 	pmem_free(x->run, x->run_cap * sizeof(*x->run));
+	pmem_free(x->slots, x->slots_cap * sizeof(*x->slots));
 	pmem_free(x, sizeof(*x));
 	own->frames = NULL;
 }

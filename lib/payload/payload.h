@@ -217,6 +217,10 @@ struct walk_view {
 						    objects of the walk: 0, 1,
 						    2 for more */
 	bool (*seen)(void *w, PyObject *o);      /* an object of the walk */
+	bool (*stop)(void);                      /* time to stop, or NULL */
+	bool (*take_lost)(void *w, PyObject *o); /* an object no module
+						    reaches, not yet taken:
+						    taken now */
 };
 /* With the GIL, before the walk: NULL when none are asked for or on
  * ENOMEM (*nomem set).  here: the walk runs on a Python thread that held
@@ -242,11 +246,12 @@ HIDDEN int owners_object(struct owners *own, PyObject *o, int k,
 			 uint64_t size, uint32_t index, bool leaf,
 			 bool from_modules);
 /* After the walk, before anything runs Python code: objs[0..n) the
- * objects that can refer to others, in BFS order, par[i] the index of
- * the object that reached objs[i] first (UINT32_MAX for a root). */
+ * objects that can refer to others, in BFS order, the first nmod of them
+ * reached from the modules; par[i] the index of the object that reached
+ * objs[i] first (UINT32_MAX for a root). */
 HIDDEN int owners_analyze(struct owners *own, const struct walk_view *v,
 			  PyObject *const *objs, const uint32_t *par, size_t n,
-			  bool roots_list);
+			  size_t nmod, bool roots_list);
 /* The size of a target found only after the walk (a Python __sizeof__). */
 HIDDEN void owners_later(struct owners *own, PyObject *o, uint64_t size);
 /* Appends the sections: how many, or -ENOMEM. */

@@ -39,9 +39,10 @@
 
 /*
  * Per chunk, the seen bits, a byte for 8 granules.  In owners mode each
- * such byte is followed by two more (one cache line for all three):
- * "once" and "more", the references into the object seen: none without
- * either bit (a root), one with once, more with both.
+ * such byte is followed by three more: "once" and "more", the references
+ * into the object seen: none without either bit (a root), one with once,
+ * more with both; and "lost", set for an object no module reaches,
+ * cleared by owners.c's search from the second roots as it gets there.
  */
 struct chunk {
 	uintptr_t key; /* address >> CHUNK_SHIFT, plus one; 0 = empty */
@@ -210,6 +211,8 @@ static int mark(struct walk *w, PyObject *o)
 	if (c->bits[(bit >> 3) * w->stride] & m)
 		return 0;
 	c->bits[(bit >> 3) * w->stride] |= m;
+	if (w->own && !w->from_modules)
+		c->bits[(bit >> 3) * w->stride + 3] |= m;
 	return 1;
 }
 
@@ -247,11 +250,13 @@ static int mark_ref(struct walk *w, PyObject *o)
 
 	if (!c)
 		return -ENOMEM;
-	b = c->bits + (bit >> 3) * 3; /* seen, once, more */
+	b = c->bits + (bit >> 3) * 4; /* seen, once, more, lost */
 	b[1 + !!(b[1] & m)] |= m;
 	if (b[0] & m)
 		return 0;
 	b[0] |= m;
+	if (!w->from_modules)
+		b[3] |= m;
 	return 1;
 }
 
@@ -619,8 +624,27 @@ static int view_refs(void *arg, PyObject *o)
 
 	if (!c)
 		return 0;
-	b = c->bits + (bit >> 3) * 3;
+	b = c->bits + (bit >> 3) * 4;
 	return !(b[1] & m) ? 0 : b[2] & m ? 2 : 1;
+}
+
+/* o is an object of the walk that no module reaches, not yet taken:
+ * taken now. */
+static bool view_take_lost(void *arg, PyObject *o)
+{
+	struct walk *w = arg;
+	uintptr_t a = (uintptr_t)o;
+	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
+	uint8_t m = (uint8_t)(1u << (bit & 7)), *b;
+
+	if (!c)
+		return false;
+	b = c->bits + (bit >> 3) * 4 + 3;
+	if (!(*b & m))
+		return false;
+	*b &= (uint8_t)~m;
+	return true;
 }
 
 /* o is an object of the walk (owners mode). */
@@ -631,7 +655,7 @@ static bool view_seen(void *arg, PyObject *o)
 	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
 	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
 
-	return c && (c->bits[(bit >> 3) * 3] & (1u << (bit & 7)));
+	return c && (c->bits[(bit >> 3) * 4] & (1u << (bit & 7)));
 }
 
 int walk_heap(const struct pyapi *api, const struct layout *lay,
@@ -639,11 +663,13 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 	      bool (*stop)(void), struct walk_result *res)
 {
 	struct walk w = { .api = api, .res = res, .own = own,
-			  .stride = own ? 3 : 1, .stop = stop };
+			  .stride = own ? 4 : 1, .stop = stop };
 	struct walk_view view = {
 		.w = &w, .traverse = view_traverse, .counted = view_counted,
-		.refs = view_refs, .seen = view_seen,
+		.refs = view_refs, .seen = view_seen, .stop = stop,
+		.take_lost = view_take_lost,
 	};
+	size_t nmod;
 	int r = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
@@ -653,11 +679,12 @@ int walk_heap(const struct pyapi *api, const struct layout *lay,
 	if (grow_types(&w) < 0)
 		goto out;
 	r = own ? walk_modules(&w) : 0;
+	nmod = w.todo.n;
 	if (r == 0)
 		r = walk_roots(&w, roots);
 	if (r == 0 && own)
 		r = owners_analyze(own, &view, w.todo.v, w.par, w.todo.n,
-				   roots->list != NULL);
+				   nmod, roots->list != NULL);
 out:
 	size_later(&w); /* also drops the references after a failure */
 	sizer_fini(&w.sizer);
