@@ -17,8 +17,8 @@ a system call.
 tests/py/owners_check.py judges a snapshot against REF_JSON.  It
 computes its reference twice (the second must equal the first, or the
 first left something behind that a snapshot would see) and checks it
-against what it built (EXPECT): when either fails it says so on standard
-error and exits 3 without getting ready.
+against what it built (EXPECT, expect_tier2()): when either fails it
+says so on standard error and exits 3 without getting ready.
 
 The collector is disabled (gc.disable()) before anything is built, and
 never runs again: the victim keeps a garbage cycle of two Sessions, so
@@ -57,22 +57,62 @@ reading is one a C payload that walks tp_traverse can reproduce):
   "of U".  Edges from the reference's own bookkeeping are not edges.
 - Rule 9: the worker thread's local 'mine' holds one target, as the
   payload names it (local_group()); 3.7+: one reference more, not an
-  edge; 3.6: the running frame is an object, its edge so named.
+  edge; 3.6: the running frame is an object, its edge so named.  Its
+  local 'bag' holds a list that nothing else holds, and the list one
+  target: 3.7+ no edge leads to the list ("list items", no "of U");
+  3.6 one does, the frame's, named by rule 8 as an edge to a
+  non-target ("list items of frame (C)").
 - Rule 10: a target is "outside the object graph" when its reference
   count (sys.getrefcount, calibrated on an object held by one known
   reference, minus the reference's own one) is above its incoming edges
   and its rule 9 references.
 - Paths: roots are the values of sys.modules that are module objects
-  (isinstance of ModuleType), in order, all at distance 0.  The length of
+  (isinstance of ModuleType), in order, all at distance 0; "dist" is the
+  distance of a breadth-first search from them.  The length of
   a path is in edges: a step that skips a dict (a module's, a class's,
   an instance's own __dict__) stands for two edges, every other step
   for one.  A path is valid when its steps follow a chain of the graph,
   each step named as the contract says for that hop, that is a shortest
   chain from some module to the path's id.  A module step needs a str
   key ("module M . name"); a non-str key of a module, class or instance
-  dict gives no step (never seen here).  The samples are valid when they
-  are min(N, reachable targets) distinct targets whose distances are the
-  smallest (ties broken anyhow).
+  dict gives no step (never seen here).
+- Second-tier paths, to targets no module reaches: a second breadth-
+  first search ("dist2") over the objects no module reaches, from every
+  second root at distance 0.  A second root is an object no module
+  reaches whose reference count (calibrated as for rule 10) is above
+  the edges into it (duplicates counted; no object a module reaches
+  refers to it, so these are all its edges; rule 9's references are
+  not edges, so a local's value is a second root from 3.7 on); an
+  immortal object (3.12+) is one too, its count being huge.  Targets
+  neither search reaches (the garbage cycle) get no path; unreachable
+  still counts every target no module reaches.  A second-tier path is
+  a root step naming its root, 0 edges, then hop steps named as for
+  module paths (the last the type), along a shortest chain from some
+  second root.  The root step: none when the root is a frame a thread
+  is running (3.6, whose running frames are objects: the path starts
+  with the hop from the frame, rule 9's name to a target in a local,
+  "frame (C)" to anything else); rule 9's name when a local of a
+  thread's running frame holds the root (3.7+; the first local in
+  co_varnames order); else "outside the object graph".  The locals
+  are worker()'s, whose ids it records (LOCALS): no other frame (the
+  main thread's module level, threading's) holds in a local what no
+  module reaches, and asking the frames for their locals would make
+  objects the snapshot would see (f_locals dicts, 3.11+'s frame
+  objects); 3.6's running frames come from sys._current_frames(),
+  which makes nothing then.
+- The samples are valid when they are min(N, reachable targets)
+  distinct targets, reachable meaning with dist or dist2, the nearest by
+  (tier, distance): every target a module reaches before any other,
+  each tier by its distance (ties broken anyhow).
+
+REF_JSON: {"types": {TYPE: {count, bytes, shared, unreachable, held:
+[[name, count, bytes]], targets: {id: {dist, dist2, size, label,
+groups, rc, edges}}}}, "hops"/"hops2": {node: [[node, step text,
+edges]]} for every node on a shortest path from a module / a second
+root to a target, "roots": [module], "roots2": {second root: its root
+step or null}, ...}: ids as decimal strings; dist2 is null for a target
+a module reaches or that neither search reaches.  The victim checks its
+second-tier paths against what it built (expect_tier2()) too.
 
 To make that naming possible without reading memory, the reference first
 asks every object's __dict__ through its type's own descriptor (3.11+:
@@ -109,6 +149,7 @@ OUTSIDE = 'outside the object graph'
 # value is named the same.
 FRAMES = sys.version_info >= (3, 7)
 LOCAL_ID = LOCAL_GROUP = None
+LOCALS = {}  # worker()'s locals: {name: id of the value}
 HEAPTYPE = 1 << 9
 MANAGED_DICT = 1 << 4  # 3.11+
 V311 = sys.version_info >= (3, 11)
@@ -168,12 +209,15 @@ def lookup(i):
 
 
 def worker(started, block):
-    global LOCAL_ID
+    global LOCAL_ID, LOCALS
     mine = Session('thread-local')  # only this frame's local
+    bag = [Session('bag')]  # a container only this frame holds
     LOCAL_ID = id(mine)
+    LOCALS = {'started': id(started), 'block': id(block), 'mine': id(mine),
+              'bag': id(bag)}
     started.set()
     block.wait()  # the worker waits here (local_line)
-    return mine
+    return mine, bag
 
 
 def local_line():
@@ -187,12 +231,12 @@ def local_line():
     raise SystemExit('owners.py: no waiting line in the source')
 
 
-def local_group():
-    """The holder of worker()'s local: its thread (by name), function
+def local_group(var='mine'):
+    """The holder of worker()'s local var: its thread (by name), function
     (qualified name 3.11+, which is the same here), variable, file and
-    line."""
-    return "thread '%s' %s() local 'mine' (%s:%d)" % (
-        THREAD.name, worker.__name__,
+    line.  Also the root step of a path from what the local holds."""
+    return "thread '%s' %s() local '%s' (%s:%d)" % (
+        THREAD.name, worker.__name__, var,
         os.path.basename(worker.__code__.co_filename), local_line())
 
 
@@ -311,6 +355,51 @@ class Graph(object):
     pass
 
 
+def running_frames():
+    """3.6: the ids of the frames the threads are running, objects of the
+    graph then (the payload's running frames; reading them makes
+    nothing); empty from 3.7 on (and it must be: 3.11+ would make frame
+    objects)."""
+    ids = set()
+    if FRAMES:
+        return ids
+    for f in sys._current_frames().values():
+        while f is not None:
+            if f.f_code is not running_frames.__code__:  # (then gone)
+                ids.add(id(f))
+            f = f.f_back
+    return ids
+
+
+def dict_owners(objs, inline):
+    """Whose __dict__ each dict of the graph is: {id(dict): ('module'|
+    'class'|'instance', owner's id)}."""
+    owner = {}
+    mod_dict = types.ModuleType.__dict__['__dict__']
+    type_dict = type.__dict__['__dict__']
+    for i, x in objs.items():
+        if i in inline:
+            continue
+        try:
+            if isinstance(x, types.ModuleType):
+                d, kind = mod_dict.__get__(x), 'module'
+            elif isinstance(x, type):
+                if not type.__dict__['__flags__'].__get__(x) & HEAPTYPE:
+                    continue
+                d = gc.get_referents(type_dict.__get__(x))[0]
+                kind = 'class'
+            else:
+                gt = dict_getter(type(x))
+                if gt is None:
+                    continue
+                d, kind = gt.__get__(x, type(x)), 'instance'
+        except Exception:
+            continue
+        if isinstance(d, dict) and objs.get(id(d)) is d:
+            owner[id(d)] = (kind, i)
+    return owner
+
+
 def tname(t):
     return oracle.type_name(t).decode('utf-8', 'surrogatepass')
 
@@ -332,13 +421,14 @@ def compute(ignore, inline):
     """The reference: {type: {...}} and the hops of shortest paths."""
     g = Graph()
     frame = sys._getframe()
+    running = running_frames()
     roots = gc.get_objects()
     objs = {}
     adj = {}
     seen = set()
     stack = []
-    g.objs, g.adj = objs, adj
-    for o in (roots, objs, adj, seen, stack, frame, g, ignore) + \
+    g.objs, g.adj, g.running = objs, adj, running
+    for o in (roots, objs, adj, seen, stack, frame, g, ignore, running) + \
             tuple(ignore):
         seen.add(id(o))
     referents = gc.get_referents
@@ -375,34 +465,8 @@ def compute(ignore, inline):
             if c not in first_ref:
                 first_ref[c] = p
     g.indeg, g.first_ref, g.inline = indeg, first_ref, inline
-    # Whose __dict__ each dict is: ('module'|'class'|'instance', owner).
-    owner = {}
-    x = d = None
-    mod_dict = types.ModuleType.__dict__['__dict__']
-    type_dict = type.__dict__['__dict__']
-    for i, x in objs.items():
-        if i in inline:
-            continue
-        try:
-            if isinstance(x, types.ModuleType):
-                d, kind = mod_dict.__get__(x), 'module'
-            elif isinstance(x, type):
-                if not type.__dict__['__flags__'].__get__(x) & HEAPTYPE:
-                    continue
-                d = referents(type_dict.__get__(x))[0]
-                kind = 'class'
-            else:
-                gt = dict_getter(type(x))
-                if gt is None:
-                    continue
-                d, kind = gt.__get__(x, type(x)), 'instance'
-        except Exception:
-            continue
-        if isinstance(d, dict) and objs.get(id(d)) is d:
-            owner[id(d)] = (kind, i)
-    g.owner = owner
+    owner = g.owner = dict_owners(objs, inline)
     g.own_dict = dict((o[1], d) for d, o in owner.items())
-    del x, d
     # Distances from the modules, breadth first.
     dist = {}
     level = []
@@ -423,6 +487,31 @@ def compute(ignore, inline):
                     nxt.append(c)
         level = nxt
     g.dist = dist
+    # The second roots: objects no module reaches with more references
+    # than edges into them (before anything here refers to a node).
+    cal = {0: _Probe()}
+    base = _rc(cal, 0)
+    roots2 = []
+    for i in objs:
+        if i not in dist and _rc(objs, i) - base > indeg.get(i, 0):
+            roots2.append(i)
+    # Their distances, breadth first over what no module reaches.
+    dist2 = {}
+    for i in roots2:
+        dist2[i] = 0
+    level, nxt = roots2, None
+    n = 0
+    while level:
+        n += 1
+        nxt = []
+        for p in level:
+            for c in adj[p]:
+                if c not in dist and c not in dist2:
+                    dist2[c] = n
+                    nxt.append(c)
+        level = nxt
+    g.dist2 = dist2
+    del roots2, level, nxt
     # The targets, their groups.
     want = dict((name, []) for name in TYPES)
     names = {}
@@ -434,14 +523,12 @@ def compute(ignore, inline):
         if nm in want:
             want[nm].append(i)
     del o, t
-    cal = {0: _Probe()}
-    base = _rc(cal, 0)
     rc = {}
     for ids in want.values():
         for i in ids:
             rc[i] = _rc(objs, i) - base
     ref_into = {}  # target -> holders
-    tset = set(i for ids in want.values() for i in ids)
+    tset = g.tset = set(i for ids in want.values() for i in ids)
     for p, cs in adj.items():
         for c in cs:
             if c in tset:
@@ -476,7 +563,8 @@ def compute(ignore, inline):
                 grp = groups.setdefault(m, [0, 0])
                 grp[0] += 1
                 grp[1] += size
-            targets[str(i)] = {'dist': dist.get(i), 'size': size,
+            targets[str(i)] = {'dist': dist.get(i), 'dist2': dist2.get(i),
+                               'size': size,
                                'label': label(o),
                                'groups': sorted(mine, key=key_bytes),
                                'rc': rc[i], 'edges': indeg.get(i, 0)}
@@ -485,11 +573,17 @@ def compute(ignore, inline):
         result['types'][name] = {
             'count': len(ids), 'bytes': nbytes, 'shared': shared,
             'unreachable': unreachable, 'held': held, 'targets': targets}
-    # The hops of every shortest path to a target.
-    result['hops'], result['roots'] = path_hops(g, tset)
+    # The hops of every shortest path to a target: from the modules,
+    # and from the second roots to those no module reaches (each root
+    # with its root step).
+    result['hops'], result['roots'] = path_hops(g, tset, dist)
+    result['hops2'], roots2 = path_hops(g, tset, dist2)
+    result['roots2'] = {}
+    for r in roots2:  # (a generator would make g a cell: see above)
+        result['roots2'][r] = root_step(g, int(r))
     # No cycle through the bookkeeping may outlive the call.
-    for c in (objs, adj, indeg, first_ref, owner, g.own_dict, dist, rc,
-              ref_into, g.__dict__):
+    for c in (objs, adj, indeg, first_ref, owner, g.own_dict, dist, dist2,
+              rc, ref_into, tset, g.__dict__):
         c.clear()
     return result
 
@@ -586,9 +680,9 @@ def edge_names(g, p, c):
                     return [tname(t) + ' items'], True
     if t is CellType:
         return ['cell'], True
-    if t is types.FrameType and c == LOCAL_ID and \
-            o.f_code is worker.__code__:  # 3.6: a member, nothing made
-        return [LOCAL_GROUP], False
+    local = frame_local(g, p, c)
+    if local is not None:
+        return [local], False
     return [tname(t) + ' (C)'], False
 
 
@@ -637,13 +731,46 @@ def hop_texts(g, u, v):
                 return ['%s item' % tname(t)]
     if t is CellType:
         return ['cell']
+    local = frame_local(g, u, v)
+    if local is not None:
+        return [local]
     return ['%s (C)' % tname(t)]
 
 
-def path_hops(g, tset):
+def frame_local(g, p, c):
+    """3.6: rule 9's name of the edge from worker()'s running frame P to
+    a target C in one of its locals (the first, in co_varnames order);
+    None for anything else (then "frame (C)")."""
+    if p not in g.running or c not in g.tset:
+        return None
+    if g.objs[p].f_code is not worker.__code__:  # a member, nothing made
+        return None
+    for var in worker.__code__.co_varnames:
+        if LOCALS.get(var) == c:
+            return local_group(var)
+    return None
+
+
+def root_step(g, r):
+    """The root step of a path from the second root r: None for a
+    running frame (3.6: the path starts with the hop from it), rule 9's
+    name when a local of worker()'s running frame holds r (3.7+: the
+    first in co_varnames order; no other thread's frame has a local
+    that holds what no module reaches), else OUTSIDE."""
+    if r in g.running:
+        return None
+    if FRAMES:
+        for var in worker.__code__.co_varnames:
+            if LOCALS.get(var) == r:
+                return local_group(var)
+    return OUTSIDE
+
+
+def path_hops(g, tset, dist):
     """{u: [[w, text, edges], ...]} for every node u on a shortest path
-    from a module to a target, and the roots among them."""
-    dist, adj = g.dist, g.adj
+    to a target, and the roots among them (distance 0): dist is g.dist
+    (from the modules) or g.dist2 (from the second roots)."""
+    adj = g.adj
     # Nodes from which a target is reached along edges that each go one
     # level further (so on a shortest path to it).
     on = set(t for t in tset if t in dist)
@@ -701,7 +828,7 @@ def path_hops(g, tset):
 # otherwise is wrong (the victim then exits 3 and never gets ready).
 EXPECT = {
     '__main__.Session': {
-        'count': 34, 'shared': 2, 'unreachable': 4,
+        'count': 35, 'shared': 2, 'unreachable': 5,
         'held': {
             'list items of __main__.FILLER': 5,
             'dict values of __main__.SESSIONS': 3,
@@ -726,7 +853,10 @@ EXPECT = {
             ('functools._lru_list_elem (C)' if sys.version_info < (3, 7)
              else 'functools._lru_cache_wrapper (C)'): 2,
             # the Session held by C (the thread's local: see main())
-            OUTSIDE: 1}},
+            OUTSIDE: 1,
+            # worker()'s bag: the list has no edge into it (3.7+), or
+            # one from the running frame (3.6), named by rule 8
+            ('list items' if FRAMES else 'list items of frame (C)'): 1}},
     '__main__.Token': {
         'count': 5, 'shared': 0, 'unreachable': 0,
         'held': {
@@ -740,9 +870,56 @@ if ctypes is None:
     EXPECT['__main__.Session']['unreachable'] -= 1
 
 
+def expect_tier2():
+    """The Sessions no module reaches, by label: (their second-BFS
+    distance, their shortest paths' steps without the type's)."""
+    if FRAMES:  # the locals are references of their own
+        want = {"'thread-local'": (0, [[local_group('mine')]]),
+                "'bag'": (1, [[local_group('bag'), 'list[0]']])}
+    else:  # from the running frame, no root step
+        want = {"'thread-local'": (1, [[local_group('mine')]]),
+                "'bag'": (2, [['frame (C)', 'list[0]']])}
+    want["'cycle-a'"] = want["'cycle-b'"] = (None, [])
+    if ctypes is not None:
+        want["'static'"] = (0, [[OUTSIDE]])
+    return want
+
+
+def tier2_chains(ref, target, dist2):
+    """The step texts (the type's left out) of every chain of the
+    reference's second-tier hops, from a second root, of dist2 edges
+    to target."""
+    hops = ref['hops2']
+    out = []
+
+    def walk(u, edges, steps):
+        if u == target and edges == dist2:
+            out.append(steps)
+        elif edges < dist2:
+            for w, text, e in hops.get(u, ()):
+                walk(w, edges + e, steps + [text])
+    for r, text in sorted(ref['roots2'].items()):
+        walk(r, 0, [] if text is None else [text])
+    return sorted(out)
+
+
 def unexpected(ref):
-    """How ref differs from EXPECT, one line each."""
+    """How ref differs from EXPECT and expect_tier2(), one line each."""
     bad = []
+    tier2 = expect_tier2()
+    for i, t in sorted(ref['types']['__main__.Session']['targets'].items()):
+        if t['dist'] is not None:
+            continue
+        want = tier2.pop(t['label'], None)
+        got = (t['dist2'], tier2_chains(ref, i, t['dist2'])
+               if t['dist2'] is not None else [])
+        if got != want:
+            bad.append('__main__.Session %s (%s): second distance %s, '
+                       'paths %s; expected %s' % (i, t['label'], got[0],
+                                                  got[1], want))
+    for label in sorted(tier2):
+        bad.append('__main__.Session %s: a module reaches it, or it is no '
+                   'target' % label)
     for name, want in sorted(EXPECT.items()):
         got = ref['types'][name]
         for k in ('count', 'shared', 'unreachable'):

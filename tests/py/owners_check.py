@@ -22,19 +22,34 @@ rest is not.  For every type the snapshot has a section for:
   bytes) in the contract's order (bytes desc, count desc, name);
 - there are min(N, reachable targets) paths (N: --paths, default 3, the
   muppy-snap default), to distinct targets of that type, the nearest
-  ones (their distances are the smallest distances of all its targets);
-- each path is valid: its id is a target of the type that a module
-  reaches, its steps (at least 2) name a chain of hops that the
-  reference lists for shortest paths (the first from a module), the last
-  step is the type, and the chain ends at the id.  The chain's length in
-  edges (a step that skips a __dict__ counts 2) is then the target's
-  distance, which the report shows.
+  ones: reachable are the targets that a module reaches (the reference's
+  dist) and those that no module reaches but a second root does (dist2:
+  the breadth-first search over the objects no module reaches, from
+  each one whose reference count is above the edges into it); nearest
+  is by (tier, distance), so every target a module reaches comes before
+  any other: the (tier, distance) of the paths are the smallest of all
+  its reachable targets;
+- each path is valid: its id is a reachable target of the type, its
+  steps (at least 2) name a chain of hops that the reference lists for
+  shortest paths, the last step is the type, and the chain ends at the
+  id.  A module path starts at a module with its first hop (hops,
+  roots).  A second-tier path starts with a root step: when its first
+  step is the root step of some second roots ("outside the object
+  graph", or a thread's local "thread 'NAME' FUNC() local 'VAR'
+  (FILE:LINE)" from 3.7 on), the chain starts at those roots with 0
+  edges and the next step is its first hop; a second root without a
+  root step (3.6: a frame a thread is running) starts the chain at its
+  first hop, as a module does (hops2, roots2).  The chain's length in
+  edges (a step that skips a __dict__ counts 2, a root step 0) is then
+  the target's distance in its tier, which the report shows.
 
 Every type of the reference (or each --type given) must have its
 section, and no other type may have one.  Prints one line a
 mismatch and exits 1, or one line saying what matched and exits 0; exit 2
 on a file it cannot read.  --show prints the reference's groups,
---show-targets also every target (distance, references, edges, groups).
+--show-targets also every target (distance, references, edges, groups);
+a distance "second D" is D from the second roots.  A reference without
+hops2 and roots2 (older owners.py) has module paths only.
 """
 import json
 import re
@@ -135,21 +150,52 @@ def held_order(h):
     return (-h[2], -h[1], h[0])
 
 
-def check_paths(name, sec, ref, hops, roots, npaths, bad):
+def tier_key(t):
+    """Where target t's path ranks, (tier, distance): (0, its distance
+    from the modules), else (1, its distance from the second roots),
+    else None (no path)."""
+    if t['dist'] is not None:
+        return (0, t['dist'])
+    if t.get('dist2') is not None:
+        return (1, t['dist2'])
+    return None
+
+
+def show_keys(keys):
+    return '[%s]' % ', '.join('%d' % d if tier == 0 else 'second %d' % d
+                              for tier, d in keys)
+
+
+def check_paths(name, sec, ref, hops, roots, npaths, bad, hops2=None,
+                roots2=None):
     """Appends what is wrong with sec's paths to bad; returns the
-    distances of the valid ones."""
+    (tier, distance) of the valid ones.  hops and roots are the
+    reference's from the modules, hops2 and roots2 ({root: its root
+    step, None for none}) from the second roots."""
     targets = ref['targets']
-    reachable = sorted(t['dist'] for t in targets.values()
-                       if t['dist'] is not None)
+    hops = dict(hops)
+    hops.update(hops2 or {})  # (no node is in both)
+    reachable = sorted(k for k in map(tier_key, targets.values())
+                       if k is not None)
     want = min(npaths, len(reachable))
     paths = sec['paths']
     if len(paths) != want:
         bad.append('%s: %d paths, want %d (--paths=%d, %d targets '
                    'reachable)' % (name, len(paths), want, npaths,
                                    len(reachable)))
-    dists = []
+    keys = []
     seen = set()
     tname = enc(name)
+    # Where a path may start: at a module, at a second root without a
+    # root step (3.6's running frames), both with 0 edges; a first step
+    # that is a root step starts at the second roots it names.
+    start = dict((r, 0) for r in roots)
+    by_step = {}
+    for r, text in (roots2 or {}).items():
+        if text is None:
+            start[r] = 0
+        else:
+            by_step.setdefault(enc(text), []).append(r)
     for pid, steps in paths:
         where = '%s: path %d' % (name, pid)
         if pid in seen:
@@ -161,9 +207,10 @@ def check_paths(name, sec, ref, hops, roots, npaths, bad):
             bad.append('%s: not a %s of the reference (steps: %s)'
                        % (where, name, ' -> '.join(show(s) for s in steps)))
             continue
-        if t['dist'] is None:
-            bad.append('%s: the reference reaches it from no module'
-                       % where)
+        key = tier_key(t)
+        if key is None:
+            bad.append('%s: the reference reaches it from no module and '
+                       'no second root' % where)
             continue
         if len(steps) < 2:
             bad.append('%s: %d steps, at least 2 wanted' % (where,
@@ -173,16 +220,22 @@ def check_paths(name, sec, ref, hops, roots, npaths, bad):
             bad.append("%s: last step '%s', not the type"
                        % (where, show(steps[-1])))
             continue
-        cands = dict((r, 0) for r in roots)  # node -> edges so far
+        cands = start  # node -> edges so far
         for k, s in enumerate(steps[:-1]):
             nxt = {}
+            if k == 0:
+                for r in by_step.get(s, ()):
+                    nxt[r] = 0
             for u, n in cands.items():
                 for w, text, e in hops.get(u, ()):
                     if enc(text) == s:
                         nxt[w] = n + e
             if not nxt:
-                allowed = sorted(set(shown(text) for u in cands
-                                     for w, text, e in hops.get(u, ())))
+                allowed = set(shown(text) for u in cands
+                              for w, text, e in hops.get(u, ()))
+                if k == 0:
+                    allowed.update(show(b) for b in by_step)
+                allowed = sorted(allowed)
                 bad.append("%s: step %d '%s' follows no shortest path "
                            '(allowed here: %s)'
                            % (where, k + 1, show(s),
@@ -192,20 +245,23 @@ def check_paths(name, sec, ref, hops, roots, npaths, bad):
                 break
             cands = nxt
         else:
+            what = 'its distance' if key[0] == 0 else \
+                'its distance from the second roots'
             if str(pid) not in cands:
                 bad.append('%s: its steps reach other objects than it (a '
-                           'path of %d edges, its distance is %d)'
-                           % (where, min(cands.values()), t['dist']))
-            elif cands[str(pid)] != t['dist']:
-                bad.append('%s: %d edges, its distance is %d'
-                           % (where, cands[str(pid)], t['dist']))
+                           'path of %d edges, %s is %d)'
+                           % (where, min(cands.values()), what, key[1]))
+            elif cands[str(pid)] != key[1]:
+                bad.append('%s: %d edges, %s is %d'
+                           % (where, cands[str(pid)], what, key[1]))
             else:
-                dists.append(t['dist'])
-    if len(dists) == len(paths) and \
-            sorted(dists) != reachable[:len(dists)]:
+                keys.append(key)
+    if len(keys) == len(paths) and \
+            sorted(keys) != reachable[:len(keys)]:
         bad.append('%s: paths to targets at distances %s, not the nearest '
-                   '(%s)' % (name, sorted(dists), reachable[:len(dists)]))
-    return dists
+                   '(%s)' % (name, show_keys(sorted(keys)),
+                             show_keys(reachable[:len(keys)])))
+    return keys
 
 
 def check(ref, sections, npaths, rows=None, head=None):
@@ -259,7 +315,8 @@ def check(ref, sections, npaths, rows=None, head=None):
                        % name)
         nheld += len(sec['held'])
         npath += len(check_paths(name, sec, r, ref['hops'], ref['roots'],
-                                 npaths, bad))
+                                 npaths, bad, ref.get('hops2'),
+                                 ref.get('roots2')))
     for t in got:
         bad.append('%s: an owners section the reference does not expect'
                    % show(t))
@@ -281,19 +338,21 @@ def print_table(ref, verbose=False):
     print('python %s%s' % (ref['python'], ' (debug)' if ref.get('debug')
                            else ''))
     for name, r in sorted(ref['types'].items()):
-        d = sorted(t['dist'] for t in r['targets'].values()
-                   if t['dist'] is not None)
+        d = sorted(k for k in map(tier_key, r['targets'].values())
+                   if k is not None)
         print('%s: %d objects %d bytes, %d shared, %d unreachable; '
               'distances %s' % (name, r['count'], r['bytes'], r['shared'],
-                                r['unreachable'], d))
+                                r['unreachable'], show_keys(d)))
         for h in r['held']:
             print('  %4d %6d  %s' % (h[1], h[2], shown(h[0])))
         if verbose:
             for i, t in sorted(r['targets'].items(),
-                               key=lambda x: (x[1]['dist'] is None,
-                                              x[1]['dist'], x[1]['label'])):
+                               key=lambda x: (tier_key(x[1]) or (2, 0),
+                                              x[1]['label'])):
+                k = tier_key(t)
                 print('    %-16s distance %s, %d refs, %d edges: %s'
-                      % (t['label'], t['dist'], t['rc'], t['edges'],
+                      % (t['label'], show_keys([k])[1:-1] if k else None,
+                         t['rc'], t['edges'],
                          '; '.join(shown(g) for g in t['groups'])))
     for a in ref.get('anomalies', ()):
         print('anomaly: %s' % a)
