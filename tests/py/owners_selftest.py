@@ -5,7 +5,8 @@ usage: owners_selftest.py REF_JSON WORKDIR
 From a reference of tests/py/owners.py it writes the snapshot that
 muppy-snap --owners should write (format 1.2: the owners, held, path and
 step header lines, escaped; paths to the 3 nearest targets, each along a
-shortest chain of the reference's hops), checks that owners_check.py
+shortest chain of the reference's hops: module paths first, then those
+from the second roots), checks that owners_check.py
 passes it (also with a path to every reachable target, --paths=100,
 and without paths, --paths=0), then that it fails (exit 1, naming the problem) on mutated
 copies: a holder's count off by one, a holder missing, a holder renamed,
@@ -65,8 +66,13 @@ def escape(b):
 
 
 def chain(ref, target):
-    """The step texts of one shortest chain from a root to target."""
-    hops, want = ref['hops'], ref['types_dist'][target]
+    """The step texts of one shortest chain from a root to target: from
+    a module, or (no module reaches it) from a second root, after that
+    root's step if it has one."""
+    tier, want = ref['types_dist'][target]
+    hops = ref['hops'] if tier == 0 else ref.get('hops2', {})
+    roots = [(r, None) for r in ref['roots']] if tier == 0 else \
+        sorted(ref.get('roots2', {}).items())
 
     def walk(u, edges):
         if u == target:
@@ -78,10 +84,10 @@ def chain(ref, target):
             if rest is not None:
                 return [text] + rest
         return None
-    for r in ref['roots']:
+    for r, first in roots:
         steps = walk(r, 0)
         if steps is not None:
-            return steps
+            return ([] if first is None else [first]) + steps
     raise SystemExit('owners_selftest: no chain to %s in the reference'
                      % target)
 
@@ -93,8 +99,9 @@ def model(ref, npaths=3):
     out = []
     for name in sorted(ref['types']):
         r = ref['types'][name]
-        near = sorted((t['dist'], int(i)) for i, t in r['targets'].items()
-                      if t['dist'] is not None)
+        near = sorted((owners_check.tier_key(t), int(i))
+                      for i, t in r['targets'].items()
+                      if owners_check.tier_key(t) is not None)
         paths = []
         for d, i in near[:npaths]:
             ref['types_dist'][str(i)] = d
@@ -274,7 +281,7 @@ def main():
         raise SystemExit('owners_selftest: no target farther than the '
                          'third nearest')
     m, s = mutant()
-    ref['types_dist'][str(far[1])] = far[0]
+    ref['types_dist'][str(far[1])] = (0, far[0])
     s['paths'][2] = (far[1], chain(ref, str(far[1])) + ['__main__.Session'])
     case('a path to a farther target', m, 'fails', pattern='not the nearest')
     m, s = mutant()
