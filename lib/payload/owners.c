@@ -721,8 +721,9 @@ static void outside(struct owners *own, bool roots_list)
  * what those do not reach, from the objects referred to more often than
  * the objects of the graph do (held by C code or the C stack) or
  * immortal.  It stops once every type has its paths, on the walk's
- * deadline, or when its memory (12 bytes an object it got to) cannot be
- * had: then there are only the paths found.
+ * deadline, or when its memory (12 bytes an object it got to that can
+ * refer to others or is a target) cannot be had: then there are only
+ * the paths found.
  */
 
 struct deep {
@@ -769,7 +770,11 @@ static int deep_visit(PyObject *o, void *arg)
 {
 	struct deep *d = arg;
 
-	if (!o || !d->own->view->take_lost(d->own->view->w, o))
+	/* an object that refers to nothing leads nowhere: only a target
+	 * is worth a node */
+	if (!o || (!(Py_TYPE(o)->tp_flags & Py_TPFLAGS_HAVE_GC) &&
+		   owners_target(d->own, Py_TYPE(o)) < 0) ||
+	    !d->own->view->take_lost(d->own->view->w, o))
 		return 0;
 	return deep_add(d, o, d->cur);
 }
