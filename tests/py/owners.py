@@ -55,13 +55,35 @@ reading is one a C payload that walks tp_traverse can reproduce):
 - "exactly one incoming edge" counts edges (duplicates too); U is then
   the first (in byte order) of that edge's names, without its own
   "of U".  Edges from the reference's own bookkeeping are not edges.
+  A container of rules 5-7 with no incoming edge whose reference count
+  (calibrated as for rule 10) is exactly 1, held by a local of a
+  thread's running function (3.7+; such a frame is no object), gets
+  rule 9's name of that local as its U.
+- Rule 7: a cell whose one edge is from a tuple whose one edge is from
+  a function (exactly FunctionType) whose __closure__ is that tuple is
+  "cell 'VAR' of function M.FUNC": VAR the code's co_freevars[i] for
+  the cell at index i (when there are as many as cells), M the
+  function's __module__ (when a str), FUNC its code's co_qualname
+  (3.11+) or co_name; no "of U".  The tuple must be one a module
+  reaches (the payload names a closure from the function its walk came
+  to the tuple from; for a tuple no module reaches that depends on the
+  order of its walk: an anomaly here).  Any other cell: "cell of U" or
+  "cell".
 - Rule 9: the worker thread's local 'mine' holds one target, as the
   payload names it (local_group()); 3.7+: one reference more, not an
-  edge; 3.6: the running frame is an object, its edge so named.  Its
-  local 'bag' holds a list that nothing else holds, and the list one
-  target: 3.7+ no edge leads to the list ("list items", no "of U");
-  3.6 one does, the frame's, named by rule 8 as an edge to a
-  non-target ("list items of frame (C)").
+  edge; 3.6: the running frame is an object, and its edge to ANY of its
+  locals is so named (a group's U, a path's step): to 'mine', and to
+  the list in its local 'bag', which nothing else holds, and which
+  holds one target: "list items of thread 'T' worker() local 'bag'
+  (owners.py:LINE)" on every version (3.7+ through the rule above).
+  Other edges of a running frame (f_back, f_globals, ...) stay "frame
+  (C)".  The locals known are worker()'s, whose ids it records itself
+  (LOCALS; build() checks that it records every one): no other frame
+  (the main thread's module level, threading's) holds in a local what
+  no module reaches, or a container of targets, and asking the frames
+  for their locals would make objects the snapshot would see (f_locals
+  dicts, 3.11+'s frame objects); 3.6's running frames come from
+  sys._current_frames(), which makes nothing then.
 - Rule 10: a target is "outside the object graph" when its reference
   count (sys.getrefcount, calibrated on an object held by one known
   reference, minus the reference's own one) is above its incoming edges
@@ -76,43 +98,43 @@ reading is one a C payload that walks tp_traverse can reproduce):
   chain from some module to the path's id.  A module step needs a str
   key ("module M . name"); a non-str key of a module, class or instance
   dict gives no step (never seen here).
-- Second-tier paths, to targets no module reaches: a second breadth-
-  first search ("dist2") over the objects no module reaches, from every
-  second root at distance 0.  A second root is an object no module
-  reaches whose reference count (calibrated as for rule 10) is above
-  the edges into it (duplicates counted; no object a module reaches
-  refers to it, so these are all its edges; rule 9's references are
-  not edges, so a local's value is a second root from 3.7 on); an
-  immortal object (3.12+) is one too, its count being huge.  Targets
-  neither search reaches (the garbage cycle) get no path; unreachable
-  still counts every target no module reaches.  A second-tier path is
-  a root step naming its root, 0 edges, then hop steps named as for
-  module paths (the last the type), along a shortest chain from some
-  second root.  The root step: none when the root is a frame a thread
-  is running (3.6, whose running frames are objects: the path starts
-  with the hop from the frame, rule 9's name to a target in a local,
-  "frame (C)" to anything else); rule 9's name when a local of a
-  thread's running frame holds the root (3.7+; the first local in
-  co_varnames order); else "outside the object graph".  The locals
-  are worker()'s, whose ids it records (LOCALS): no other frame (the
-  main thread's module level, threading's) holds in a local what no
-  module reaches, and asking the frames for their locals would make
-  objects the snapshot would see (f_locals dicts, 3.11+'s frame
-  objects); 3.6's running frames come from sys._current_frames(),
-  which makes nothing then.
+- Second-tier paths, to targets no module reaches ("dist2", with its
+  tier "tier2"), in two tiers, each a breadth-first search from all its
+  roots at distance 0 over the objects no module reaches (and no
+  earlier tier did):
+  "local": the roots are the objects no module reaches that a local of
+  a thread's running function holds, a frame that is no object of the
+  graph (3.7+; none in 3.6);
+  "outside": then the roots are the objects left whose reference count
+  (calibrated as for rule 10) is above the edges into it while these
+  are fewer than 2 (the payload counts none, one or more: an object
+  with 2 or more edges is never such a root), or that are immortal
+  (3.12+: the low 32 bits of the count, signed, negative).  In 3.6 that
+  includes the running frames, held by the C stack.
+  Targets no search reaches (the garbage cycle) get no path;
+  unreachable still counts every target no module reaches.  A second-
+  tier path is a root step naming its root, 0 edges, then hop steps
+  named as for module paths (the last the type), along a shortest
+  chain of its tier from one of its roots.  The root step: for a local
+  root, rule 9's name of the local holding it (the first: in slot
+  order); for an outside one, none when it is a frame a thread is
+  running (3.6: the path starts with the hop from the frame, named as
+  rule 9 says above), else "outside the object graph".
 - The samples are valid when they are min(N, reachable targets)
   distinct targets, reachable meaning with dist or dist2, the nearest by
-  (tier, distance): every target a module reaches before any other,
-  each tier by its distance (ties broken anyhow).
+  (tier, distance), the tiers in the order module, local, outside: every
+  target a module reaches before any other, each tier by its distance
+  (ties broken anyhow).
 
 REF_JSON: {"types": {TYPE: {count, bytes, shared, unreachable, held:
-[[name, count, bytes]], targets: {id: {dist, dist2, size, label,
+[[name, count, bytes]], targets: {id: {dist, dist2, tier2, size, label,
 groups, rc, edges}}}}, "hops"/"hops2": {node: [[node, step text,
 edges]]} for every node on a shortest path from a module / a second
 root to a target, "roots": [module], "roots2": {second root: its root
-step or null}, ...}: ids as decimal strings; dist2 is null for a target
-a module reaches or that neither search reaches.  The victim checks its
-second-tier paths against what it built (expect_tier2()) too.
+step or null}, ...}: ids as decimal strings; dist2 and tier2 ("local"
+or "outside") are null for a target a module reaches or that no search
+reaches.  The victim checks its second-tier paths against what it
+built (expect_tier2()) too.
 
 To make that naming possible without reading memory, the reference first
 asks every object's __dict__ through its type's own descriptor (3.11+:
@@ -153,6 +175,7 @@ LOCALS = {}  # worker()'s locals: {name: id of the value}
 HEAPTYPE = 1 << 9
 MANAGED_DICT = 1 << 4  # 3.11+
 V311 = sys.version_info >= (3, 11)
+V312 = sys.version_info >= (3, 12)
 
 
 class Session(object):
@@ -303,6 +326,11 @@ def build():
     THREAD.daemon = True
     THREAD.start()
     started.wait()
+    code = worker.__code__
+    if sorted(LOCALS) != sorted(code.co_varnames + code.co_cellvars
+                                + code.co_freevars):
+        raise SystemExit('owners.py: worker() does not record all its '
+                         'locals in LOCALS')
     LOCAL_GROUP = local_group()
     del started, shared
     # Wait until the worker sleeps in BLOCK.wait(), its waiter lock in
@@ -412,6 +440,79 @@ class _Probe(object):
     pass
 
 
+def bfs(adj, roots, skip):
+    """{node: distance} of a breadth-first search from roots, all at 0,
+    over the nodes that none of the maps in skip has."""
+    dist = {}
+    level = []
+    for i in roots:
+        if i not in dist:
+            dist[i] = 0
+            level.append(i)
+    n = 0
+    while level:
+        n += 1
+        nxt = []
+        for p in level:
+            for c in adj[p]:
+                if c in dist:
+                    continue
+                for d in skip:
+                    if c in d:
+                        break
+                else:
+                    dist[c] = n
+                    nxt.append(c)
+        level = nxt
+    return dist
+
+
+def local_vars():
+    """[(VAR, id)] of the locals of worker()'s running frame, in slot
+    order (co_varnames, co_cellvars, co_freevars): the only frame whose
+    locals matter here, and which records them itself (LOCALS; build()
+    checks that it records them all)."""
+    code = worker.__code__
+    return [(v, LOCALS[v]) for v in code.co_varnames + code.co_cellvars
+            + code.co_freevars if v in LOCALS]
+
+
+def local_holding(i):
+    """Rule 9's name of the first local of worker()'s running frame that
+    holds node i (as the payload finds it: the first slot), or None."""
+    for var, v in local_vars():
+        if v == i:
+            return local_group(var)
+    return None
+
+
+def local_roots(g):
+    """The roots of the local tier (3.7+): the objects no module reaches
+    that a local of a thread's running frame holds, a frame that is no
+    object of the graph (3.6: none; its running frames are objects)."""
+    roots = []
+    for var, v in local_vars() if FRAMES else ():
+        if v in g.objs and v not in g.dist:
+            roots.append(v)
+    return roots
+
+
+def immortal(g, i):
+    """3.12+: node i is immortal (the low 32 bits of its reference count,
+    as a signed number, are negative), for node i that no module
+    reaches (g.rcu, calibrated: g.base added back)."""
+    return V312 and ((g.rcu[i] + g.base) & 0xffffffff) >= 1 << 31
+
+
+def held_outside(g, i):
+    """Node i (no module reaches it) is a root of the outside tier: its
+    reference count is above the edges into it, which the payload tells
+    apart as none, one, or more (more: never such a root), or it is
+    immortal."""
+    e = g.indeg.get(i, 0)
+    return immortal(g, i) or (e < 2 and g.rcu[i] > e)
+
+
 CellType = type(make_closure().__closure__[0])
 SEQ = (list, tuple, collections.deque)
 SETS = (set, frozenset)
@@ -487,31 +588,27 @@ def compute(ignore, inline):
                     nxt.append(c)
         level = nxt
     g.dist = dist
-    # The second roots: objects no module reaches with more references
-    # than edges into them (before anything here refers to a node).
+    # The second roots, in two tiers over the objects no module reaches
+    # (rcu: their reference counts, before anything here refers to a
+    # node): first the values of the threads' locals (3.7+), then, for
+    # what those do not reach, the objects held from outside the graph.
     cal = {0: _Probe()}
     base = _rc(cal, 0)
-    roots2 = []
+    rcu = {}
     for i in objs:
-        if i not in dist and _rc(objs, i) - base > indeg.get(i, 0):
-            roots2.append(i)
-    # Their distances, breadth first over what no module reaches.
-    dist2 = {}
-    for i in roots2:
-        dist2[i] = 0
-    level, nxt = roots2, None
-    n = 0
-    while level:
-        n += 1
-        nxt = []
-        for p in level:
-            for c in adj[p]:
-                if c not in dist and c not in dist2:
-                    dist2[c] = n
-                    nxt.append(c)
-        level = nxt
+        if i not in dist:
+            rcu[i] = _rc(objs, i) - base
+    g.rcu, g.base = rcu, base
+    dist_l = bfs(adj, local_roots(g), (dist,))
+    roots_o = []
+    for i in objs:
+        if i not in dist and i not in dist_l and held_outside(g, i):
+            roots_o.append(i)
+    dist_o = bfs(adj, roots_o, (dist, dist_l))
+    dist2 = dict(dist_l)
+    dist2.update(dist_o)
     g.dist2 = dist2
-    del roots2, level, nxt
+    del roots_o
     # The targets, their groups.
     want = dict((name, []) for name in TYPES)
     names = {}
@@ -534,6 +631,7 @@ def compute(ignore, inline):
             if c in tset:
                 ref_into.setdefault(c, set()).add(p)
     result = {'types': {}, 'anomalies': []}
+    g.anomalies = result['anomalies']
     for name, ids in want.items():
         groups = {}
         targets = {}
@@ -564,6 +662,9 @@ def compute(ignore, inline):
                 grp[0] += 1
                 grp[1] += size
             targets[str(i)] = {'dist': dist.get(i), 'dist2': dist2.get(i),
+                               'tier2': ('local' if i in dist_l else
+                                         'outside' if i in dist_o else
+                                         None),
                                'size': size,
                                'label': label(o),
                                'groups': sorted(mine, key=key_bytes),
@@ -574,16 +675,18 @@ def compute(ignore, inline):
             'count': len(ids), 'bytes': nbytes, 'shared': shared,
             'unreachable': unreachable, 'held': held, 'targets': targets}
     # The hops of every shortest path to a target: from the modules,
-    # and from the second roots to those no module reaches (each root
-    # with its root step).
+    # and from the second roots to those no module reaches, tier by tier
+    # (each root with its root step; no node is in two tiers).
     result['hops'], result['roots'] = path_hops(g, tset, dist)
-    result['hops2'], roots2 = path_hops(g, tset, dist2)
-    result['roots2'] = {}
-    for r in roots2:  # (a generator would make g a cell: see above)
-        result['roots2'][r] = root_step(g, int(r))
+    result['hops2'], result['roots2'] = {}, {}
+    for tier, d in (('local', dist_l), ('outside', dist_o)):
+        hops, roots2 = path_hops(g, tset, d)
+        result['hops2'].update(hops)
+        for r in roots2:  # (a generator would make g a cell: see above)
+            result['roots2'][r] = root_step(g, int(r), tier)
     # No cycle through the bookkeeping may outlive the call.
     for c in (objs, adj, indeg, first_ref, owner, g.own_dict, dist, dist2,
-              rc, ref_into, tset, g.__dict__):
+              dist_l, dist_o, rcu, rc, ref_into, tset, g.__dict__):
         c.clear()
     return result
 
@@ -690,11 +793,56 @@ def group_names(g, p, c):
     names, wants_of = edge_names(g, p, c)
     if not wants_of:
         return names
-    if g.indeg.get(p, 0) == 1:
+    closure = closure_name(g, p)
+    if closure is not None:
+        return [closure]
+    n = g.indeg.get(p, 0)
+    if n == 1:
         up = sorted(edge_names(g, g.first_ref[p], p)[0], key=key_bytes)
         if up:
-            return [n + ' of ' + up[0] for n in names]
+            return [x + ' of ' + up[0] for x in names]
+    elif n == 0 and FRAMES and g.rcu.get(p) == 1:
+        # no edge, one reference: a thread's local holding it (rule 9)
+        local = local_holding(p)
+        if local is not None:
+            return [x + ' of ' + local for x in names]
     return names
+
+
+def closure_name(g, p):
+    """Rule 7's "cell 'VAR' of function M.FUNC" for the cell P whose one
+    edge is from a tuple whose one edge is from a function whose
+    __closure__ it is: VAR the free variable of the cell's index, M the
+    function's __module__ (left out, with its dot, when no str), FUNC
+    its code's co_qualname (3.11+) or co_name; None for anything else.
+    The tuple must be one a module reaches: the payload names a closure
+    from the function its walk came to the tuple from, which for one no
+    module reaches depends on the order of its walk (an anomaly here;
+    none is built)."""
+    cell = g.objs[p]
+    if type(cell) is not CellType or g.indeg.get(p, 0) != 1:
+        return None
+    q = g.first_ref[p]
+    tup = g.objs[q]
+    if type(tup) is not tuple or g.indeg.get(q, 0) != 1:
+        return None
+    fn = g.objs[g.first_ref[q]]
+    if type(fn) is not types.FunctionType or fn.__closure__ is not tup:
+        return None
+    if q not in g.dist:
+        g.anomalies.append('cell %d: a closure that no module reaches '
+                           '(its name depends on the walk)' % p)
+        return None
+    code = fn.__code__
+    if len(code.co_freevars) != len(tup):
+        return None
+    for i, x in enumerate(tup):
+        if x is cell:
+            break
+    mod = fn.__module__
+    return "cell '%s' of function %s%s" % (
+        code.co_freevars[i], mod + '.' if type(mod) is str else '',
+        code.co_qualname if V311 else code.co_name)
 
 
 def hop_texts(g, u, v):
@@ -738,31 +886,28 @@ def hop_texts(g, u, v):
 
 
 def frame_local(g, p, c):
-    """3.6: rule 9's name of the edge from worker()'s running frame P to
-    a target C in one of its locals (the first, in co_varnames order);
-    None for anything else (then "frame (C)")."""
-    if p not in g.running or c not in g.tset:
+    """3.6: rule 9's name of the edge from a thread's running frame P (an
+    object of the graph then) to C in one of its locals, any C (the
+    first local, in slot order); None for anything else (then "frame
+    (C)").  The locals known are worker()'s (local_vars()): no other
+    running frame holds in a local what a group or a path here names."""
+    if p not in g.running:
         return None
     if g.objs[p].f_code is not worker.__code__:  # a member, nothing made
         return None
-    for var in worker.__code__.co_varnames:
-        if LOCALS.get(var) == c:
-            return local_group(var)
-    return None
+    return local_holding(c)
 
 
-def root_step(g, r):
-    """The root step of a path from the second root r: None for a
-    running frame (3.6: the path starts with the hop from it), rule 9's
-    name when a local of worker()'s running frame holds r (3.7+: the
-    first in co_varnames order; no other thread's frame has a local
-    that holds what no module reaches), else OUTSIDE."""
+def root_step(g, r, tier):
+    """The root step of a path from r, a root of tier 'local' or
+    'outside': for a local one, rule 9's name of the local that holds it
+    (the first, local_holding()); for one held from outside, none when
+    it is a frame a thread is running (3.6: the path starts with the
+    hop from it), else OUTSIDE."""
+    if tier == 'local':
+        return local_holding(r)
     if r in g.running:
         return None
-    if FRAMES:
-        for var in worker.__code__.co_varnames:
-            if LOCALS.get(var) == r:
-                return local_group(var)
     return OUTSIDE
 
 
@@ -845,7 +990,9 @@ EXPECT = {
             '__main__.CURRENT': 1,
             '__main__.Holder.session': 1,
             '__main__.Slotted.session': 1,
-            'cell of tuple items': 1,
+            # make_closure()'s cell, named by its free variable
+            "cell 'held' of function __main__." + (
+                'make_closure.<locals>.get' if V311 else 'get'): 1,
             'class __main__.Registry.current': 1,
             'list items of class __main__.Registry.sessions': 1,
             # lru_cache's results: its links are objects of the graph
@@ -853,10 +1000,7 @@ EXPECT = {
             ('functools._lru_list_elem (C)' if sys.version_info < (3, 7)
              else 'functools._lru_cache_wrapper (C)'): 2,
             # the Session held by C (the thread's local: see main())
-            OUTSIDE: 1,
-            # worker()'s bag: the list has no edge into it (3.7+), or
-            # one from the running frame (3.6), named by rule 8
-            ('list items' if FRAMES else 'list items of frame (C)'): 1}},
+            OUTSIDE: 1}},
     '__main__.Token': {
         'count': 5, 'shared': 0, 'unreachable': 0,
         'held': {
@@ -871,17 +1015,19 @@ if ctypes is None:
 
 
 def expect_tier2():
-    """The Sessions no module reaches, by label: (their second-BFS
-    distance, their shortest paths' steps without the type's)."""
-    if FRAMES:  # the locals are references of their own
-        want = {"'thread-local'": (0, [[local_group('mine')]]),
-                "'bag'": (1, [[local_group('bag'), 'list[0]']])}
-    else:  # from the running frame, no root step
-        want = {"'thread-local'": (1, [[local_group('mine')]]),
-                "'bag'": (2, [['frame (C)', 'list[0]']])}
-    want["'cycle-a'"] = want["'cycle-b'"] = (None, [])
+    """The Sessions no module reaches, by label: (their second tier,
+    their distance in it, their shortest paths' steps without the
+    type's)."""
+    bag = [local_group('bag'), 'list[0]']
+    if FRAMES:  # the locals are references of their own: the local tier
+        want = {"'thread-local'": ('local', 0, [[local_group('mine')]]),
+                "'bag'": ('local', 1, [bag])}
+    else:  # from the running frame, held from outside: no root step
+        want = {"'thread-local'": ('outside', 1, [[local_group('mine')]]),
+                "'bag'": ('outside', 2, [bag])}
+    want["'cycle-a'"] = want["'cycle-b'"] = (None, None, [])
     if ctypes is not None:
-        want["'static'"] = (0, [[OUTSIDE]])
+        want["'static'"] = ('outside', 0, [[OUTSIDE]])
     return want
 
 
@@ -911,12 +1057,12 @@ def unexpected(ref):
         if t['dist'] is not None:
             continue
         want = tier2.pop(t['label'], None)
-        got = (t['dist2'], tier2_chains(ref, i, t['dist2'])
+        got = (t['tier2'], t['dist2'], tier2_chains(ref, i, t['dist2'])
                if t['dist2'] is not None else [])
         if got != want:
-            bad.append('__main__.Session %s (%s): second distance %s, '
-                       'paths %s; expected %s' % (i, t['label'], got[0],
-                                                  got[1], want))
+            bad.append('__main__.Session %s (%s): second tier %s, distance '
+                       '%s, paths %s; expected %s'
+                       % ((i, t['label']) + got + (want,)))
     for label in sorted(tier2):
         bad.append('__main__.Session %s: a module reaches it, or it is no '
                    'target' % label)
@@ -950,6 +1096,10 @@ def main():
     gc.disable()
     build()
     EXPECT['__main__.Session']['held'][LOCAL_GROUP] = 1
+    # worker()'s bag, a list only that local holds: no edge into it and
+    # one reference (3.7+), or one edge, the running frame's (3.6)
+    EXPECT['__main__.Session']['held'][
+        'list items of ' + local_group('bag')] = 1
     inline = inline_ids()
     materialize(inline)
     oracle.settle()

@@ -2,7 +2,7 @@
 reference.
 
 usage: owners_check.py [--paths=N] [--type=TYPE]... REF_JSON SNAPSHOT
-       owners_check.py --show|--show-targets REF_JSON
+       owners_check.py --show|--show-targets|--reached REF_JSON
 
 SNAPSHOT is a muppy-snapshot 1.2 file written by muppy-snap --owners
 (taken with --no-gc: see owners.py) for some or all of the reference's
@@ -23,12 +23,14 @@ rest is not.  For every type the snapshot has a section for:
 - there are min(N, reachable targets) paths (N: --paths, default 3, the
   muppy-snap default), to distinct targets of that type, the nearest
   ones: reachable are the targets that a module reaches (the reference's
-  dist) and those that no module reaches but a second root does (dist2:
-  the breadth-first search over the objects no module reaches, from
-  each one whose reference count is above the edges into it); nearest
-  is by (tier, distance), so every target a module reaches comes before
-  any other: the (tier, distance) of the paths are the smallest of all
-  its reachable targets;
+  dist) and those that no module reaches but a second root does (dist2,
+  in its tier2: the breadth-first search over the objects no module
+  reaches, first from the values of the threads' locals, "local", then
+  for what those do not reach from the objects held from outside the
+  graph, "outside"); nearest is by (tier, distance), the tiers in the
+  order module, local, outside, so every target a module reaches comes
+  before any other: the (tier, distance) of the paths are the smallest
+  of all its reachable targets;
 - each path is valid: its id is a reachable target of the type, its
   steps (at least 2) name a chain of hops that the reference lists for
   shortest paths, the last step is the type, and the chain ends at the
@@ -39,17 +41,21 @@ rest is not.  For every type the snapshot has a section for:
   (FILE:LINE)" from 3.7 on), the chain starts at those roots with 0
   edges and the next step is its first hop; a second root without a
   root step (3.6: a frame a thread is running) starts the chain at its
-  first hop, as a module does (hops2, roots2).  The chain's length in
-  edges (a step that skips a __dict__ counts 2, a root step 0) is then
-  the target's distance in its tier, which the report shows.
+  first hop, as a module does (hops2, roots2; the hops of a tier stay
+  in it).  The chain's length in edges (a step that skips a __dict__
+  counts 2, a root step 0) is then the target's distance in its tier,
+  which the report shows.
 
 Every type of the reference (or each --type given) must have its
 section, and no other type may have one.  Prints one line a
 mismatch and exits 1, or one line saying what matched and exits 0; exit 2
 on a file it cannot read.  --show prints the reference's groups,
 --show-targets also every target (distance, references, edges, groups);
-a distance "second D" is D from the second roots.  A reference without
-hops2 and roots2 (older owners.py) has module paths only.
+a distance "local D" or "outside D" is D in that tier of the second
+roots ("second D": a reference without tiers).  --reached prints the
+most targets of one type that a module reaches (with --paths of that
+plus 2, the paths of a type go on into its second tiers).  A reference
+without hops2 and roots2 (older owners.py) has module paths only.
 """
 import json
 import re
@@ -150,19 +156,25 @@ def held_order(h):
     return (-h[2], -h[1], h[0])
 
 
+TIERS = {'local': 1, 'outside': 2}
+
+
 def tier_key(t):
     """Where target t's path ranks, (tier, distance): (0, its distance
-    from the modules), else (1, its distance from the second roots),
-    else None (no path)."""
+    from the modules), else (1, its distance in the local tier) or (2,
+    its distance in the outside tier) of the second roots, else None (no
+    path).  (An older reference, without tier2: 1 for both.)"""
     if t['dist'] is not None:
         return (0, t['dist'])
     if t.get('dist2') is not None:
-        return (1, t['dist2'])
+        return (TIERS.get(t.get('tier2'), 1), t['dist2'])
     return None
 
 
 def show_keys(keys):
-    return '[%s]' % ', '.join('%d' % d if tier == 0 else 'second %d' % d
+    return '[%s]' % ', '.join('%d' % d if tier == 0 else
+                              '%s %d' % (('second', 'local', 'outside')[tier],
+                                         d)
                               for tier, d in keys)
 
 
@@ -362,6 +374,12 @@ def main(argv):
     if argv[:1] in (['--show'], ['--show-targets']) and len(argv) == 2:
         with open(argv[1]) as f:
             print_table(json.load(f), argv[0] == '--show-targets')
+        return 0
+    if argv[:1] == ['--reached'] and len(argv) == 2:
+        with open(argv[1]) as f:
+            ref = json.load(f)
+        print(max(sum(t['dist'] is not None for t in r['targets'].values())
+                  for r in ref['types'].values()))
         return 0
     npaths = 3
     only = []

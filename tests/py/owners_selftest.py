@@ -15,7 +15,9 @@ unreachable off by one, a type's section missing, a row that says
 another count than the owners line, a path one step too
 long, a path that goes the long way to a target that has a shorter one,
 a path whose id is no target, a path that stops early, a wrong last
-step, a path to a farther target than the nearest, one path too few, and
+step, a path to a farther target than the nearest, a path past the
+module tier to a target of a later tier of the second roots (outside
+before local) or farther than the nearest, one path too few, and
 the same target twice.  Also checks the unescaping of muppy-snapshot(5).
 Prints one line a case; exits 1 on the first case that goes wrong.
 """
@@ -284,6 +286,32 @@ def main():
     ref['types_dist'][str(far[1])] = (0, far[0])
     s['paths'][2] = (far[1], chain(ref, str(far[1])) + ['__main__.Session'])
     case('a path to a farther target', m, 'fails', pattern='not the nearest')
+    # Past the module tier: the nearest target of the second roots, or
+    # one of a later tier (local, then outside) at no greater distance,
+    # or else a farther one of its tier, instead.
+    keys = sorted((owners_check.tier_key(t), int(i))
+                  for i, t in r['targets'].items()
+                  if owners_check.tier_key(t) is not None)
+    second = [k for k in keys if k[0][0] > 0]
+    if second:
+        first = second[0]
+        later = [k for k in second if k[0][0] > first[0][0] and
+                 k[0][1] <= first[0][1]] or \
+            [k for k in second if k[0] > first[0]]
+    if second and later:
+        npaths = len(keys) - len(second) + 1
+        m = model(ref, npaths)
+        s = [x for x in m if x['type'] == '__main__.Session'][0]
+        (tier, d), other = later[0]
+        ref['types_dist'][str(other)] = (tier, d)
+        s['paths'][-1] = (other, chain(ref, str(other))
+                          + ['__main__.Session'])
+        case('a second-tier path to %s %d, not to %s %d'
+             % (('local', 'outside')[tier - 1], d,
+                ('local', 'outside')[first[0][0] - 1], first[0][1]),
+             m, 'fails', ['--paths=%d' % npaths], pattern='not the nearest')
+    else:
+        print('case -: no second-tier targets to order')
     m, s = mutant()
     s['paths'].pop()
     case('one path too few', m, 'fails', pattern='2 paths, want 3')
