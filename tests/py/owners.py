@@ -569,24 +569,9 @@ def compute(ignore, inline):
     owner = g.owner = dict_owners(objs, inline)
     g.own_dict = dict((o[1], d) for d, o in owner.items())
     # Distances from the modules, breadth first.
-    dist = {}
-    level = []
-    for m in list(sys.modules.values()):
-        if isinstance(m, types.ModuleType) and id(m) in objs and \
-                id(m) not in dist:
-            dist[id(m)] = 0
-            level.append(id(m))
-    del m
-    n = 0
-    while level:
-        n += 1
-        nxt = []
-        for p in level:
-            for c in adj[p]:
-                if c not in dist:
-                    dist[c] = n
-                    nxt.append(c)
-        level = nxt
+    dist = bfs(adj, [id(m) for m in list(sys.modules.values())
+                     if isinstance(m, types.ModuleType) and id(m) in objs],
+               ())
     g.dist = dist
     # The second roots, in two tiers over the objects no module reaches
     # (rcu: their reference counts, before anything here refers to a
