@@ -178,6 +178,19 @@ static int grow_chunks(struct walk *w)
 	return 0;
 }
 
+/* The chunk of key if the walk has one (the views ask of any address:
+ * none is made for them). */
+static struct chunk *chunk_of(struct walk *w, uintptr_t key)
+{
+	if (w->last && w->last->key == key)
+		return w->last;
+	for (size_t j = hash_ptr(key) & (w->chunk_cap - 1);
+	     w->chunk_cap && w->chunks[j].key; j = (j + 1) & (w->chunk_cap - 1))
+		if (w->chunks[j].key == key)
+			return w->last = &w->chunks[j];
+	return NULL;
+}
+
 static struct chunk *find_chunk(struct walk *w, uintptr_t key)
 {
 	size_t j;
@@ -617,7 +630,7 @@ static int view_refs(void *arg, PyObject *o)
 {
 	struct walk *w = arg;
 	uintptr_t a = (uintptr_t)o;
-	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	struct chunk *c = chunk_of(w, (a >> CHUNK_SHIFT) + 1);
 	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
 	uint8_t m = (uint8_t)(1u << (bit & 7));
 	const uint8_t *b;
@@ -634,7 +647,7 @@ static bool view_take_lost(void *arg, PyObject *o)
 {
 	struct walk *w = arg;
 	uintptr_t a = (uintptr_t)o;
-	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	struct chunk *c = chunk_of(w, (a >> CHUNK_SHIFT) + 1);
 	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
 	uint8_t m = (uint8_t)(1u << (bit & 7)), *b;
 
@@ -652,7 +665,7 @@ static bool view_seen(void *arg, PyObject *o)
 {
 	struct walk *w = arg;
 	uintptr_t a = (uintptr_t)o;
-	struct chunk *c = find_chunk(w, (a >> CHUNK_SHIFT) + 1);
+	struct chunk *c = chunk_of(w, (a >> CHUNK_SHIFT) + 1);
 	size_t bit = (a & ((1u << CHUNK_SHIFT) - 1)) >> GRANULE_SHIFT;
 
 	return c && (c->bits[(bit >> 3) * 4] & (1u << (bit & 7)));
