@@ -133,6 +133,7 @@ struct owners *owners_open(const struct pyapi *api, const struct layout *lay,
 	}
 	memset(own, 0, sizeof(*own));
 	own->api = api;
+	own->frame_edge = own_frame_edge;
 	own->minor = lay->minor;
 	own->here = here;
 	own->want_paths = req->paths > MUPPY_OWNERS_PATHS_MAX ?
@@ -850,6 +851,21 @@ static void deep_paths(struct owners *own)
 	own->api->PyErr_Clear();
 }
 
+/* The first step of a path from a second root: the thread's local or
+ * "outside the object graph"; none for a running frame of the graph
+ * (3.6-3.10), whose edge to the next names the local. */
+static void root_step(struct owners *own, PyObject *const *chain, size_t n,
+		      struct sbuf *b, uint32_t *nsteps)
+{
+	if (n > 1 && own_frame_running(own, chain[0]))
+		return;
+	if (!own_frame_root(own, chain[0])) {
+		own->nb.len = 0;
+		own_put(own, "outside the object graph");
+	}
+	own_step_end(own, b, nsteps);
+}
+
 static void paths(struct owners *own)
 {
 	if (!own->chain) {
@@ -893,8 +909,10 @@ static void paths(struct owners *own)
 				own->failed = true;
 				break;
 			}
-			nsteps = own_put_path(own, chain, n, t->samples[s].deep,
-					      &t->paths);
+			own->nb.len = 0;
+			if (t->samples[s].deep)
+				root_step(own, chain, n, &t->paths, &nsteps);
+			nsteps += own_put_path(own, chain, n, &t->paths);
 			memcpy(t->paths.v + at + 8, &nsteps, 4);
 			own->steps += nsteps;
 			t->npaths++;

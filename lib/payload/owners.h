@@ -158,6 +158,8 @@ struct owners {
 	const uint32_t *par;
 	size_t n, nmod;
 	bool failed;
+	/* own_frame_edge(), for ownname.c (on which ownframes.c builds) */
+	bool (*frame_edge)(struct owners *own, PyObject *p, PyObject *c);
 };
 
 static inline size_t owners_hash(uintptr_t v)
@@ -217,10 +219,13 @@ HIDDEN bool own_put_attr(struct owners *own, PyObject *x, PyObject *c);
 /* The short name of the one reference from the object at index q to p
  * (rules 1-4 and 8, or 5-7 without their "of" part). */
 HIDDEN void own_put_up(struct owners *own, uint32_t q, PyObject *p);
+/* The step in own->nb ends: appended as a record to b, *nsteps counted,
+ * own->nb emptied (own->failed on ENOMEM). */
+HIDDEN void own_step_end(struct owners *own, struct sbuf *b,
+			 uint32_t *nsteps);
 /* The steps of a path through chain[0..n), the root first, appended as
- * records to b, and how many (own->failed on ENOMEM); deep: chain[0]
- * is a second root, named by a step of its own first. */
+ * records to b, and how many (own->failed on ENOMEM). */
 HIDDEN uint32_t own_put_path(struct owners *own, PyObject *const *chain,
-			     size_t n, bool deep, struct sbuf *b);
+			     size_t n, struct sbuf *b);
 
 #endif

@@ -450,7 +450,7 @@ void own_put_up(struct owners *own, uint32_t q, PyObject *p)
 		/* fall through */
 	default:
 		/* a thread's running frame (3.6-3.10) */
-		if (own_kind(own, o) == K_OTHER && own_frame_edge(own, o, p))
+		if (own_kind(own, o) == K_OTHER && own->frame_edge(own, o, p))
 			return;
 		own_put_type(own, Py_TYPE(o));
 		own_put(own, " (C)");
@@ -606,7 +606,7 @@ static size_t put_step(struct owners *own, PyObject *const *chain, size_t i,
 		/* fall through */
 	default:
 		/* a thread's running frame (3.6-3.10) */
-		if (kx == K_OTHER && own_frame_edge(own, x, y))
+		if (kx == K_OTHER && own->frame_edge(own, x, y))
 			break;
 		own_put_type(own, Py_TYPE(x));
 		own_put(own, " (C)");
@@ -615,7 +615,7 @@ static size_t put_step(struct owners *own, PyObject *const *chain, size_t i,
 }
 
 /* Ends the step being made in own->nb: appends it to b. */
-static void step_end(struct owners *own, struct sbuf *b, uint32_t *nsteps)
+void own_step_end(struct owners *own, struct sbuf *b, uint32_t *nsteps)
 {
 	uint32_t len = (uint32_t)own->nb.len;
 
@@ -627,26 +627,15 @@ static void step_end(struct owners *own, struct sbuf *b, uint32_t *nsteps)
 }
 
 uint32_t own_put_path(struct owners *own, PyObject *const *chain, size_t n,
-		      bool deep, struct sbuf *b)
+		      struct sbuf *b)
 {
 	uint32_t nsteps = 0;
 
-	own->nb.len = 0;
-	/* a second root: a local of a thread's frame, or else held from
-	 * outside the graph; a running frame of the graph (3.6-3.10) is
-	 * named by its edge to the next */
-	if (deep && !(n > 1 && own_frame_running(own, chain[0]))) {
-		if (!own_frame_root(own, chain[0])) {
-			own->nb.len = 0;
-			own_put(own, "outside the object graph");
-		}
-		step_end(own, b, &nsteps);
-	}
 	for (size_t s = 0; s + 1 < n && !own->failed;) {
 		s += put_step(own, chain, s, n);
-		step_end(own, b, &nsteps);
+		own_step_end(own, b, &nsteps);
 	}
 	own_put_type(own, Py_TYPE(chain[n - 1]));
-	step_end(own, b, &nsteps);
+	own_step_end(own, b, &nsteps);
 	return nsteps;
 }

@@ -39,6 +39,10 @@
 	"98765\t5530840\t__main__.Leak\n" \
 	"12000\t3100000\tdict\n"          \
 	"9580\t3245703\tstr\n"
+#define MAX_ROW                                       \
+	"# objects 9223372036854775807\n"              \
+	"# bytes 9223372036854775807\n# types 1\n"     \
+	"9223372036854775807\t9223372036854775807\tT\n"
 #define SORTED                            \
 	"98765\t5530840\t__main__.Leak\n" \
 	"9580\t3245703\tstr\n"            \
@@ -249,14 +253,17 @@ static const struct parse_case parse_cases[] = {
 	  CANONICAL_OWNERS },
 	{ "1.2 largest owners", HEAD12 FIELDS
 	  "# owners 9223372036854775807 9223372036854775807 "
-	  "9223372036854775807 9223372036854775807 \n"
+	  "9223372036854775807 9223372036854775807 T\n"
 	  "# held 9223372036854775807 9223372036854775807 \n"
-	  "# path 9223372036854775807\n# step \n# step \n" TOTALS ROWS, 0,
+	  "# path 9223372036854775807\n# step \n# step \n" MAX_ROW, 0,
 	  NULL, HEAD12 FIELDS
 	  "# owners 9223372036854775807 9223372036854775807 "
-	  "9223372036854775807 9223372036854775807 \n"
+	  "9223372036854775807 9223372036854775807 T\n"
 	  "# held 9223372036854775807 9223372036854775807 \n"
-	  "# path 9223372036854775807\n# step \n# step \n" TOTALS SORTED },
+	  "# path 9223372036854775807\n# step \n# step \n" MAX_ROW },
+	{ "1.2 owners of a type without a row", HEAD12 FIELDS
+	  "# owners 0 0 0 0 T\n" TOTALS ROWS, 0, NULL,
+	  HEAD12 FIELDS "# owners 0 0 0 0 T\n" TOTALS SORTED },
 	{ "frozen 0, verified", HEAD11 FIELDS "# frozen 0\n# layout verified\n"
 	  TOTALS ROWS, 0, NULL,
 	  HEAD11 FIELDS "# frozen 0\n# layout verified\n" TOTALS SORTED },
@@ -274,6 +281,14 @@ static const struct parse_case parse_cases[] = {
 
 	/* Errors. */
 	{ "empty", "", 0, "t.snap:1: empty file", NULL },
+	{ "owners above the row", HEAD12 FIELDS
+	  "# owners 12000 3100001 0 0 dict\n" TOTALS ROWS, 0,
+	  "t.snap:12: owners of 'dict': 12000 objects of 3100001 bytes, more "
+	  "than its row's 12000 and 3100000", NULL },
+	{ "owners without a row", HEAD12 FIELDS
+	  "# owners 1 8 0 0 T\n" TOTALS ROWS, 0,
+	  "t.snap:12: owners of 'T': 1 objects of 8 bytes, more than its "
+	  "row's 0 and 0", NULL },
 	{ "only a newline", "\n", 1, "t.snap:1: not a muppy snapshot (the "
 	  "first line is not '# muppy-snapshot 1.1')", NULL },
 	{ "magic only", HEAD, 0, "t.snap:2: missing header field 'pid'", NULL },
@@ -452,10 +467,11 @@ static const struct parse_case parse_cases[] = {
 	{ "duplicate holder, next section", HEAD12 OWN1 "# held 1 1 x\n"
 	  "# held 1 1 x\n# owners 1 1 0 0 U\n", 0,
 	  "t.snap:4: duplicate holder 'x' (first on line 3)", NULL },
-	{ "same holder in two sections", HEAD12 FIELDS OWN1 "# held 1 1 x\n"
-	  "# owners 1 1 0 0 U\n# held 1 1 x\n" TOTALS ROWS, 0, NULL,
-	  HEAD12 FIELDS OWN1 "# held 1 1 x\n"
-	  "# owners 1 1 0 0 U\n# held 1 1 x\n" TOTALS SORTED },
+	{ "same holder in two sections", HEAD12 FIELDS
+	  "# owners 10 100 1 1 dict\n# held 1 1 x\n"
+	  "# owners 1 1 0 0 str\n# held 1 1 x\n" TOTALS ROWS, 0, NULL,
+	  HEAD12 FIELDS "# owners 10 100 1 1 dict\n# held 1 1 x\n"
+	  "# owners 1 1 0 0 str\n# held 1 1 x\n" TOTALS SORTED },
 	{ "duplicate path id", HEAD12 FIELDS OWN1 "# path 5\n# step a\n"
 	  "# step b\n# path 5\n# step a\n# step b\n" TOTALS ROWS, 0,
 	  "t.snap:16: duplicate path id 5 (first on line 13)", NULL },
@@ -1027,11 +1043,11 @@ static void test_many_paths(void **state)
 	(void)state;
 	text = malloc(64 * 1024);
 	assert_non_null(text);
-	p = text + sprintf(text, HEAD12 "# owners 1 1 0 0 T\n");
+	p = text + sprintf(text, HEAD12 "# owners 1 1 0 0 str\n");
 	for (i = 1; i <= MUPPY_PATHS_MAX + 1; i++)
-		p += sprintf(p, "# path %d\n# step a\n# step T\n", i);
+		p += sprintf(p, "# path %d\n# step a\n# step str\n", i);
 	assert_int_equal(parse(text, strlen(text), &s, &err), -EINVAL);
-	assert_string_equal(err.msg, "t.snap:303: more than 100 paths for 'T'");
+	assert_string_equal(err.msg, "t.snap:303: more than 100 paths for 'str'");
 	/* 100 are fine. */
 	strcpy(strstr(text, "# path 101\n"), FIELDS TOTALS ROWS);
 	if (parse(text, strlen(text), &s, &err) != 0)
